@@ -1,0 +1,1 @@
+export { assertInRange, assertInteger } from './validate';

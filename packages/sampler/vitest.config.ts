@@ -1,0 +1,3 @@
+import { cnmProject } from '../../vitest.shared';
+
+export default cnmProject('sampler');

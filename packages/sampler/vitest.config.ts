@@ -1,3 +1,3 @@
-import { cnmProject } from '../../vitest.shared';
+import { cnmProject } from '../../vitest.shared.ts';
 
 export default cnmProject('sampler');

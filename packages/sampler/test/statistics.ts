@@ -1,3 +1,4 @@
+import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import kstest from '@stdlib/stats-kstest';
 
@@ -36,4 +37,37 @@ export function ksNormal(
 export function ksUniform(sample: ArrayLike<number>): { statistic: number; pValue: number } {
   const result = kstest(Array.from(sample), 'uniform', 0, 1);
   return { statistic: result.statistic, pValue: result.pValue };
+}
+
+/**
+ * Chi-square test of integer observations against Binomial(trials, probability), with adjacent values pooled
+ * from the left until every pooled bin expects at least 5 observations (the last bin also takes the upper tail).
+ */
+export function binomialChiSquare(values: ArrayLike<number>, trials: number, probability: number) {
+  const counts = new Array<number>(trials + 1).fill(0);
+  for (let i = 0; i < values.length; i++) counts[values[i]!]!++;
+  const n = values.length;
+  const observed: number[] = [];
+  const expected: number[] = [];
+  let pooledObserved = 0;
+  let pooledLower = -1;
+  let k = 0;
+  for (; k <= trials; k++) {
+    pooledObserved += counts[k]!;
+    const below = binomialCdf(k, trials, probability);
+    const mass = below - (pooledLower < 0 ? 0 : binomialCdf(pooledLower, trials, probability));
+    if (mass * n >= 5) {
+      observed.push(pooledObserved);
+      expected.push(mass * n);
+      pooledObserved = 0;
+      pooledLower = k;
+    }
+    // Stop once the rest of the support expects fewer than 5 observations: it joins the last bin below.
+    if ((1 - below) * n < 5) break;
+  }
+  for (k++; k <= trials; k++) pooledObserved += counts[k]!;
+  const tail = 1 - binomialCdf(pooledLower, trials, probability);
+  observed[observed.length - 1]! += pooledObserved;
+  expected[expected.length - 1]! += tail * n;
+  return chiSquareTest(observed, expected);
 }

@@ -63,8 +63,8 @@ export interface CyclicSamplerState extends BatchSamplerStateBase {
   readonly kind: 'cyclic';
   /** Largest batch size requested. */
   readonly batchSize: number;
-  /** The fixed order the batches are cut from (a permutation drawn once, or the identity). */
-  readonly order: readonly number[];
+  /** The fixed order the batches are cut from: the permutation drawn once, or `null` for the identity. */
+  readonly order: readonly number[] | null;
 }
 
 /** Exported position of a {@link BallsInBinsSampler}. */

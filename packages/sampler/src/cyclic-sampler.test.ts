@@ -58,6 +58,19 @@ describe('CyclicSampler', () => {
     );
   });
 
+  it('exports the identity split as null and a random split in full', () => {
+    const plain = new CyclicSampler({ datasetSize: 6, batchSize: 2 });
+    expect(plain.exportState().order).toBeNull();
+    const shuffled = new CyclicSampler({ datasetSize: 6, batchSize: 2, rng: SeededRandom.fromSeed(3) });
+    const state = shuffled.exportState();
+    expect([...(state.order ?? [])].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    // Restoring a shuffled split into a plain sampler adopts it, and the reverse goes back to the identity.
+    plain.restoreState(state);
+    expect(Array.from(plain.nextBatch())).toEqual(Array.from(shuffled.nextBatch()));
+    shuffled.restoreState(new CyclicSampler({ datasetSize: 6, batchSize: 2 }).exportState());
+    expect(Array.from(shuffled.nextBatch())).toEqual([0, 1]);
+  });
+
   it('a generator makes a random split, drawn once and then fixed', () => {
     const sampler = new CyclicSampler({ datasetSize: 30, batchSize: 10, rng: SeededRandom.fromSeed(2) });
     const epoch1 = [0, 1, 2].map(() => Array.from(sampler.nextBatch()));

@@ -44,6 +44,8 @@ export class CyclicSampler implements BatchSampler {
   /** {@inheritDoc BatchSampler.stepsPerEpoch} */
   readonly stepsPerEpoch: number;
   private order: Int32Array;
+  /** Whether `order` is a random permutation (else the identity, not stored in exported states). */
+  private shuffled: boolean;
   private currentStep = 0;
 
   /** @throws RangeError naming the parameter when `datasetSize` or `batchSize` is out of range. */
@@ -60,12 +62,11 @@ export class CyclicSampler implements BatchSampler {
       participationsPerEpoch: 1,
       batchSize: options.batchSize,
     };
-    if (options.rng === undefined) {
-      this.order = new Int32Array(options.datasetSize);
-      for (let i = 0; i < options.datasetSize; i++) this.order[i] = i;
-    } else {
-      this.order = randomPermutation(options.datasetSize, options.rng);
-    }
+    this.order =
+      options.rng === undefined
+        ? identity(options.datasetSize)
+        : randomPermutation(options.datasetSize, options.rng);
+    this.shuffled = options.rng !== undefined;
   }
 
   /** {@inheritDoc BatchSampler.step} */
@@ -95,7 +96,7 @@ export class CyclicSampler implements BatchSampler {
       datasetSize: this.datasetSize,
       batchSize: this.batchSize,
       step: this.currentStep,
-      order: Array.from(this.order),
+      order: this.shuffled ? Array.from(this.order) : null,
       rng: null,
     };
   }
@@ -110,7 +111,17 @@ export class CyclicSampler implements BatchSampler {
       datasetSize: this.datasetSize,
       parameters: { batchSize: this.batchSize },
     });
-    this.order = permutationFromState('state.order', state.order, this.datasetSize);
+    this.shuffled = state.order !== null;
+    this.order =
+      state.order === null
+        ? identity(this.datasetSize)
+        : permutationFromState('state.order', state.order, this.datasetSize);
     this.currentStep = state.step;
   }
+}
+
+function identity(size: number): Int32Array {
+  const order = new Int32Array(size);
+  for (let i = 0; i < size; i++) order[i] = i;
+  return order;
 }

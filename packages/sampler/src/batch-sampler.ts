@@ -1,4 +1,4 @@
-import type { ParticipationPattern } from './participation';
+import type { LastBatchPolicy, ParticipationPattern } from './participation';
 import type { RandomGenerator } from './random-generator';
 import { SeededRandom, type SeededRandomState } from './seeded-random';
 import { assertInteger } from './validate';
@@ -52,7 +52,7 @@ export interface ShuffleSamplerState extends BatchSamplerStateBase {
   /** Examples per batch. */
   readonly batchSize: number;
   /** Last-batch policy. */
-  readonly lastBatch: 'drop' | 'partial';
+  readonly lastBatch: LastBatchPolicy;
   /** The current epoch's permutation, or `null` at an epoch boundary (the next epoch draws a new one). */
   readonly order: readonly number[] | null;
 }

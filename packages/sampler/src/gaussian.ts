@@ -131,8 +131,10 @@ export interface FillGaussianOptions {
 const BLOCK_WORDS = 8192;
 
 /**
- * Fills `out` with independent N(0, standardDeviation²) samples drawn from `rng` (ziggurat method, see the
- * module notes; with `options.secure`, the averaging method of {@link FillGaussianOptions.secure}).
+ * Fills `out` with independent N(0, standardDeviation²) samples drawn from `rng`: the ziggurat method of
+ * Marsaglia & Tsang (2000) with 256 layers in double precision (about 99% of samples cost two 32-bit words and a
+ * table lookup; wedges by rejection, the tail beyond r ≈ 3.654 by Marsaglia's exact method), or with
+ * `options.secure` the averaging method of {@link FillGaussianOptions.secure}.
  *
  * Samples are computed in float64 and rounded once when stored into a Float32Array. Randomness is taken in
  * blocks with `rng.fillUint32` (two words per sample, eight in secure mode) plus occasional extra draws on

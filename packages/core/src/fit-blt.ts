@@ -409,6 +409,8 @@ function fitFixed(
     });
     const evaluation = fitObjective(problem, result.x, undefined);
     if (evaluation === undefined) continue;
+    // Stationary, or stuck only where the log-loss is flat (a decay at the 1e-13 floor with n·(1 - θ) ≪ 1 is
+    // effectively 1). A floor that still pulls (optimum beyond float64's reach) leaves a large gradient.
     const converged =
       result.reason === 'gradient' ||
       ((result.reason === 'stalled' || result.reason === 'line-search') && result.gradientNorm <= 1e-6);

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import reference from '../test/fixtures/reference.json' with { type: 'json' };
+import { Blt } from './blt';
+import { bltLoss } from './blt-loss';
+import { strategyLoss } from './error';
+import { fitBlt, fitObjective, type Problem, squareRootBltApproximation } from './fit-blt';
+import { bltStrategy } from './strategies';
+
+describe('fitObjective', () => {
+  it('has the gradient of a central finite difference', () => {
+    const problems: Problem[] = [
+      { steps: 1000, minSeparation: 1000, participations: 1, kind: 'max' },
+      { steps: 1000, minSeparation: 37, participations: 12, kind: 'max' },
+      { steps: 1000, minSeparation: 37, participations: 12, kind: 'mean' },
+      { steps: 100_000, minSeparation: 100_000, participations: 1, kind: 'mean' },
+    ];
+    // Interlaced complements u_1 < û_1 < u_2 < û_2 < u_3 < û_3.
+    const x = Float64Array.from([1e-3, 0.02, 0.3, 3e-3, 0.05, 0.5].map(Math.log));
+    for (const problem of problems) {
+      const gradient = new Float64Array(6);
+      fitObjective(problem, x, gradient);
+      x.forEach((_, i) => {
+        const h = 1e-6;
+        const up = Float64Array.from(x);
+        const down = Float64Array.from(x);
+        up[i] = (up[i] as number) + h;
+        down[i] = (down[i] as number) - h;
+        const fd =
+          (fitObjective(problem, up, undefined)!.value - fitObjective(problem, down, undefined)!.value) /
+          (2 * h);
+        expect(Math.abs((gradient[i] as number) - fd)).toBeLessThan(1e-7 * Math.max(1, Math.abs(fd)));
+      });
+    }
+  });
+
+  it('is infinite outside the constraints (non-interlaced decays give ω ≤ 0)', () => {
+    const problem: Problem = { steps: 100, minSeparation: 100, participations: 1, kind: 'max' };
+    expect(fitObjective(problem, Float64Array.from([0.02, 0.01].map(Math.log)), undefined)).toBeUndefined();
+    expect(fitObjective(problem, Float64Array.from([0.01, 0.02].map(Math.log)), undefined)).toBeDefined();
+  });
+});
+
+describe('fitBlt', () => {
+  it('keeps decays within 1e-9 of 1 precise (n = 10^10) and reports the figures of the returned BLT', () => {
+    const steps = 1e10;
+    const fit = fitBlt({ steps, bufferCount: 7, restarts: 0 });
+    const smallest = Math.min(...Array.from(fit.blt.decays, (t) => 1 - t));
+    expect(smallest).toBeLessThan(1e-9);
+    // An independent recomputation from the plain parameters (inverse decays found afresh by root finding).
+    const fresh = new Blt(fit.blt.decays, fit.blt.outputScales);
+    const check = bltLoss(fresh, { steps, participation: 'single' });
+    expect(Math.abs(check.maxErrorLoss / fit.loss - 1)).toBeLessThan(1e-9);
+    expect(Math.abs(check.sensitivity / fit.sensitivity - 1)).toBeLessThan(1e-9);
+    // Square-root asymptotics: 1 + ln(n)/π + 0.066 ≈ 8.395; seven buffers come within 2%.
+    expect(fit.loss).toBeGreaterThan(1 + Math.log(steps) / Math.PI);
+    expect(fit.loss).toBeLessThan((1 + Math.log(steps) / Math.PI + 0.066) * 1.02);
+  });
+
+  it("adds buffers in 'auto' mode while the loss improves by more than 1%", () => {
+    const fit = fitBlt({ steps: 2930, minSeparation: 59, maxParticipations: 50, bufferCount: 'auto' });
+    const losses = fit.lossByBufferCount;
+    expect(fit.bufferCount).toBe(losses.length - 1);
+    for (let d = 1; d < fit.bufferCount; d++) expect(losses[d]!).toBeLessThan(losses[d - 1]! * 0.99);
+    expect(losses[fit.bufferCount]!).toBeGreaterThanOrEqual(losses[fit.bufferCount - 1]! * 0.99);
+    // Multi-participation: exact sensitivity under the worst (59, 50) pattern, checked directly.
+    const direct = strategyLoss(bltStrategy(fit.blt), {
+      steps: 2930,
+      participation: { minSeparation: 59, maxParticipations: 50 },
+    });
+    expect(direct.maxErrorLoss).toBeCloseTo(fit.loss, 8);
+  });
+
+  it('starts below the best single-buffer BLT with the rational square-root approximation', () => {
+    const start = squareRootBltApproximation(4, 1024);
+    const loss = bltLoss(start, { steps: 1024, participation: 'single' }).maxErrorLoss;
+    expect(loss).toBeLessThan(fitBlt({ steps: 1024, bufferCount: 1 }).loss);
+    expect(loss).toBeGreaterThan(reference.squareRootMaxErrorRoot1024);
+    expect(() => squareRootBltApproximation(0, 10)).toThrow(/bufferCount must be an integer in \[1, 16\]/);
+  });
+
+  it('says so when the optimum needs decays closer to 1 than float64 keeps (n = 10^15)', () => {
+    const fit = fitBlt({ steps: 1e15, bufferCount: 3, restarts: 0 });
+    expect(fit.converged).toBe(false);
+    expect(Number.isFinite(fit.loss)).toBe(true);
+  });
+
+  it('says so when it does not converge, and reports progress', () => {
+    const seen: number[] = [];
+    const fit = fitBlt({
+      steps: 5000,
+      bufferCount: 3,
+      maxIterations: 2,
+      restarts: 0,
+      onProgress: (p) => {
+        seen.push(p.loss);
+        return undefined;
+      },
+    });
+    expect(fit.converged).toBe(false);
+    expect(seen.length).toBeGreaterThan(0);
+    let calls = 0;
+    const cancelled = fitBlt({
+      steps: 5000,
+      bufferCount: 3,
+      onProgress: () => {
+        calls++;
+        return calls < 5;
+      },
+    });
+    expect(cancelled.converged).toBe(false);
+    expect(cancelled.bufferCount).toBe(1);
+    expect(calls).toBe(5);
+  });
+
+  it('rejects bad options naming the parameter and range', () => {
+    expect(() => fitBlt({ steps: 0 })).toThrow(/steps must be an integer in \[1, /);
+    expect(() => fitBlt({ steps: 10, minSeparation: 0 })).toThrow(
+      /minSeparation must be an integer in \[1, /,
+    );
+    expect(() => fitBlt({ steps: 10, maxParticipations: 0 })).toThrow(
+      /maxParticipations must be an integer in \[1, /,
+    );
+    expect(() => fitBlt({ steps: Number.NaN })).toThrow(/steps must be an integer/);
+    expect(() => fitBlt({ steps: 10, bufferCount: 0 })).toThrow(
+      /bufferCount must be an integer in \[1, 16\]/,
+    );
+    expect(() => fitBlt({ steps: 10, error: 'mse' as 'max' })).toThrow(/error must be 'max' or 'rmse'/);
+  });
+});

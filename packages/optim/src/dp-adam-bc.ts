@@ -77,8 +77,8 @@ export class DpAdamBc extends DpOptimizer {
    * `sum_{s<=t} (1 - beta2) beta2^(t-s) V_s / (1 - beta2^t)`.
    */
   get noiseVarianceEstimate(): number {
-    if (this.step === 0) return 0;
-    return this.#noiseVarianceAverage / (1 - this.beta2 ** this.step);
+    if (this.iterations === 0) return 0;
+    return this.#noiseVarianceAverage / (1 - this.beta2 ** this.iterations);
   }
 
   protected override applyStep(context: StepContext): void {

@@ -81,8 +81,8 @@ export abstract class DpOptimizer {
     this.noise = new CorrelatedNoise({ ...options.noise, size: total });
   }
 
-  /** Steps taken so far. */
-  get step(): number {
+  /** Steps taken so far (the 0-based index of the next step). */
+  get iterations(): number {
     return this.#step;
   }
 

@@ -25,9 +25,9 @@ export function testValues(length: number, seed: number): Float32Array {
  */
 export function syntheticGradient(params: tf.Tensor, seed: number): tf.Tensor {
   return tf.tidy(() => {
-    const a = tf.tensor(testValues(params.size, seed), params.shape).abs().add(0.2);
+    const a = tf.add(tf.abs(tf.tensor(testValues(params.size, seed), params.shape)), 0.2);
     const b = tf.tensor(testValues(params.size, seed + 1), params.shape);
-    return a.mul(params).add(b).add(params.mul(3).sin().mul(0.1));
+    return tf.add(tf.add(tf.mul(a, params), b), tf.mul(tf.sin(tf.mul(params, 3)), 0.1));
   });
 }
 

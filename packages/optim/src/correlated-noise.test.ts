@@ -3,8 +3,8 @@ import {
   bandedSquareRootStrategy,
   bltStrategy,
   identityStrategy,
-  singleParameterStrategy,
   type Strategy,
+  singleParameterStrategy,
 } from '@cnm/core';
 import { fillGaussian, SeededRandom } from '@cnm/sampler';
 import { describe, expect, it } from 'vitest';
@@ -24,28 +24,32 @@ const strategies: [string, Strategy][] = [
 const base = { noiseMultiplier: 1.3, maxGradNorm: 0.7, sensitivity: 2.5, random: { seed: 42 } } as const;
 
 describe('CorrelatedNoise', () => {
-  it.each(strategies)('%s: streamed noise equals materialised s * C^-1 applied to the same draws', (_, strategy) => {
-    const size = 5;
-    const steps = 12;
-    const noise = new CorrelatedNoise({ ...base, strategy, size });
-    const s = base.noiseMultiplier * base.maxGradNorm * base.sensitivity;
-    const replay = SeededRandom.fromSeed(42);
-    const draws: Float64Array[] = [];
-    const d = strategy.inverseCoefficients(steps);
-    for (let t = 0; t < steps; t++) {
-      const z = new Float64Array(size);
-      fillGaussian(z, s, replay);
-      draws.push(z);
-      const streamed = noise.next();
-      const expected = new Float64Array(size);
-      for (let j = 0; j <= t; j++) {
-        const coefficient = d[t - j] as number;
-        const zj = draws[j] as Float64Array;
-        for (let i = 0; i < size; i++) expected[i] = (expected[i] as number) + coefficient * (zj[i] as number);
+  it.each(strategies)(
+    '%s: streamed noise equals materialised s * C^-1 applied to the same draws',
+    (_, strategy) => {
+      const size = 5;
+      const steps = 12;
+      const noise = new CorrelatedNoise({ ...base, strategy, size });
+      const s = base.noiseMultiplier * base.maxGradNorm * base.sensitivity;
+      const replay = SeededRandom.fromSeed(42);
+      const draws: Float64Array[] = [];
+      const d = strategy.inverseCoefficients(steps);
+      for (let t = 0; t < steps; t++) {
+        const z = new Float64Array(size);
+        fillGaussian(z, s, replay);
+        draws.push(z);
+        const streamed = noise.next();
+        const expected = new Float64Array(size);
+        for (let j = 0; j <= t; j++) {
+          const coefficient = d[t - j] as number;
+          const zj = draws[j] as Float64Array;
+          for (let i = 0; i < size; i++)
+            expected[i] = (expected[i] as number) + coefficient * (zj[i] as number);
+        }
+        expect(maxAbsDiff(streamed, expected)).toBeLessThan(1e-12 * Math.max(1, s) * (t + 1));
       }
-      expect(maxAbsDiff(streamed, expected)).toBeLessThan(1e-12 * Math.max(1, s) * (t + 1));
-    }
-  });
+    },
+  );
 
   it('reproduces the worked example of the notes (C^-1 of the example BLT applied to 1..8)', () => {
     // With sensitivity 1, sigma 1, clip 1 the scale is 1; feed the draws through the stream directly.
@@ -102,7 +106,9 @@ describe('CorrelatedNoise', () => {
       }
     }
     // The off-diagonal entries really are non-zero: the test would see independent noise.
-    expect(Math.abs(theory(1, 0))).toBeGreaterThan(10 * Math.sqrt((theory(1, 1) * theory(0, 0)) / replicates));
+    expect(Math.abs(theory(1, 0))).toBeGreaterThan(
+      10 * Math.sqrt((theory(1, 1) * theory(0, 0)) / replicates),
+    );
   });
 
   it('exports and restores exactly: the continuation equals the uninterrupted run', () => {
@@ -126,7 +132,12 @@ describe('CorrelatedNoise', () => {
   });
 
   it('in secure mode draws real noise, exports no generator and restores the buffers', () => {
-    const options = { ...base, strategy: singleParameterStrategy(0.5), size: 1000, random: 'secure' as const };
+    const options = {
+      ...base,
+      strategy: singleParameterStrategy(0.5),
+      size: 1000,
+      random: 'secure' as const,
+    };
     const a = new CorrelatedNoise(options);
     const b = new CorrelatedNoise(options);
     const x = new Float64Array(a.next());
@@ -172,7 +183,12 @@ describe('CorrelatedNoise', () => {
   });
 
   it('emits zeros with sigma = 0 but still advances', () => {
-    const noise = new CorrelatedNoise({ ...base, noiseMultiplier: 0, strategy: bltStrategy(exampleBlt), size: 4 });
+    const noise = new CorrelatedNoise({
+      ...base,
+      noiseMultiplier: 0,
+      strategy: bltStrategy(exampleBlt),
+      size: 4,
+    });
     expect([...noise.next()]).toEqual([0, 0, 0, 0]);
     expect(noise.step).toBe(1);
     expect(noise.lastVariance).toBe(0);

@@ -14,7 +14,12 @@ import { assertInRange, assertInteger, assertNonNegative, assertPositive } from 
  * real privacy guarantees); `{ seed }` uses a reproducible {@link @cnm/sampler!SeededRandom} (tests,
  * experiments, bit-exact resumption). The noise never comes from `tf.randomNormal`.
  */
-export type NoiseRandomness = 'secure' | { readonly seed: number | bigint };
+export type NoiseRandomness =
+  | 'secure'
+  | {
+      /** Seed of the {@link @cnm/sampler!SeededRandom} generator. */
+      readonly seed: number | bigint;
+    };
 
 /** Configuration of a {@link CorrelatedNoise} generator. */
 export interface CorrelatedNoiseOptions {
@@ -27,8 +32,8 @@ export interface CorrelatedNoiseOptions {
   /** Per-example clipping norm (the paper's zeta), `> 0`. */
   readonly maxGradNorm: number;
   /**
-   * Sensitivity of C under the participation pattern that training really has (from
-   * {@link @cnm/core!sensitivity}); `>= 1`, since every strategy has c_0 = 1.
+   * Sensitivity of C under the participation pattern that training really has (the `sensitivity`
+   * function of `@cnm/core`); `>= 1`, since every strategy has c_0 = 1.
    */
   readonly sensitivity: number;
   /** Source of the Gaussian draws. */
@@ -90,7 +95,11 @@ export class CorrelatedNoise {
       throw new TypeError('options must be an object of CorrelatedNoiseOptions');
     }
     const { strategy, size, noiseMultiplier, maxGradNorm, sensitivity, random } = options;
-    if (strategy === null || typeof strategy !== 'object' || typeof strategy.createInverseStream !== 'function') {
+    if (
+      strategy === null ||
+      typeof strategy !== 'object' ||
+      typeof strategy.createInverseStream !== 'function'
+    ) {
       throw new TypeError('strategy must be a Strategy of @cnm/core (with createInverseStream)');
     }
     assertInteger('size', size, 1);

@@ -7,7 +7,13 @@ import { DpAdamBc } from './dp-adam-bc';
 
 const tf = await useCpuBackend();
 const shapes = [[5, 3], [3], [2, 1, 2]];
-const noNoise = { strategy: identityStrategy(), noiseMultiplier: 0, maxGradNorm: 1, sensitivity: 1, random: { seed: 1 } };
+const noNoise = {
+  strategy: identityStrategy(),
+  noiseMultiplier: 0,
+  maxGradNorm: 1,
+  sensitivity: 1,
+  random: { seed: 1 },
+};
 const blt = new Blt([0.95, 0.6, 0.2], [0.05, 0.15, 0.2]);
 
 function makeVariables(): Variable[] {
@@ -34,8 +40,11 @@ describe('DpAdamBc', () => {
     const normaliser = 16;
     for (let t = 0; t < 300; t++) {
       tf.tidy(() => {
-        optimizer.step(new Map(mine.map((v, i) => [v, tf.mul(syntheticGradient(v, i), normaliser)] as const)), normaliser);
-        reference.applyGradients(Object.fromEntries(theirs.map((v, i) => [v.name, syntheticGradient(v, i)])));
+        optimizer.step(
+          new Map(mine.map((v, i) => [v, tf.mul(syntheticGradient(v, i), normaliser)] as const)),
+          normaliser,
+        );
+        reference.applyGradients(theirs.map((v, i) => ({ name: v.name, tensor: syntheticGradient(v, i) })));
       });
     }
     mine.forEach((v, i) => {
@@ -47,7 +56,13 @@ describe('DpAdamBc', () => {
 
   it('tracks the time-varying noise variance EMA of a BLT with varying normalisers', () => {
     const v = tf.variable(tf.zeros([4]));
-    const noise = { strategy: bltStrategy(blt), noiseMultiplier: 0.9, maxGradNorm: 2, sensitivity: 1.4, random: { seed: 5 } };
+    const noise = {
+      strategy: bltStrategy(blt),
+      noiseMultiplier: 0.9,
+      maxGradNorm: 2,
+      sensitivity: 1.4,
+      random: { seed: 5 },
+    };
     const beta2 = 0.95;
     const optimizer = new DpAdamBc({ variables: [v], learningRate: 0.01, beta2, noise });
     const normalisers = [10, 20, 10, 40, 5, 8, 8, 8];
@@ -58,13 +73,18 @@ describe('DpAdamBc', () => {
     normalisers.forEach((b, t) => {
       optimizer.step(new Map([[v, tf.zeros([4])]]), b);
       rowNormSquared += (d[t] as number) ** 2;
-      const variance = ((scale / b) ** 2) * rowNormSquared;
+      const variance = (scale / b) ** 2 * rowNormSquared;
       weighted = beta2 * weighted + (1 - beta2) * variance;
       expect(optimizer.noiseVarianceEstimate).toBeCloseTo(weighted / (1 - beta2 ** (t + 1)), 12);
     });
     // For DP-SGD with a constant normaliser the estimate is exactly the constant variance at every step.
     const w = tf.variable(tf.zeros([4]));
-    const sgdLike = new DpAdamBc({ variables: [w], learningRate: 0.01, beta2, noise: { ...noise, strategy: identityStrategy() } });
+    const sgdLike = new DpAdamBc({
+      variables: [w],
+      learningRate: 0.01,
+      beta2,
+      noise: { ...noise, strategy: identityStrategy() },
+    });
     for (let t = 0; t < 5; t++) {
       sgdLike.step(new Map([[w, tf.zeros([4])]]), 10);
       expect(sgdLike.noiseVarianceEstimate).toBeCloseTo((scale / 10) ** 2, 12);
@@ -75,7 +95,13 @@ describe('DpAdamBc', () => {
     const size = 50;
     const v = tf.variable(tf.tensor(testValues(size, 9)));
     const start = new Float64Array(v.dataSync());
-    const noise = { strategy: bltStrategy(blt), noiseMultiplier: 2, maxGradNorm: 1, sensitivity: 1.2, random: { seed: 11 } };
+    const noise = {
+      strategy: bltStrategy(blt),
+      noiseMultiplier: 2,
+      maxGradNorm: 1,
+      sensitivity: 1.2,
+      random: { seed: 11 },
+    };
     const sums = testValues(size, 10).map((x) => 40 * x);
     const normaliser = 32;
     const optimizer = new DpAdamBc({ variables: [v], learningRate: 0.1, varianceFloor: 1e-4, noise });
@@ -103,7 +129,8 @@ describe('DpAdamBc', () => {
 
   it('rejects bad hyper-parameters with the parameter name', () => {
     const v = tf.variable(tf.zeros([2]));
-    const make = (extra: object) => new DpAdamBc({ variables: [v], learningRate: 0.1, noise: noNoise, ...extra });
+    const make = (extra: object) =>
+      new DpAdamBc({ variables: [v], learningRate: 0.1, noise: noNoise, ...extra });
     expect(() => make({ beta1: 1 })).toThrow(/beta1/);
     expect(() => make({ beta2: -0.1 })).toThrow(/beta2/);
     expect(() => make({ epsilon: 0 })).toThrow(/epsilon/);

@@ -1,4 +1,9 @@
-import { DpOptimizer, type DpOptimizerOptions, type DpOptimizerStateBase, type StepContext } from './dp-optimizer';
+import {
+  DpOptimizer,
+  type DpOptimizerOptions,
+  type DpOptimizerStateBase,
+  type StepContext,
+} from './dp-optimizer';
 import { adamBcUpdate } from './update-rules';
 import { assertInRange, assertNonNegative, assertPositive } from './validate';
 

@@ -7,7 +7,13 @@ import { piecewiseConstant } from './learning-rate';
 
 const tf = await useCpuBackend();
 const shapes = [[3, 4], [4], [2, 2, 2]];
-const noNoise = { strategy: identityStrategy(), noiseMultiplier: 0, maxGradNorm: 1, sensitivity: 1, random: { seed: 1 } };
+const noNoise = {
+  strategy: identityStrategy(),
+  noiseMultiplier: 0,
+  maxGradNorm: 1,
+  sensitivity: 1,
+  random: { seed: 1 },
+};
 
 function makeVariables(): Variable[] {
   return shapes.map((shape, i) => {
@@ -19,7 +25,10 @@ function makeVariables(): Variable[] {
 /** Runs `steps` steps of ours and of a tfjs optimizer from the same start on the synthetic gradient. */
 function compare(
   ours: (variables: Variable[]) => DpSgd,
-  reference: () => { applyGradients(g: Record<string, Tensor>): void; setLearningRate?(lr: number): void },
+  reference: () => {
+    applyGradients(g: { name: string; tensor: Tensor }[]): void;
+    setLearningRate?(lr: number): void;
+  },
   steps: number,
   normaliser: number,
   learningRateAt?: (t: number) => number,
@@ -33,7 +42,7 @@ function compare(
       const sums = new Map(mine.map((v, i) => [v, tf.mul(syntheticGradient(v, i), normaliser)] as const));
       optimizer.step(sums, normaliser);
       if (learningRateAt && tfOptimizer.setLearningRate) tfOptimizer.setLearningRate(learningRateAt(t));
-      tfOptimizer.applyGradients(Object.fromEntries(theirs.map((v, i) => [v.name, syntheticGradient(v, i)])));
+      tfOptimizer.applyGradients(theirs.map((v, i) => ({ name: v.name, tensor: syntheticGradient(v, i) })));
     });
   }
   let worst = 0;
@@ -70,7 +79,8 @@ describe('DpSgd without noise matches tfjs', () => {
 
   it('Nesterov momentum over 200 steps', () => {
     const worst = compare(
-      (variables) => new DpSgd({ variables, learningRate: 0.02, momentum: 0.8, nesterov: true, noise: noNoise }),
+      (variables) =>
+        new DpSgd({ variables, learningRate: 0.02, momentum: 0.8, nesterov: true, noise: noNoise }),
       () => tf.train.momentum(0.02, 0.8, true),
       200,
       1,
@@ -139,7 +149,8 @@ describe('DpSgd', () => {
   it('rejects bad options and inputs with clear errors', () => {
     const v = tf.variable(tf.zeros([2, 3]));
     const w = tf.variable(tf.zeros([3]));
-    const make = (extra: object) => new DpSgd({ variables: [v, w], learningRate: 0.1, noise: noNoise, ...extra });
+    const make = (extra: object) =>
+      new DpSgd({ variables: [v, w], learningRate: 0.1, noise: noNoise, ...extra });
     expect(() => make({ learningRate: -0.1 })).toThrow(/learningRate must be a finite number/);
     expect(() => make({ learningRate: () => Number.NaN })).toThrow(/learningRate/);
     expect(() => make({ noise: { ...noNoise, noiseMultiplier: -1 } })).toThrow(/noiseMultiplier/);
@@ -159,7 +170,9 @@ describe('DpSgd', () => {
     expect(() => optimizer.step(good, Number.POSITIVE_INFINITY)).toThrow(/normaliser/);
     expect(() => optimizer.step(new Map([[v, tf.zeros([2, 3])]]), 1)).toThrow(/no entry for variable/);
     const stranger = tf.variable(tf.zeros([3]));
-    expect(() => optimizer.step(new Map([...good, [stranger, tf.zeros([3])]]), 1)).toThrow(/not a variable of this/);
+    expect(() => optimizer.step(new Map([...good, [stranger, tf.zeros([3])]]), 1)).toThrow(
+      /not a variable of this/,
+    );
     expect(() =>
       optimizer.step(
         new Map([

@@ -18,7 +18,9 @@ export function checkVariables(variables: readonly Variable[]): Variable[] {
     if (!(variable instanceof Variable)) throw new TypeError(`variables[${i}] must be a tf.Variable`);
     if (variable.isDisposed) throw new TypeError(`variables[${i}] ('${variable.name}') is disposed`);
     if (variable.dtype !== 'float32') {
-      throw new TypeError(`variables[${i}] ('${variable.name}') must have dtype float32, got ${variable.dtype}`);
+      throw new TypeError(
+        `variables[${i}] ('${variable.name}') must have dtype float32, got ${variable.dtype}`,
+      );
     }
     if (names.has(variable.name)) throw new TypeError(`variables[${i}] ('${variable.name}') appears twice`);
     names.add(variable.name);
@@ -48,7 +50,9 @@ export function readGradientSums(variables: readonly Variable[], gradientSums: G
     : Object.keys(gradientSums);
   for (const key of keys) {
     if (!owned.has(key)) {
-      throw new RangeError(`gradientSums has an entry for '${key}', which is not a variable of this optimizer`);
+      throw new RangeError(
+        `gradientSums has an entry for '${key}', which is not a variable of this optimizer`,
+      );
     }
   }
   return variables.map((variable) => {

@@ -31,7 +31,9 @@ export function validateLearningRate(learningRate: LearningRate): void {
     return;
   }
   if (typeof learningRate !== 'number') {
-    throw new TypeError(`learningRate must be a number or a function of the step, got ${typeof learningRate}`);
+    throw new TypeError(
+      `learningRate must be a number or a function of the step, got ${typeof learningRate}`,
+    );
   }
   assertNonNegative('learningRate', learningRate);
 }
@@ -98,7 +100,10 @@ export function linearWarmup(warmupSteps: number, after: LearningRate): Learning
  * Piecewise-constant learning rate: `values[i]` while `step < boundaries[i]`, `values[last]` after
  * the last boundary. `values` has one more entry than `boundaries`, which must increase strictly.
  */
-export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): LearningRateSchedule {
+export function piecewiseConstant(
+  boundaries: readonly number[],
+  values: readonly number[],
+): LearningRateSchedule {
   if (values.length !== boundaries.length + 1) {
     throw new RangeError(
       `values must have boundaries.length + 1 = ${boundaries.length + 1} entries, got ${values.length}`,

@@ -65,7 +65,8 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     fittedFor: 'none',
     accounting: 'gaussian-composition',
     sensitivity: 'one',
-    summary: 'DP-SGD with independent noise, accounted as a composition of Gaussian mechanisms without amplification.',
+    summary:
+      'DP-SGD with independent noise, accounted as a composition of Gaussian mechanisms without amplification.',
   },
   'DP-SGD-AMPLIFIED': {
     name: 'DP-SGD-AMPLIFIED',
@@ -74,7 +75,8 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     fittedFor: 'none',
     accounting: 'poisson-subsampled-gaussian',
     sensitivity: 'one',
-    summary: 'DP-SGD with independent noise and Poisson sampling, accounted with amplification by subsampling.',
+    summary:
+      'DP-SGD with independent noise and Poisson sampling, accounted with amplification by subsampling.',
   },
   BLT: {
     name: 'BLT',
@@ -92,7 +94,8 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     fittedFor: 'min-separation',
     accounting: 'matrix-mechanism',
     sensitivity: 'participation',
-    summary: 'SGD with BLT-correlated noise, the BLT fitted for one participation per epoch (min-separation).',
+    summary:
+      'SGD with BLT-correlated noise, the BLT fitted for one participation per epoch (min-separation).',
   },
   'Single Parameter': {
     name: 'Single Parameter',

@@ -36,7 +36,15 @@ describe('sgdUpdate', () => {
     const vNesterov = new Float32Array(1);
     for (let t = 0; t < 3; t++) {
       sgdUpdate(heavy, new Float32Array([1]), null, 0, 1, { ...sgd, momentum: 0.5 }, vHeavy);
-      sgdUpdate(nesterov, new Float32Array([1]), null, 0, 1, { ...sgd, momentum: 0.5, nesterov: true }, vNesterov);
+      sgdUpdate(
+        nesterov,
+        new Float32Array([1]),
+        null,
+        0,
+        1,
+        { ...sgd, momentum: 0.5, nesterov: true },
+        vNesterov,
+      );
     }
     // velocities 1, 1.5, 1.75; heavy ball moves by lr * v, Nesterov by lr * (g + 0.5 v)
     expect(vHeavy[0]).toBeCloseTo(1.75, 6);

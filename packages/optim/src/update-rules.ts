@@ -48,7 +48,10 @@ export function sgdUpdate(
   const useMomentum = momentum > 0 && velocity !== null;
   for (let i = 0; i < n; i++) {
     const p = params[i] as number;
-    const sum = noise === null ? (gradientSum[i] as number) : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
+    const sum =
+      noise === null
+        ? (gradientSum[i] as number)
+        : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
     const g = sum * inverseNormaliser + weightDecay * p;
     if (useMomentum) {
       const v = Math.fround(momentum * (velocity[i] as number) + g);
@@ -117,7 +120,10 @@ export function adamBcUpdate(
   const decay = learningRate * weightDecay;
   const n = params.length;
   for (let i = 0; i < n; i++) {
-    const sum = noise === null ? (gradientSum[i] as number) : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
+    const sum =
+      noise === null
+        ? (gradientSum[i] as number)
+        : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
     const g = sum * inverseNormaliser;
     const m = Math.fround(beta1 * (firstMoment[i] as number) + (1 - beta1) * g);
     const v = Math.fround(beta2 * (secondMoment[i] as number) + (1 - beta2) * g * g);

@@ -111,25 +111,28 @@ describe('CorrelatedNoise', () => {
     );
   });
 
-  it('exports and restores exactly: the continuation equals the uninterrupted run', () => {
-    const options = { ...base, strategy: bltStrategy(exampleBlt), size: 7 };
-    const uninterrupted = new CorrelatedNoise(options);
-    const first = new CorrelatedNoise(options);
-    for (let t = 0; t < 5; t++) {
-      uninterrupted.next();
-      first.next();
-    }
-    const saved = structuredClone(first.exportState());
-    first.next(); // advancing after the export must not change the saved state
-    const resumed = new CorrelatedNoise(options);
-    resumed.restoreState(saved);
-    expect(resumed.step).toBe(5);
-    for (let t = 0; t < 6; t++) {
-      const expected = new Float64Array(uninterrupted.next());
-      expect(resumed.next()).toEqual(expected);
-      expect(resumed.lastVariance).toBe(uninterrupted.lastVariance);
-    }
-  });
+  it.each(strategies)(
+    '%s: exports and restores exactly, the continuation equals the uninterrupted run',
+    (_, strategy) => {
+      const options = { ...base, strategy, size: 7 };
+      const uninterrupted = new CorrelatedNoise(options);
+      const first = new CorrelatedNoise(options);
+      for (let t = 0; t < 5; t++) {
+        uninterrupted.next();
+        first.next();
+      }
+      const saved = structuredClone(first.exportState());
+      first.next(); // advancing after the export must not change the saved state
+      const resumed = new CorrelatedNoise(options);
+      resumed.restoreState(saved);
+      expect(resumed.step).toBe(5);
+      for (let t = 0; t < 6; t++) {
+        const expected = new Float64Array(uninterrupted.next());
+        expect(resumed.next()).toEqual(expected);
+        expect(resumed.lastVariance).toBe(uninterrupted.lastVariance);
+      }
+    },
+  );
 
   it('in secure mode draws real noise, exports no generator and restores the buffers', () => {
     const options = {

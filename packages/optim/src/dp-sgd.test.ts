@@ -110,6 +110,22 @@ describe('DpSgd', () => {
     expect(maxAbsDiff(v.dataSync(), [0.85, -2])).toBeLessThan(1e-6);
   });
 
+  it('leaves no tensor behind: the tensor count stays flat over steps', () => {
+    const v = tf.variable(tf.zeros([3, 2]));
+    const sum = tf.ones([3, 2]);
+    const optimizer = new DpSgd({
+      variables: [v],
+      learningRate: 0.1,
+      momentum: 0.5,
+      noise: { ...noNoise, noiseMultiplier: 1 },
+    });
+    optimizer.step(new Map([[v, sum]]), 1);
+    const before = tf.memory().numTensors;
+    for (let t = 0; t < 10; t++) optimizer.step(new Map([[v, sum]]), 1);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(sum.isDisposed).toBe(false);
+  });
+
   it('accepts a NamedTensorMap keyed by variable name', () => {
     const v = tf.variable(tf.tensor([1]));
     const optimizer = new DpSgd({ variables: [v], learningRate: 1, noise: noNoise });

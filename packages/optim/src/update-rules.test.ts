@@ -25,7 +25,7 @@ describe('sgdUpdate', () => {
 
   it('applies L2 weight decay to the averaged gradient', () => {
     const params = new Float32Array([2]);
-    sgdUpdate(params, new Float32Array([0]), null, 0, 1, { ...sgd, weightDecay: 0.5 }, null);
+    sgdUpdate(params, new Float32Array([0]), new Float64Array(1), 0, 1, { ...sgd, weightDecay: 0.5 }, null);
     expect(params[0]).toBeCloseTo(2 - 0.1 * 0.5 * 2, 6);
   });
 
@@ -35,11 +35,11 @@ describe('sgdUpdate', () => {
     const vHeavy = new Float32Array(1);
     const vNesterov = new Float32Array(1);
     for (let t = 0; t < 3; t++) {
-      sgdUpdate(heavy, new Float32Array([1]), null, 0, 1, { ...sgd, momentum: 0.5 }, vHeavy);
+      sgdUpdate(heavy, new Float32Array([1]), new Float64Array(1), 0, 1, { ...sgd, momentum: 0.5 }, vHeavy);
       sgdUpdate(
         nesterov,
         new Float32Array([1]),
-        null,
+        new Float64Array(1),
         0,
         1,
         { ...sgd, momentum: 0.5, nesterov: true },
@@ -58,7 +58,7 @@ describe('adamBcUpdate', () => {
     const params = new Float32Array([0, 0]);
     const m = new Float32Array(2);
     const v = new Float32Array(2);
-    adamBcUpdate(params, new Float32Array([3, -0.5]), null, 0, 1, adam, m, v);
+    adamBcUpdate(params, new Float32Array([3, -0.5]), new Float64Array(2), 0, 1, adam, m, v);
     expect(params[0]).toBeCloseTo(-0.01, 6);
     expect(params[1]).toBeCloseTo(0.01, 6);
   });
@@ -70,7 +70,7 @@ describe('adamBcUpdate', () => {
       adamBcUpdate(
         params,
         new Float32Array([g]),
-        null,
+        new Float64Array(1),
         0,
         1,
         { ...adam, noiseVarianceEstimate, varianceFloor },
@@ -90,7 +90,7 @@ describe('adamBcUpdate', () => {
     adamBcUpdate(
       params,
       new Float32Array([0]),
-      null,
+      new Float64Array(1),
       0,
       1,
       { ...adam, weightDecay: 0.5 },

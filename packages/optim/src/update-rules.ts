@@ -27,7 +27,7 @@ export interface SgdStepParameters {
  *
  * @param params - Parameter values, updated in place.
  * @param gradientSum - Clipped gradient sum for this block, same length as `params`.
- * @param noise - Noise vector holding this block at `noiseOffset`, or `null` for no noise.
+ * @param noise - Noise vector holding this block at `noiseOffset`.
  * @param noiseOffset - Index of this block's first coordinate in `noise`.
  * @param normaliser - The divisor of the noisy sum (expected or actual batch size).
  * @param step - Hyper-parameters of this step.
@@ -36,7 +36,7 @@ export interface SgdStepParameters {
 export function sgdUpdate(
   params: Float32Array,
   gradientSum: NumericArray,
-  noise: Float64Array | Float32Array | null,
+  noise: Float64Array | Float32Array,
   noiseOffset: number,
   normaliser: number,
   step: SgdStepParameters,
@@ -45,19 +45,22 @@ export function sgdUpdate(
   const { learningRate, momentum, nesterov, weightDecay } = step;
   const inverseNormaliser = 1 / normaliser;
   const n = params.length;
-  const useMomentum = momentum > 0 && velocity !== null;
-  for (let i = 0; i < n; i++) {
-    const p = params[i] as number;
-    const sum =
-      noise === null
-        ? (gradientSum[i] as number)
-        : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
-    const g = sum * inverseNormaliser + weightDecay * p;
-    if (useMomentum) {
+  if (momentum > 0 && velocity !== null) {
+    for (let i = 0; i < n; i++) {
+      const p = params[i] as number;
+      const g =
+        ((gradientSum[i] as number) + (noise[noiseOffset + i] as number)) * inverseNormaliser +
+        weightDecay * p;
       const v = Math.fround(momentum * (velocity[i] as number) + g);
       velocity[i] = v;
       params[i] = p - learningRate * (nesterov ? g + momentum * v : v);
-    } else {
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = params[i] as number;
+      const g =
+        ((gradientSum[i] as number) + (noise[noiseOffset + i] as number)) * inverseNormaliser +
+        weightDecay * p;
       params[i] = p - learningRate * g;
     }
   }
@@ -96,7 +99,7 @@ export interface AdamBcStepParameters {
  *
  * @param params - Parameter values, updated in place.
  * @param gradientSum - Clipped gradient sum for this block, same length as `params`.
- * @param noise - Noise vector holding this block at `noiseOffset`, or `null` for no noise.
+ * @param noise - Noise vector holding this block at `noiseOffset`.
  * @param noiseOffset - Index of this block's first coordinate in `noise`.
  * @param normaliser - The divisor of the noisy sum (expected or actual batch size).
  * @param step - Hyper-parameters of this step.
@@ -106,31 +109,29 @@ export interface AdamBcStepParameters {
 export function adamBcUpdate(
   params: Float32Array,
   gradientSum: NumericArray,
-  noise: Float64Array | Float32Array | null,
+  noise: Float64Array | Float32Array,
   noiseOffset: number,
   normaliser: number,
   step: AdamBcStepParameters,
   firstMoment: Float32Array,
   secondMoment: Float32Array,
 ): void {
-  const { learningRate, beta1, beta2, epsilon, noiseVarianceEstimate, varianceFloor, weightDecay } = step;
+  const { beta1, beta2, epsilon, noiseVarianceEstimate, varianceFloor } = step;
   const inverseNormaliser = 1 / normaliser;
-  const inverseFirst = 1 / step.firstBiasCorrection;
   const inverseSecond = 1 / step.secondBiasCorrection;
-  const decay = learningRate * weightDecay;
+  const stepScale = step.learningRate / step.firstBiasCorrection;
+  const keep = 1 - step.learningRate * step.weightDecay;
+  const oneMinusBeta1 = 1 - beta1;
+  const oneMinusBeta2 = 1 - beta2;
   const n = params.length;
   for (let i = 0; i < n; i++) {
-    const sum =
-      noise === null
-        ? (gradientSum[i] as number)
-        : (gradientSum[i] as number) + (noise[noiseOffset + i] as number);
-    const g = sum * inverseNormaliser;
-    const m = Math.fround(beta1 * (firstMoment[i] as number) + (1 - beta1) * g);
-    const v = Math.fround(beta2 * (secondMoment[i] as number) + (1 - beta2) * g * g);
+    const g = ((gradientSum[i] as number) + (noise[noiseOffset + i] as number)) * inverseNormaliser;
+    const m = Math.fround(beta1 * (firstMoment[i] as number) + oneMinusBeta1 * g);
+    const v = Math.fround(beta2 * (secondMoment[i] as number) + oneMinusBeta2 * g * g);
     firstMoment[i] = m;
     secondMoment[i] = v;
-    const corrected = Math.max(v * inverseSecond - noiseVarianceEstimate, varianceFloor);
-    const p = (params[i] as number) - decay * (params[i] as number);
-    params[i] = p - (learningRate * m * inverseFirst) / (Math.sqrt(corrected) + epsilon);
+    let corrected = v * inverseSecond - noiseVarianceEstimate;
+    if (!(corrected >= varianceFloor)) corrected = varianceFloor;
+    params[i] = (params[i] as number) * keep - (stepScale * m) / (Math.sqrt(corrected) + epsilon);
   }
 }

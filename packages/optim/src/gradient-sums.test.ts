@@ -26,6 +26,23 @@ describe('readGradientSums', () => {
       [0, 1, 2, 3],
       [4, 5, 6],
     ]);
+    const fromNameMap = readGradientSums(
+      [a, b],
+      new Map([
+        [a.name, tf.zeros([2, 2])],
+        [b.name, tf.tensor([7, 8, 9])],
+      ]),
+    );
+    expect([...(fromNameMap[1] as Float32Array)]).toEqual([7, 8, 9]);
+    expect(() =>
+      readGradientSums(
+        [b],
+        new Map<unknown, never>([
+          [b, tf.zeros([3]) as never],
+          [b.name, tf.zeros([3]) as never],
+        ]) as never,
+      ),
+    ).toThrow(/two entries/);
     const fromNames = readGradientSums([a, b], {
       [b.name]: tf.tensor([4, 5, 6]),
       [a.name]: tf.zeros([2, 2]),

@@ -112,13 +112,17 @@ export interface FillGaussianOptions {
    * Use the floating-point-attack-resistant method: every output is `(z₁ + z₂ + z₃ + z₄) · σ / 2` with four
    * independent standard normals, which has exactly the N(0, σ²) law but four times the cost. Default `false`.
    *
-   * Why: an attacker who sees a noised floating-point value can exploit that a single sampler reaches only some
-   * floating-point numbers, and which ones depends on the value the noise was added to (Mironov 2012 for the
-   * Laplace mechanism; Holohan & Braghin 2021, "Secure Random Sampling in Differential Privacy", ESORICS, for
-   * Gaussian samplers). Holohan & Braghin (Sec. 5.1) show that summing 2n independent Gaussian draws and
-   * dividing by sqrt(2n) raises the cost of inverting the sampler from about 2^p to about 2^(p(2n-1)) for p-bit
-   * mantissas; with n = 2 (the choice of Opacus' `secure_mode`) and p = 53 that is about 2^159. Pair it with
-   * {@link SecureRandom}: the method protects against floating-point artefacts, not against a predictable seed.
+   * Why: an attacker who sees a noised floating-point value can exploit that a sampler reaches only some
+   * floating-point numbers, and which ones depends on the value the noise was added to. Mironov (2012) broke the
+   * textbook Laplace mechanism this way; Jin et al. (2022, "Are We There Yet? Timing and Floating-Point Attacks on
+   * Differential Privacy Systems", IEEE S&P) did the same for Gaussian noise, DP-SGD included. Holohan & Braghin
+   * (2021, "Secure Random Sampling in Differential Privacy", ESORICS) defend infinitely divisible distributions by
+   * outputting a sum of independent samples of the correspondingly scaled distribution: recovering the individual
+   * samples from the sum is a brute-force search exponential in their number. As in Opacus' `secure_mode` (their
+   * Section 5.1 with n = 2), every output here is the sum of 2n = 4 draws of N(0, σ²) divided by 2, which puts the
+   * search at about 2^(53·3) = 2^159. (The paper needs 2n rather than n summands only for samplers that share
+   * uniform variates between outputs, such as Box–Muller; the ziggurat does not, so four is conservative.)
+   * Pair it with {@link SecureRandom}: the method removes floating-point artefacts, not a predictable seed.
    */
   readonly secure?: boolean;
 }
@@ -127,8 +131,10 @@ export interface FillGaussianOptions {
 const BLOCK_WORDS = 8192;
 
 /**
- * Fills `out` with independent N(0, standardDeviation²) samples drawn from `rng` (ziggurat method, see the
- * module notes; with `options.secure`, the averaging method of {@link FillGaussianOptions.secure}).
+ * Fills `out` with independent N(0, standardDeviation²) samples drawn from `rng`: the ziggurat method of
+ * Marsaglia & Tsang (2000) with 256 layers in double precision (about 99% of samples cost two 32-bit words and a
+ * table lookup; wedges by rejection, the tail beyond r ≈ 3.654 by Marsaglia's exact method), or with
+ * `options.secure` the averaging method of {@link FillGaussianOptions.secure}.
  *
  * Samples are computed in float64 and rounded once when stored into a Float32Array. Randomness is taken in
  * blocks with `rng.fillUint32` (two words per sample, eight in secure mode) plus occasional extra draws on

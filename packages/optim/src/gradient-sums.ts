@@ -74,12 +74,14 @@ export function readGradientSums(variables: readonly Variable[], gradientSums: G
       throw new TypeError(`gradient sum for '${variable.name}' must have dtype float32, got ${sum.dtype}`);
     }
     const values = sum.dataSync() as Float32Array;
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i] as number)) {
-        throw new RangeError(
-          `gradient sum for '${variable.name}' must be finite, got ${String(values[i])} at flat index ${i}`,
-        );
-      }
+    // A float64 sum of float32 values cannot overflow, so it is finite exactly when every value is.
+    let total = 0;
+    for (let i = 0; i < values.length; i++) total += values[i] as number;
+    if (!Number.isFinite(total)) {
+      const index = values.findIndex((v) => !Number.isFinite(v));
+      throw new RangeError(
+        `gradient sum for '${variable.name}' must be finite, got ${String(values[index])} at flat index ${index}`,
+      );
     }
     return values;
   });

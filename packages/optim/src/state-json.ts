@@ -11,6 +11,8 @@ export type DpOptimizerState = DpSgdState | DpAdamBcState;
 export interface CorrelatedNoiseStateJson {
   /** Name of the strategy. */
   readonly strategy: string;
+  /** The first coefficients of C. */
+  readonly strategyCoefficients: readonly number[];
   /** Coordinates per step. */
   readonly size: number;
   /** Standard deviation of the draws. */

@@ -467,8 +467,10 @@ class BltStream implements NoiseStream {
     return this.#step;
   }
 
+  /** The state's strategy tag names the exact parameters, so a state only restores into the same BLT. */
   #kind(): string {
-    return this.#mode === 'inverse' ? 'blt-inverse' : 'blt';
+    const parameters = `decays=${Array.from(this.#decays).join(',')};outputScales=${Array.from(this.#scales).join(',')}`;
+    return `${this.#mode === 'inverse' ? 'blt-inverse' : 'blt'}(${parameters})`;
   }
 
   next(z: Float64Array | Float32Array, out?: Float64Array | Float32Array): Float64Array | Float32Array {

@@ -78,6 +78,12 @@ describe('fitBlt', () => {
     expect(() => squareRootBltApproximation(0, 10)).toThrow(/bufferCount must be an integer in \[1, 16\]/);
   });
 
+  it('says so when the optimum needs decays closer to 1 than float64 keeps (n = 10^15)', () => {
+    const fit = fitBlt({ steps: 1e15, bufferCount: 3, restarts: 0 });
+    expect(fit.converged).toBe(false);
+    expect(Number.isFinite(fit.loss)).toBe(true);
+  });
+
   it('says so when it does not converge, and reports progress', () => {
     const seen: number[] = [];
     const fit = fitBlt({

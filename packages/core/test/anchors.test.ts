@@ -3,6 +3,7 @@
  * fixtures/generate_reference.py with exact rationals, mpmath and scipy).
  */
 import { describe, expect, it } from 'vitest';
+import { Blt } from '../src/blt';
 import { bltLoss } from '../src/blt-loss';
 import { strategyLoss } from '../src/error';
 import { fitBlt } from '../src/fit-blt';
@@ -30,6 +31,20 @@ describe('anchors: strategies', () => {
     expect(loss.maxErrorLoss.toFixed(4)).toBe('3.2726');
     // For the square root, B = C: sens² = max error = Σ c_j².
     expect(loss.sensitivity ** 2).toBeCloseTo(loss.maxError, 12);
+  });
+});
+
+describe('anchors: BLT closed forms', () => {
+  it('match the compensated O(n) float64 summation of the section 8 point to 1e-13', () => {
+    const point = reference.section8;
+    const closed = bltLoss(new Blt(point.decays, point.outputScales), {
+      steps: point.steps,
+      participation: 'single',
+    });
+    expect(Math.abs(closed.sensitivity / point.sensitivity - 1)).toBeLessThan(1e-13);
+    expect(Math.abs(closed.maxError / point.maxError - 1)).toBeLessThan(1e-13);
+    expect(Math.abs(closed.meanError / point.meanError - 1)).toBeLessThan(1e-13);
+    expect(closed.maxErrorLoss).toBeCloseTo(5.29675, 5);
   });
 });
 

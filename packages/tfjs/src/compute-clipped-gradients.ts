@@ -317,6 +317,11 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const physical = options.physicalBatchSize ?? size;
   assertInteger('physicalBatchSize', physical, 1);
   const maskAll = maskValues(options.mask, size);
+  // A Sequential model builds lazily on its first call, and building resets every variable's trainable flag:
+  // build it first so the variables collected here are the ones the passes will see.
+  const lazy = options.model as AnyLayer & { built: boolean; build(): void; inputs?: unknown[] };
+  if (!lazy.built && options.model.getClassName() === 'Sequential' && (lazy.inputs?.length ?? 0) > 0)
+    lazy.build();
   const entries = collectTrainableLayers(options.model);
   const layerNames = entries.map((e) => e.layer.name);
   if (clipping.mode === 'perLayer') {

@@ -72,8 +72,9 @@ function copyExpanded(
   const source = kernel.arraySync();
   const buffer = tf.buffer(big);
   const visit = (value: unknown, index: number[]) => {
-    if (Array.isArray(value)) value.forEach((v, j) => visit(v, [...index, j]));
-    else buffer.set(value as number, ...index.map((v, axis) => (axis < spatialRank ? v * dilation : v)));
+    if (Array.isArray(value)) {
+      for (const [j, v] of value.entries()) visit(v, [...index, j]);
+    } else buffer.set(value as number, ...index.map((v, axis) => (axis < spatialRank ? v * dilation : v)));
   };
   visit(source, []);
   expanded.setWeights([buffer.toTensor(), ...weights.slice(1)]);
@@ -104,7 +105,7 @@ describe('dilated convolutions (first layer)', () => {
       const y = tf.randomNormal([5, 2], 0, 1, 'float32', 2);
       const outA = (dilated.predict(x) as tf.Tensor).dataSync();
       const outB = (expanded.predict(x) as tf.Tensor).dataSync();
-      outA.forEach((v, i) => expect(v).toBeCloseTo(outB[i]!, 4));
+      for (const [i, v] of outA.entries()) expect(v).toBeCloseTo(outB[i]!, 4);
       const reference = dilatedReference(dilated, expanded, 2, 2, x, y, 0.3);
       for (const method of ['bookkeeping', 'materialized'] as const) {
         const result = computeClippedGradients({

@@ -175,6 +175,24 @@ describe('batch handling', () => {
     disposeResult(chunked);
   });
 
+  it('a physical batch larger than the logical one (fixed shape for Poisson batches) changes nothing', () => {
+    const whole = computeClippedGradients({ model, lossFn: mseLoss, x, y, maxGradNorm: 0.3 });
+    const padded = computeClippedGradients({
+      model,
+      lossFn: mseLoss,
+      x,
+      y,
+      maxGradNorm: 0.3,
+      physicalBatchSize: 10,
+    });
+    const expected = new Map([...whole.gradients].map(([k, v]) => [k, Float64Array.from(v.dataSync())]));
+    expect(maxRelativeError(padded.gradients, expected)).toBeLessThanOrEqual(1e-6);
+    expect(padded.clipFactors.shape).toEqual([7]);
+    expect(padded.exampleCount).toBe(7);
+    disposeResult(whole);
+    disposeResult(padded);
+  });
+
   it('a mask drops padded examples exactly', () => {
     const mask = [1, 0, 1, 1, 0, 1, 1];
     const reference = referenceClippedSums(model, mseLoss, x, y, 0.3, mask);

@@ -398,6 +398,11 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     lossSum = total;
   }
 
+  // A trainable layer the forward pass never reached has a zero gradient; list it so that every trainable
+  // variable gets its noise from the optimizer.
+  for (const entry of entries) {
+    for (const v of entry.variables) if (!sums.has(v.name)) sums.set(v.name, tf.zeros(v.shape as number[]));
+  }
   const exampleCount = maskAll.reduce((a, b) => a + b, 0);
   const result = tf.tidy(() => {
     const layerSquaredNorms = norms.length === 1 ? norms[0]! : tf.concat(norms, 0);

@@ -398,10 +398,11 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     lossSum = total;
   }
 
-  // A trainable layer the forward pass never reached has a zero gradient; list it so that every trainable
-  // variable gets its noise from the optimizer.
+  // In model order; a trainable layer the forward pass never reached has a zero gradient, listed so that every
+  // trainable variable gets its noise from the optimizer.
+  const gradients = new Map<string, tf.Tensor>();
   for (const entry of entries) {
-    for (const v of entry.variables) if (!sums.has(v.name)) sums.set(v.name, tf.zeros(v.shape as number[]));
+    for (const v of entry.variables) gradients.set(v.name, sums.get(v.name) ?? tf.zeros(v.shape as number[]));
   }
   const exampleCount = maskAll.reduce((a, b) => a + b, 0);
   const result = tf.tidy(() => {
@@ -422,7 +423,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
   }
   return {
-    gradients: sums,
+    gradients,
     ...result,
     layerNames,
     exampleCount,

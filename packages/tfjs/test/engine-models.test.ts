@@ -153,6 +153,7 @@ describe('batch handling', () => {
       });
       expect(maxRelativeError(result.gradients, expected)).toBeLessThanOrEqual(1e-5);
       expect(Array.from(result.clipFactors.dataSync())).toEqual(new Array(7).fill(1));
+      expect([...result.gradients.keys()]).toEqual(model.trainableWeights.map((v) => v.name));
       disposeResult(result);
     }
   });

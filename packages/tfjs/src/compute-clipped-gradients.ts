@@ -7,7 +7,7 @@ import {
   type NormStrategy,
   variableNorms,
 } from './per-example/contributions';
-import { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
+import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
 import { assertInteger, assertPositive } from './validate';
@@ -23,6 +23,16 @@ import { assertInteger, assertPositive } from './validate';
 export type PerExampleMethod = 'bookkeeping' | 'ghost' | 'materialized' | 'loop';
 
 const methods: readonly PerExampleMethod[] = ['bookkeeping', 'ghost', 'materialized', 'loop'];
+
+/** Layers that draw fresh randomness on every training-mode call. */
+const stochasticLayers = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+]);
 
 /** Per-example loss: `(yTrue, yPred) => [B]`, example `i`'s loss depending on example `i` only. */
 export type PerExampleLossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -340,6 +350,16 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     if (method === 'ghost') {
       throw new RangeError(
         'perExampleMethod "ghost" needs one clip factor per example: use flat or adaptive clipping',
+      );
+    }
+  }
+  if (method === 'ghost') {
+    // Ghost clipping runs the model twice: a layer drawing new noise in the second pass would give gradients other
+    // than the ones whose norms were clipped, and the sensitivity bound would no longer hold.
+    const stochastic = leafLayers(options.model).find((layer) => stochasticLayers.has(layer.getClassName()));
+    if (stochastic != null) {
+      throw new RangeError(
+        `perExampleMethod "ghost" cannot be used with the stochastic layer "${stochastic.name}" (${stochastic.getClassName()}): its two passes would differ; use "bookkeeping"`,
       );
     }
   }

@@ -216,6 +216,40 @@ describe('batch handling', () => {
     }
   });
 
+  it('drops an example whose gradient is not finite instead of making the sum NaN', () => {
+    const poisoned = tf.tidy(() => {
+      const rows = tf.unstack(x);
+      rows[2] = tf.fill(rows[2]!.shape, Number.NaN);
+      return tf.stack(rows);
+    });
+    const reference = referenceClippedSums(model, mseLoss, x, y, 0.3, [1, 1, 0, 1, 1, 1, 1]);
+    for (const method of ['bookkeeping', 'materialized', 'loop'] as const) {
+      const result = computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x: poisoned,
+        y,
+        maxGradNorm: 0.3,
+        perExampleMethod: method,
+      });
+      expect(maxRelativeError(result.gradients, reference.sums), method).toBeLessThanOrEqual(1e-5);
+      expect(result.clipFactors.dataSync()[2]).toBe(0);
+      expect(Number.isFinite(result.loss.dataSync()[0]!)).toBe(true);
+      disposeResult(result);
+    }
+    expect(() =>
+      computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x: poisoned,
+        y,
+        maxGradNorm: 0.3,
+        perExampleMethod: 'ghost',
+      }),
+    ).toThrow(/non-finite gradient/);
+    poisoned.dispose();
+  });
+
   it('keeps the tensor count flat over many steps', () => {
     const step = () =>
       disposeResult(

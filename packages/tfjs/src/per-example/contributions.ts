@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradientContribution } from './types';
+
+/**
+ * How a variable's per-example squared norms are obtained: `'ghost'` from Gram matrices without forming
+ * per-example gradients, `'materialized'` from per-example gradients, `'auto'` whichever costs less for the
+ * variable's shapes.
+ */
+export type NormStrategy = 'auto' | 'ghost' | 'materialized';
+
+/** Squared norms of one variable, plus its per-example gradients when they were materialised on the way. */
+export interface VariableNorms {
+  /** `[B]` squared L2 norms of each example's gradient for the variable. */
+  readonly squaredNorms: tf.Tensor1D;
+  /** `[B, ...variableShape]` per-example gradients, when materialised. */
+  readonly perExample?: tf.Tensor;
+}
+
+/**
+ * Combines the contributions of several calls of one shared layer: the per-example gradient of a shared
+ * variable is the sum over calls. Outer products and row lookups are concatenated along positions (exact, and
+ * still ghost-capable); anything else is materialised and added.
+ */
+export function mergeContributions(
+  list: GradientContribution[],
+  variableShape: number[],
+): GradientContribution {
+  if (list.length === 1) return list[0]!;
+  if (list.every((c) => c.kind === 'outer')) {
+    return {
+      kind: 'outer',
+      left: tf.concat(
+        list.map((c) => c.left),
+        1,
+      ),
+      right: tf.concat(
+        list.map((c) => c.right),
+        1,
+      ),
+    };
+  }
+  if (list.every((c) => c.kind === 'rows')) {
+    return {
+      kind: 'rows',
+      indices: tf.concat(
+        list.map((c) => c.indices),
+        1,
+      ),
+      right: tf.concat(
+        list.map((c) => c.right),
+        1,
+      ),
+      rowCount: list[0]!.rowCount,
+    };
+  }
+  return { kind: 'materialized', perExample: tf.addN(list.map((c) => materialize(c, variableShape))) };
+}
+
+/** Per-example gradients `[B, ...variableShape]` of a contribution. */
+export function materialize(c: GradientContribution, variableShape: number[]): tf.Tensor {
+  switch (c.kind) {
+    case 'materialized':
+      return c.perExample;
+    case 'outer': {
+      // Explicit transpose + plain batched matMul: the transposeA flag takes a slow path on wasm.
+      const product = tf.matMul(tf.transpose(c.left, [0, 2, 1]), c.right);
+      return tf.reshape(product, [product.shape[0]!, ...variableShape]);
+    }
+    case 'rows': {
+      const oneHot = tf.oneHot(c.indices as tf.Tensor2D, c.rowCount);
+      const product = tf.matMul(tf.transpose(oneHot, [0, 2, 1]), c.right);
+      return tf.reshape(product, [product.shape[0]!, ...variableShape]);
+    }
+  }
+}
+
+/** `[B, ...]` -> `[B]` squared norms, reduced over one contiguous trailing axis (multi-axis sums are slow on wasm). */
+function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
+  const batch = t.shape[0]!;
+  return tf.sum(tf.square(tf.reshape(t, [batch, -1])), 1) as tf.Tensor1D;
+}
+
+/**
+ * Whether Gram-matrix (ghost) norms are worth it for this contribution. Ghost norms cost `T²(K+F)` per example
+ * and `T²` memory; materialising costs `T·K·F` and `K·F` memory but then also gives the clipped sum as a cheap
+ * weighted sum, whereas after ghost norms the clipped sum is one more `T·K·F` product. So ghost is chosen only when
+ * its norm cost is well below materialising (`2T(K+F) < K·F`, the mixed ghost clipping rule of Bu et al.), as for
+ * dense layers on non-sequence inputs, whose per-example gradients would be large.
+ */
+export function ghostIsCheaper(c: GradientContribution): boolean {
+  if (c.kind === 'outer') {
+    const positions = c.left.shape[1]!;
+    const k = c.left.shape[2]!;
+    const f = c.right.shape[2]!;
+    return 2 * positions * (k + f) < k * f;
+  }
+  if (c.kind === 'rows') {
+    const positions = c.indices.shape[1]!;
+    return 2 * positions * positions < c.rowCount * c.right.shape[2]!;
+  }
+  return false;
+}
+
+/** Per-example squared norms of one variable's gradients with the given strategy. */
+export function variableNorms(
+  c: GradientContribution,
+  variableShape: number[],
+  strategy: NormStrategy,
+): VariableNorms {
+  const ghost =
+    c.kind !== 'materialized' && (strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c)));
+  if (ghost && c.kind === 'outer') {
+    if (c.left.shape[1] === 1) {
+      // One position: ‖aᵢ gᵢᵀ‖² = ‖aᵢ‖²·‖gᵢ‖², no Gram matrix needed.
+      const leftSq = tf.sum(tf.square(tf.reshape(c.left, [c.left.shape[0]!, -1])), 1);
+      const rightSq = tf.sum(tf.square(tf.reshape(c.right, [c.right.shape[0]!, -1])), 1);
+      return { squaredNorms: tf.mul(leftSq, rightSq) as tf.Tensor1D };
+    }
+    // Explicit transposes: the transpose flags of matMul take slow paths on wasm.
+    const leftGram = tf.matMul(c.left, tf.transpose(c.left, [0, 2, 1]));
+    const rightGram = tf.matMul(c.right, tf.transpose(c.right, [0, 2, 1]));
+    return { squaredNorms: tf.sum(tf.mul(leftGram, rightGram), [1, 2]) as tf.Tensor1D };
+  }
+  if (ghost && c.kind === 'rows') {
+    const same = tf.cast(tf.equal(tf.expandDims(c.indices, 2), tf.expandDims(c.indices, 1)), 'float32');
+    const rightGram = tf.matMul(c.right, tf.transpose(c.right, [0, 2, 1]));
+    return { squaredNorms: tf.sum(tf.mul(same, rightGram), [1, 2]) as tf.Tensor1D };
+  }
+  const perExample = materialize(c, variableShape);
+  return { squaredNorms: squaredNormsOf(perExample), perExample };
+}
+
+/**
+ * `Σᵢ factorsᵢ · gᵢ` for one variable, shaped like the variable: from the materialised per-example gradients when
+ * they exist, otherwise straight from the records (one matrix product, or a scatter-add for row lookups). With
+ * `keep` (`[B]` bool), examples where it is false contribute exactly zero whatever their values.
+ */
+export function clippedSum(
+  c: GradientContribution,
+  factors: tf.Tensor1D,
+  variableShape: number[],
+  perExample?: tf.Tensor,
+  keep?: tf.Tensor1D,
+): tf.Tensor {
+  // Rows of dropped examples are replaced by zeros, not multiplied by 0: 0 · NaN would still be NaN.
+  const rowsKept = (t: tf.Tensor) =>
+    keep == null
+      ? t
+      : tf.where(tf.reshape(keep, [t.shape[0]!, ...t.shape.slice(1).map(() => 1)]), t, tf.zerosLike(t));
+  if (perExample != null || c.kind === 'materialized') {
+    const grads = rowsKept(perExample ?? (c as { perExample: tf.Tensor }).perExample);
+    // factorsᵀ · G as one plain matrix product: a sum over the leading axis transposes first on wasm.
+    const batch = factors.shape[0];
+    const flat = tf.reshape(grads, [batch, -1]);
+    return tf.reshape(tf.matMul(tf.reshape(factors, [1, batch]), flat), variableShape);
+  }
+  const batch = factors.shape[0];
+  const weights = tf.reshape(factors, [batch, 1, 1]);
+  if (c.kind === 'outer') {
+    const k = c.left.shape[2]!;
+    const f = c.right.shape[2]!;
+    const left = tf.transpose(tf.reshape(rowsKept(c.left), [-1, k]));
+    const right = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
+    return tf.reshape(tf.matMul(left, right), variableShape);
+  }
+  const f = c.right.shape[2]!;
+  const updates = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
+  const indices = tf.reshape(c.indices, [-1, 1]);
+  return tf.reshape(tf.scatterND(indices, updates, [c.rowCount, f]), variableShape);
+}

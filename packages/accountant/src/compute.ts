@@ -79,7 +79,9 @@ function pldEpsilon(
   if (sampleRate === 1) return gdpEpsilon(gaussianMu(noiseMultiplier, steps), delta);
   const accountant = new PldAccountant(interval === undefined ? {} : { interval });
   accountant.compose(new PoissonSampledEvent(sampleRate, new GaussianEvent(noiseMultiplier)), steps);
-  return accountant.getEpsilon(delta);
+  // Both are valid upper bounds: RDP can be smaller where the PLD had to coarsen its grid or sits
+  // at its floating-point floor (tiny delta with a tiny sampling rate).
+  return Math.min(accountant.getEpsilon(delta), rdpEpsilon(noiseMultiplier, sampleRate, steps, delta));
 }
 
 /**

@@ -33,21 +33,34 @@ export interface DiscretePld {
   readonly entryError?: number;
 }
 
-/** Largest FFT length the composition may use by default (2^21 points: about 100 MiB of working memory). */
-export const DEFAULT_MAX_SUPPORT = 2 ** 21;
+/** Largest FFT length the composition may use by default (2^20 points: about 50 MiB of working memory). */
+export const DEFAULT_MAX_SUPPORT = 2 ** 20;
 
-/** Thrown when a composed PLD would need more than `maxSupport` grid points at the current interval. */
+/** Thrown when a PLD would need more than the allowed number of grid points at the current interval. */
 export class SupportTooLargeError extends RangeError {
   /** The grid points that would have been needed. */
   readonly needed: number;
+  /** The allowed number of grid points. */
+  readonly limit: number;
 
-  /** @param needed - grid points needed. @param maxSupport - the limit. */
-  constructor(needed: number, maxSupport: number) {
-    super(`the composed PLD needs ${needed} grid points, more than maxSupport = ${maxSupport}`);
+  /**
+   * @param needed - grid points needed.
+   * @param limit - grid points allowed.
+   */
+  constructor(needed: number, limit: number) {
+    super(`the PLD needs ${needed} grid points, more than the limit of ${limit}`);
     this.name = 'SupportTooLargeError';
     this.needed = needed;
+    this.limit = limit;
   }
 }
+
+/**
+ * Most grid points of a single-step PLD: beyond, the interval is coarsened (a single step spanning a
+ * wide loss range, i.e. a small noise multiplier, has a large epsilon that a finer grid would not
+ * change meaningfully, and discretising it finely would be slow).
+ */
+export const MAX_SINGLE_STEP_POINTS = 2 ** 17;
 
 /** Adjacency direction: removal (`P` has the record) or addition (`Q` has it). */
 export type PldDirection = 'remove' | 'add';
@@ -99,7 +112,7 @@ export function discretizeSampledGaussian(
   noiseMultiplier: number,
   interval: number,
   tailMass: number,
-  maxSupport: number = DEFAULT_MAX_SUPPORT,
+  maxPoints: number = MAX_SINGLE_STEP_POINTS,
 ): Record<PldDirection, DiscretePld> {
   const q = sampleRate;
   const sigma = noiseMultiplier;
@@ -129,7 +142,7 @@ export function discretizeSampledGaussian(
   const first = Math.min(removeLow, -addHigh);
   const last = Math.max(removeHigh, -addLow);
   const count = last - first + 1;
-  if (!(count <= maxSupport)) throw new SupportTooLargeError(count, maxSupport);
+  if (!(count <= maxPoints)) throw new SupportTooLargeError(count, maxPoints);
   const tails0 = new Tails(count);
   const tails1 = new Tails(count);
   for (let i = 0; i < count; i++) {
@@ -277,8 +290,11 @@ function accurateSum(values: Float64Array): number {
   return sum;
 }
 
-/** Frequencies whose power is recomputed accurately (see {@link selfComposePld}), at most. */
-const MAX_ACCURATE_FREQUENCIES = 64;
+/**
+ * Work budget (terms summed) of the accurate low-frequency recomputation in {@link selfComposePld}:
+ * at least 64 frequencies, more when the support is short (then possibly all of them).
+ */
+const ACCURATE_FREQUENCY_WORK = 2 ** 22;
 /** Below this modulus of the composed coefficient, the FFT value is used (with an error allowance). */
 const ACCURATE_FREQUENCY_CUTOFF = 1e-7;
 
@@ -292,7 +308,7 @@ const ACCURATE_FREQUENCY_CUTOFF = 1e-7;
  * Accuracy: raising an FFT coefficient c to the power k multiplies its rounding error by about k,
  * and at low frequencies (|c| close to 1) that error spreads evenly over all entries, which could
  * understate far tails. So the low-frequency coefficients (those with |c|^k >= 1e-7, up to 64) are
- * recomputed directly as log c = log(S - a) + i b-terms with a = sum p_i 2 sin^2(w i / 2) and
+ * recomputed directly (at least 64, all when the support is short) as log c = log(S - a) + i b-terms with a = sum p_i 2 sin^2(w i / 2) and
  * b = -sum p_i sin(w i) (no cancellation), and raised to the power through k log c. For the remaining
  * frequencies an allowance k |c|^{k-1} eta (eta = 2 log2(N) u S, an estimate of the FFT's coefficient
  * error) plus the inverse FFT's rounding is spread over the entries as `entryError`.
@@ -331,12 +347,13 @@ export function selfComposePld(
   const half = size / 2;
   let spectralAllowance = 0;
   let accurate = true;
+  const maxAccurate = Math.max(64, Math.floor(ACCURATE_FREQUENCY_WORK / (last - first + 1)));
   for (let k = 0; k <= half; k++) {
     let re = spectrum[2 * k]!;
     let im = spectrum[2 * k + 1]!;
     const modulus = Math.hypot(re, im);
     const logPower = count * Math.log(modulus);
-    if (accurate && k < MAX_ACCURATE_FREQUENCIES && logPower > Math.log(ACCURATE_FREQUENCY_CUTOFF)) {
+    if (accurate && k < maxAccurate && logPower > Math.log(ACCURATE_FREQUENCY_CUTOFF)) {
       // c = e^{-i w center} sum_i p_i e^{-i w (i - center)}, w = 2 pi k / size; 1 - Re and Im without cancellation.
       const omega = (2 * Math.PI * k) / size;
       let a = 0;

@@ -269,16 +269,29 @@ function chernoffEnd(
   return { end, bound: Math.min(tail, Math.exp(count * k - lambda * end)) };
 }
 
-const fftCache = new Map<number, FFT>();
-function fftOfSize(size: number): FFT {
-  let fft = fftCache.get(size);
-  if (fft === undefined) {
-    // Keep a few sizes only: the tables are as large as the transforms.
-    if (fftCache.size >= 4) fftCache.clear();
-    fft = new FFT(size);
-    fftCache.set(size, fft);
+/** An FFT of one size with its work arrays, reused across compositions (they are large). */
+interface FftWorkspace {
+  readonly fft: FFT;
+  readonly input: Float64Array;
+  readonly spectrum: Float64Array;
+  readonly output: Float64Array;
+}
+
+const workspaces = new Map<number, FftWorkspace>();
+function workspaceOfSize(size: number): FftWorkspace {
+  let workspace = workspaces.get(size);
+  if (workspace === undefined) {
+    // Keep a few sizes only: each workspace holds 5 arrays of the transform's size.
+    if (workspaces.size >= 3) workspaces.clear();
+    workspace = {
+      fft: new FFT(size),
+      input: new Float64Array(size),
+      spectrum: new Float64Array(2 * size),
+      output: new Float64Array(2 * size),
+    };
+    workspaces.set(size, workspace);
   }
-  return fft;
+  return workspace;
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -336,13 +349,12 @@ export function selfComposePld(
   const width = upper.end - lower.end + 1;
   if (width > maxSupport) throw new SupportTooLargeError(width, maxSupport);
   const size = nextPowerOfTwo(Math.max(width, 2));
-  const input = new Float64Array(size);
+  const { fft, input, spectrum, output } = workspaceOfSize(size);
+  input.fill(0);
   for (let i = 0; i < probs.length; i++) {
     const position = i % size;
     input[position] = input[position]! + probs[i]!;
   }
-  const fft = fftOfSize(size);
-  const spectrum = new Float64Array(2 * size);
   fft.realTransform(spectrum, input);
   const total = accurateSum(probs);
   let first = 0;
@@ -352,6 +364,12 @@ export function selfComposePld(
   let meanIndex = 0;
   for (let i = first; i <= last; i++) meanIndex += probs[i]! * i;
   const center = Math.round(meanIndex / total);
+  // The accurate sums skip the far tails: entries below 1e-24 of the total change a and b by less
+  // than 1e-24 * (number of entries) relative to their size at the lowest frequency (~1e-9 of S).
+  let significantFirst = first;
+  while (significantFirst < last && probs[significantFirst]! < 1e-24 * total) significantFirst++;
+  let significantLast = last;
+  while (significantLast > significantFirst && probs[significantLast]! < 1e-24 * total) significantLast--;
   const log2Size = Math.log2(size);
   const eta = 2 * log2Size * Number.EPSILON * total;
   const half = size / 2;
@@ -368,7 +386,7 @@ export function selfComposePld(
       const omega = (2 * Math.PI * k) / size;
       let a = 0;
       let b = 0;
-      for (let i = first; i <= last; i++) {
+      for (let i = significantFirst; i <= significantLast; i++) {
         const p = probs[i]!;
         const theta = omega * (i - center);
         const s = Math.sin(0.5 * theta);
@@ -409,7 +427,6 @@ export function selfComposePld(
     spectrum[2 * k] = spectrum[2 * (size - k)]!;
     spectrum[2 * k + 1] = -spectrum[2 * (size - k) + 1]!;
   }
-  const output = new Float64Array(2 * size);
   fft.inverseTransform(output, spectrum);
   // Composed relative index R in [lower.end, lower.end + size) sits at position R mod size.
   // Entries past the Chernoff end hold at most upper.bound in truth, already sent to +Infinity: drop them.
@@ -439,7 +456,7 @@ export function composePlds(a: DiscretePld, b: DiscretePld, maxSupport: number):
   const length = a.probs.length + b.probs.length - 1;
   if (length > maxSupport) throw new SupportTooLargeError(length, maxSupport);
   const size = nextPowerOfTwo(length);
-  const fft = fftOfSize(size);
+  const fft = workspaceOfSize(size).fft;
   const inputA = new Float64Array(size);
   inputA.set(a.probs);
   const inputB = new Float64Array(size);

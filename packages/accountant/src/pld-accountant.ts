@@ -60,6 +60,35 @@ export interface ComposedPlds {
   readonly interval: number;
 }
 
+/**
+ * Up to this many repetitions, self-composition is done by direct FFT convolutions (binary powering):
+ * for few steps the power of the spectrum barely smooths it, and its rounding allowance would be
+ * loose, while a few plain convolutions are accurate to rounding.
+ */
+const SMALL_COUNT = 8;
+
+/** `count`-fold composition by binary powering with plain convolutions, tails truncated pessimistically. */
+function composeBySquaring(
+  pld: DiscretePld,
+  count: number,
+  tailMass: number,
+  maxSupport: number,
+): DiscretePld {
+  const truncationTail = tailMass / (2 * Math.ceil(Math.log2(count + 1)) + 2);
+  let result: DiscretePld | undefined;
+  let power = pld;
+  for (let remaining = count; remaining > 0; remaining >>= 1) {
+    if (remaining & 1) {
+      result =
+        result === undefined
+          ? power
+          : truncatePld(composePlds(result, power, 2 * maxSupport), truncationTail);
+    }
+    if (remaining > 1) power = truncatePld(composePlds(power, power, 2 * maxSupport), truncationTail);
+  }
+  return result!;
+}
+
 /** Largest interval the coarsening may reach before the composition is refused. */
 const MAX_INTERVAL = 1e3;
 
@@ -102,7 +131,10 @@ export function composeSampledGaussians(
           Math.min(maxSupport, MAX_SINGLE_STEP_POINTS),
         );
         for (const direction of ['remove', 'add'] as const) {
-          const composed = selfComposePld(single[direction], atom.count, windowTail, maxSupport);
+          const composed =
+            atom.count <= SMALL_COUNT
+              ? composeBySquaring(single[direction], atom.count, windowTail, maxSupport)
+              : selfComposePld(single[direction], atom.count, windowTail, maxSupport);
           const previous = result[direction];
           result[direction] =
             previous === undefined

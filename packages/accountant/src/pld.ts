@@ -446,7 +446,9 @@ export function selfComposePld(
     interval: pld.interval,
     offset: count * pld.offset + lower.end,
     probs: composed,
-    infinityMass: Math.min(1, 1 - finiteSurvival + upper.bound),
+    // Mass below the window (at most lower.bound) may have wrapped past the kept entries: count it at
+    // +Infinity too, so that even queries below the window stay pessimistic.
+    infinityMass: Math.min(1, 1 - finiteSurvival + upper.bound + lower.bound),
     entryError: spectralAllowance / size + inverseAllowance + count * (pld.entryError ?? 0),
   };
 }

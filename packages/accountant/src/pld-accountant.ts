@@ -46,7 +46,7 @@ export interface PldAccountantOptions {
    * default 1e-15. Queries with `delta < 1000 * tailMass` lower it to `delta / 1000` for that query.
    */
   readonly tailMass?: number;
-  /** Most grid points of a composed PLD (memory bound: about 50 bytes each), in `[2^10, 2^24]`; default 2^20. */
+  /** Most grid points of a composed PLD (memory bound: about 60 bytes each), in `[2^10, 2^24]`; default 2^20. */
   readonly maxSupport?: number;
 }
 

@@ -3,7 +3,13 @@ export {
   conv2DBackpropFilterWasmConfig,
 } from './backends/conv2d-backprop-filter';
 export {
+  conv2DBackpropInputWasm,
+  conv2DBackpropInputWasmConfig,
+} from './backends/conv2d-backprop-input';
+export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
+export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
+  type WasmTrainingKernelOptions,
   wasmTrainingKernelNames,
 } from './backends/register-wasm-training-kernels';

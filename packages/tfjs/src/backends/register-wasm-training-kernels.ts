@@ -1,10 +1,32 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  BatchMatMul,
+  Conv2D,
+  getKernel,
+  registerKernel,
+  Transpose,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { captureStockKernel } from './wasm-internals';
 
 /** The kernels of the training pack, in registration order. */
-const TRAINING_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterWasmConfig];
+const TRAINING_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterWasmConfig,
+  conv2DBackpropInputWasmConfig,
+  maxPoolGradWasmConfig,
+];
+
+/** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
+const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Transpose];
+
+/** Options of {@link registerWasmTrainingKernels}. */
+export interface WasmTrainingKernelOptions {
+  /** Register only these kernels of the pack (default: all of {@link wasmTrainingKernelNames}). */
+  kernels?: readonly string[];
+}
 
 /** Stock wasm kernel configs replaced by the pack, kept to restore them. */
 const replacedStockConfigs = new Map<string, KernelConfig>();
@@ -20,11 +42,21 @@ export function wasmTrainingKernelNames(): string[] {
  * second call changes nothing. Call it after importing `@tensorflow/tfjs-backend-wasm`, before or after
  * `tf.setBackend('wasm')`.
  *
+ * @param options - optionally a subset of the pack's kernels to register.
  * @returns the names of the kernels this call registered (empty when the pack was already registered).
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
+  const known = wasmTrainingKernelNames();
+  const selected = options.kernels ?? known;
+  for (const name of selected) {
+    if (!known.includes(name)) {
+      throw new RangeError(`kernels: ${name} is not in the wasm training-kernel pack (${known.join(', ')})`);
+    }
+  }
+  for (const name of DELEGATE_KERNELS) captureStockKernel(name);
   const registered: string[] = [];
   for (const config of TRAINING_KERNELS) {
+    if (!selected.includes(config.kernelName)) continue;
     const current = getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current !== undefined) {

@@ -22,6 +22,17 @@ export function seededValues(count: number, seed: number): Float32Array {
 export interface TensorSpec {
   shape: number[];
   seed: number;
+  /** Round values to multiples of 1/levels (creates ties, e.g. for max pooling). */
+  levels?: number;
+}
+
+/** The values of a spec. */
+export function specValues(spec: TensorSpec): Float32Array {
+  const values = seededValues(sizeOf(spec.shape), spec.seed);
+  if (spec.levels !== undefined) {
+    for (let i = 0; i < values.length; i++) values[i] = Math.round(values[i]! * spec.levels) / spec.levels;
+  }
+  return values;
 }
 
 function sizeOf(shape: number[]): number {
@@ -42,7 +53,7 @@ export async function runKernelOn(
   return tf.tidy(() => {
     const inputs: Record<string, tf.Tensor> = {};
     for (const [key, spec] of Object.entries(specs)) {
-      inputs[key] = tf.tensor(seededValues(sizeOf(spec.shape), spec.seed), spec.shape);
+      inputs[key] = tf.tensor(specValues(spec), spec.shape);
     }
     const out = tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
     return { values: out.dataSync() as Float32Array, shape: out.shape };
@@ -73,4 +84,24 @@ export async function expectWasmMatchesCpu(
   const cpu = await runKernelOn('cpu', name, specs, attrs);
   expect(wasm.shape).toEqual(cpu.shape);
   expectAllClose(wasm.values, cpu.values, relativeTolerance);
+}
+
+/**
+ * Gradient of `sum(f(x) * weights)` with respect to `x` on `backendName`, for deterministic `x` and weights
+ * (the weights make every output position carry a different upstream gradient).
+ */
+export async function gradientOn(
+  backendName: 'cpu' | 'wasm',
+  f: (x: tf.Tensor) => tf.Tensor,
+  xSpec: TensorSpec,
+  weightSeed: number,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backendName);
+  return tf.tidy(() => {
+    const x = tf.tensor(specValues(xSpec), xSpec.shape);
+    const outShape = f(x).shape;
+    const weights = tf.tensor(seededValues(sizeOf(outShape), weightSeed), outShape);
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(f(input), weights)))(x);
+    return { values: dx.dataSync() as Float32Array, shape: dx.shape };
+  });
 }

@@ -1,3 +1,4 @@
+export { batchMatMulWasm, batchMatMulWasmConfig } from './backends/batch-mat-mul';
 export {
   conv2DBackpropFilterWasm,
   conv2DBackpropFilterWasmConfig,

@@ -2,7 +2,14 @@ import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } 
 import { BatchMatMul, backend_util, Conv2DBackpropFilter, Transpose } from '@tensorflow/tfjs-core';
 import { geometryOf, NCHW_TO_NHWC } from './conv-geometry';
 import { im2colTransposed } from './im2col';
-import { aliasAs, asWasmBackend, heapF32, runStockKernel, type WasmBackendInternals } from './wasm-internals';
+import {
+  asWasmBackend,
+  freshView,
+  heapF32,
+  releaseFreshView,
+  runStockKernel,
+  type WasmBackendInternals,
+} from './wasm-internals';
 
 /**
  * Upper bound on the number of floats of the temporary patch matrix; larger batches are processed in chunks of
@@ -74,11 +81,11 @@ export function conv2DBackpropFilterWasm(args: {
     const partial = runStockKernel(
       backend,
       BatchMatMul,
-      { a: colsT, b: dyRows },
+      { a: colsT, b: dyRows.info },
       { transposeA: false, transposeB: false },
     );
     backend.disposeData(colsT.dataId);
-    backend.disposeData(dyRows.dataId);
+    dyRows.release();
     if (result === undefined) {
       result = partial;
     } else {
@@ -97,8 +104,8 @@ export function conv2DBackpropFilterWasm(args: {
 }
 
 /**
- * Rows `[rowStart, rowStart + rowCount)` of `source` viewed as a `[rows, width]` matrix: an alias when they are
- * all rows, else a copy on the heap.
+ * Rows `[rowStart, rowStart + rowCount)` of `source` viewed as a `[rows, width]` matrix under a fresh tensor id
+ * (see {@link freshView}): a zero-copy view when they are all rows, else a copy.
  */
 function sliceRows(
   backend: WasmBackendInternals,
@@ -106,15 +113,16 @@ function sliceRows(
   rowStart: number,
   rowCount: number,
   width: number,
-): TensorInfo {
+): { info: TensorInfo; release: () => void } {
   const totalRows = source.shape.reduce((a, b) => a * b, 1) / width;
   if (rowStart === 0 && rowCount === totalRows) {
-    return aliasAs(backend, source, [rowCount, width]);
+    const view = freshView(backend, source, [rowCount, width]);
+    return { info: view, release: () => releaseFreshView(backend, view) };
   }
   const out = backend.makeOutput([rowCount, width], 'float32');
   const src = heapF32(backend, source);
   heapF32(backend, out).set(src.subarray(rowStart * width, (rowStart + rowCount) * width));
-  return out;
+  return { info: out, release: () => backend.disposeData(out.dataId) };
 }
 
 /** Kernel registration of {@link conv2DBackpropFilterWasm} (the wasm backend has none). */

@@ -7,6 +7,7 @@ import {
   Transpose,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
@@ -17,6 +18,7 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterWasmConfig,
   conv2DBackpropInputWasmConfig,
   maxPoolGradWasmConfig,
+  batchMatMulWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
@@ -59,13 +61,17 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     if (!selected.includes(config.kernelName)) continue;
     const current = getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc === config.kernelFunc) continue;
+    let replacement = config;
     if (current !== undefined) {
       // Keep the stock kernel callable (replacements delegate to it) and restorable.
       captureStockKernel(config.kernelName);
       replacedStockConfigs.set(config.kernelName, current);
       unregisterKernel(config.kernelName, 'wasm');
+      // The stock kernel's setup (binding its wasm function) must still run when the backend initialises
+      // after this call, since the replacement delegates to it.
+      if (current.setupFunc !== undefined) replacement = { ...config, setupFunc: current.setupFunc };
     }
-    registerKernel(config);
+    registerKernel(replacement);
     registered.push(config.kernelName);
   }
   return registered;

@@ -139,3 +139,37 @@ export function aliasAs(backend: WasmBackendInternals, info: TensorInfo, shape: 
   backend.incRef(info.dataId);
   return { dataId: info.dataId, shape, dtype: info.dtype };
 }
+
+/**
+ * A zero-copy view of `info`'s data under a new tensor id, to pass as the `b` operand of the stock matMul.
+ * The stock kernel caches its XNNPACK operator (with the packed `b` and its shape) by `b`'s tensor id only, so
+ * the same data used as `b` under two shapes (reshapes share the id) silently gives wrong products; a fresh id
+ * per call avoids that. Release it with {@link releaseFreshView}, never with `disposeData` (the memory belongs to
+ * `info`).
+ */
+export function freshView(backend: WasmBackendInternals, info: TensorInfo, shape: number[]): TensorInfo {
+  const size = sizeOfShape(shape);
+  if (size !== sizeOfShape(info.shape)) {
+    throw new Error(`wasm training kernels: cannot view shape [${info.shape}] as [${shape}]`);
+  }
+  const record = tensorRecord(backend, info);
+  const counter = backend as unknown as { dataIdNextNumber: number };
+  const id = counter.dataIdNextNumber++;
+  const dataId = { id };
+  backend.dataIdMap.set(dataId, {
+    id,
+    memoryOffset: record.memoryOffset,
+    shape,
+    dtype: info.dtype,
+    refCount: 1,
+  });
+  backend.wasm.tfjs.registerTensor(id, size, record.memoryOffset);
+  return { dataId, shape, dtype: info.dtype };
+}
+
+/** Forgets a view made by {@link freshView} (drops cached XNNPACK operators keyed on it) without freeing memory. */
+export function releaseFreshView(backend: WasmBackendInternals, view: TensorInfo): void {
+  const record = tensorRecord(backend, view);
+  backend.wasm.tfjs.disposeData(record.id);
+  backend.dataIdMap.delete(view.dataId);
+}

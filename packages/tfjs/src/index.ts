@@ -14,3 +14,10 @@ export {
   type WasmTrainingKernelOptions,
   wasmTrainingKernelNames,
 } from './backends/register-wasm-training-kernels';
+export {
+  type BackendAttempt,
+  type BackendSelection,
+  type SelectBackendOptions,
+  selectBackend,
+  type TrainingBackendName,
+} from './backends/select-backend';

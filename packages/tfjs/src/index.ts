@@ -21,3 +21,4 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backends/select-backend';
+export { sumWasm, sumWasmConfig } from './backends/sum';

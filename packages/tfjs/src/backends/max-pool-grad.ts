@@ -34,36 +34,35 @@ export function maxPoolGradWasm(args: {
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
   dx.fill(0);
-  const best = new Float32Array(channels);
-  const bestIndex = new Int32Array(channels);
+  const rowStride = inWidth * channels;
   for (let b = 0; b < batchSize; b++) {
-    const imageBase = b * inHeight * inWidth * channels;
+    const imageBase = b * inHeight * rowStride;
     for (let oh = 0; oh < outHeight; oh++) {
       const hStart = oh * strideHeight - info.padInfo.top;
+      // First and last window rows inside the image (dilation steps).
+      const khLo = hStart >= 0 ? 0 : Math.ceil(-hStart / dilationHeight) * dilationHeight;
+      const khHi = Math.min(effectiveFilterHeight, inHeight - hStart);
       for (let ow = 0; ow < outWidth; ow++) {
         const wStart = ow * strideWidth - info.padInfo.left;
-        best.fill(Number.NEGATIVE_INFINITY);
-        bestIndex.fill(-1);
-        for (let kh = 0; kh < effectiveFilterHeight; kh += dilationHeight) {
-          const h = hStart + kh;
-          if (h < 0 || h >= inHeight) continue;
-          for (let kw = 0; kw < effectiveFilterWidth; kw += dilationWidth) {
-            const w = wStart + kw;
-            if (w < 0 || w >= inWidth) continue;
-            const base = imageBase + (h * inWidth + w) * channels;
-            for (let c = 0; c < channels; c++) {
-              const value = x[base + c]!;
-              if (value > best[c]!) {
-                best[c] = value;
-                bestIndex[c] = base + c;
+        const kwLo = wStart >= 0 ? 0 : Math.ceil(-wStart / dilationWidth) * dilationWidth;
+        const kwHi = Math.min(effectiveFilterWidth, inWidth - wStart);
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        const windowBase = imageBase + hStart * rowStride + wStart * channels;
+        for (let c = 0; c < channels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestIndex = -1;
+          for (let kh = khLo; kh < khHi; kh += dilationHeight) {
+            let index = windowBase + kh * rowStride + kwLo * channels + c;
+            for (let kw = kwLo; kw < kwHi; kw += dilationWidth) {
+              const value = x[index]!;
+              if (value > best) {
+                best = value;
+                bestIndex = index;
               }
+              index += dilationWidth * channels;
             }
           }
-        }
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
-        for (let c = 0; c < channels; c++) {
-          const index = bestIndex[c]!;
-          if (index >= 0) dx[index] = dx[index]! + g[dyBase + c]!;
+          if (bestIndex >= 0) dx[bestIndex] = dx[bestIndex]! + g[dyBase + c]!;
         }
       }
     }

@@ -4,6 +4,7 @@ import {
   Conv2D,
   getKernel,
   registerKernel,
+  Sum,
   Transpose,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
@@ -11,6 +12,7 @@ import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { sumWasmConfig } from './sum';
 import { captureStockKernel } from './wasm-internals';
 
 /** The kernels of the training pack, in registration order. */
@@ -19,10 +21,11 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputWasmConfig,
   maxPoolGradWasmConfig,
   batchMatMulWasmConfig,
+  sumWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Sum, Transpose];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {

@@ -4,13 +4,20 @@
  * cpu backend in the same run (the stock wasm backend cannot train it: no Conv2DBackpropFilter).
  *
  *   pnpm exec tsx bench/train-step.bench.ts [--batch 1024,256] [--steps 5] [--cpu-batch 32] [--cpu-steps 1]
- *                                           [--profile] [--only Conv2DBackpropFilter,...]
+ *                                           [--profile] [--only Conv2DBackpropFilter,...] [--paths simd,js]
+ *
+ * `--paths` runs the wasm measurement with the WASM SIMD module (simd) and/or with the pack's pure JS paths (js).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // tfjs-layers (imported by benchmark-cnn) registers the gradient functions of tfjs-core in Node.
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../src/index';
+import {
+  loadWasmSimdKernels,
+  registerWasmTrainingKernels,
+  setWasmSimdKernelsEnabled,
+  wasmTrainingKernelNames,
+} from '../src/index';
 import { buildBenchmarkCnn, randomBatch, trainStep } from './benchmark-cnn';
 import { formatProfile, profileKernels } from './kernel-profiler';
 
@@ -25,6 +32,7 @@ const cpuBatch = Number(option('cpu-batch', '32'));
 const cpuSteps = Number(option('cpu-steps', '1'));
 const profile = process.argv.includes('--profile');
 const only = option('only', '');
+const paths = option('paths', 'simd,js').split(',');
 
 /** Samples per second of `steps` timed steps after one warm-up step. */
 function measure(backendName: string, batchSize: number, timedSteps: number): number {
@@ -56,16 +64,22 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, tfjs-core ${tf.version_core}, wasm kernels from the pack: ${registered}`,
   );
+  const simdLoaded = await loadWasmSimdKernels();
   for (const batchSize of batches) {
-    const rate = measure('wasm', batchSize, steps);
-    console.log(
-      `wasm + pack   batch ${String(batchSize).padStart(5)}: ${rate.toFixed(0).padStart(6)} samples/s`,
-    );
+    for (const path of paths) {
+      if (path === 'simd' && !simdLoaded) continue;
+      setWasmSimdKernelsEnabled(path === 'simd');
+      const rate = measure('wasm', batchSize, steps);
+      const label = `wasm + pack (${path})`.padEnd(22);
+      console.log(
+        `${label} batch ${String(batchSize).padStart(5)}: ${rate.toFixed(0).padStart(6)} samples/s`,
+      );
+    }
   }
   await tf.setBackend('cpu');
   const cpuRate = measure('cpu', cpuBatch, cpuSteps);
   console.log(
-    `stock cpu     batch ${String(cpuBatch).padStart(5)}: ${cpuRate.toFixed(1).padStart(6)} samples/s`,
+    `${'stock cpu'.padEnd(22)} batch ${String(cpuBatch).padStart(5)}: ${cpuRate.toFixed(1).padStart(6)} samples/s`,
   );
 }
 

@@ -21,4 +21,10 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backends/select-backend';
+export {
+  loadWasmSimdKernels,
+  setWasmSimdKernelsEnabled,
+  type WasmSimdKernelsStatus,
+  wasmSimdKernelsStatus,
+} from './backends/simd-kernels';
 export { sumWasm, sumWasmConfig } from './backends/sum';

@@ -3,10 +3,12 @@ import { BatchMatMul, backend_util, Conv2DBackpropFilter, Transpose } from '@ten
 import { transposeLastTwo } from './batch-mat-mul';
 import { geometryOf, NCHW_TO_NHWC } from './conv-geometry';
 import { im2colTransposed, im2colTransposedFromPlanes, isShiftedPlaneCase } from './im2col';
+import { simdKernelsFor } from './simd-kernels';
 import {
   asWasmBackend,
   freshView,
   heapF32,
+  heapOffset,
   releaseFreshView,
   runStockKernel,
   type WasmBackendInternals,
@@ -27,7 +29,9 @@ function accumulate(backend: WasmBackendInternals, accumulator: TensorInfo, adde
 }
 
 /**
- * Filter gradient of a 2-D convolution on the wasm backend, which has no such kernel: the transposed patch
+ * Filter gradient of a 2-D convolution on the wasm backend, which has no such kernel. With the WASM SIMD
+ * module loaded: its register-tiled loop accumulates the gradient directly from `x` and `dy`. Otherwise (the
+ * pure JS path): the transposed patch
  * matrix of `x` (`[filterHeight * filterWidth * inChannels, batch * outHeight * outWidth]`) is built by a JS
  * loop on the wasm heap and multiplied with `dy` viewed as `[batch * outHeight * outWidth, outChannels]` by the
  * stock XNNPACK matMul (no transpose flags, batch 1: its fast path).
@@ -62,6 +66,33 @@ export function conv2DBackpropFilterWasm(args: {
     xNhwc = runStockKernel(backend, Transpose, { x }, { perm: NCHW_TO_NHWC });
     dyNhwc = runStockKernel(backend, Transpose, { x: dy }, { perm: NCHW_TO_NHWC });
     owned.push(xNhwc, dyNhwc);
+  }
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined) {
+    const dw = backend.makeOutput([...filterShape], 'float32');
+    heapF32(backend, dw).fill(0);
+    simd.conv2d_backprop_filter(
+      heapOffset(backend, xNhwc),
+      heapOffset(backend, dyNhwc),
+      heapOffset(backend, dw),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    for (const t of owned) backend.disposeData(t.dataId);
+    return dw;
   }
   const patchSize = info.filterHeight * info.filterWidth * info.inChannels;
   const positionsPerImage = info.outHeight * info.outWidth;

@@ -1,9 +1,11 @@
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapF32 } from './wasm-internals';
+import { simdKernelsFor } from './simd-kernels';
+import { asWasmBackend, heapF32, heapOffset } from './wasm-internals';
 
 /**
- * Gradient of 2-D max pooling on the wasm backend, replacing the stock kernel's naive loops: one pass over the
+ * Gradient of 2-D max pooling on the wasm backend, replacing the stock kernel's naive loops (by the WASM SIMD
+ * module's loop when it is loaded, else by the same loop in JS): one pass over the
  * output positions that finds each window's first maximum (strictly greater, as the cpu backend does; windows
  * with no finite maximum pass no gradient) with the channels innermost, and adds `dy` there.
  */
@@ -31,9 +33,30 @@ export function maxPoolGradWasm(args: {
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
   const dxInfo = backend.makeOutput([...input.shape], 'float32');
   const dx = heapF32(backend, dxInfo);
+  dx.fill(0);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && dilationHeight === 1 && dilationWidth === 1) {
+    simd.max_pool_grad(
+      heapOffset(backend, input),
+      heapOffset(backend, dy),
+      heapOffset(backend, dxInfo),
+      batchSize,
+      inHeight,
+      inWidth,
+      channels,
+      outHeight,
+      outWidth,
+      effectiveFilterHeight,
+      effectiveFilterWidth,
+      strideHeight,
+      strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return dxInfo;
+  }
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
-  dx.fill(0);
   const rowStride = inWidth * channels;
   for (let b = 0; b < batchSize; b++) {
     const imageBase = b * inHeight * rowStride;

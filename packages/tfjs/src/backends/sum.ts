@@ -1,10 +1,12 @@
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { Sum, util } from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapF32, runStockKernel, sizeOfShape } from './wasm-internals';
+import { simdKernelsFor } from './simd-kernels';
+import { asWasmBackend, heapF32, heapOffset, runStockKernel, sizeOfShape } from './wasm-internals';
 
 /**
  * Sum on the wasm backend. Reductions over leading axes (bias gradients: `dy` summed over batch and
- * positions) are column sums of the tensor viewed as `[outer, inner]`, done by a JS loop with float64
+ * positions) are column sums of the tensor viewed as `[outer, inner]`, done by the WASM SIMD module when it
+ * is loaded, else by a JS loop, both with float64
  * accumulators instead of the stock kernel's transpose followed by a row reduction; every other reduction goes
  * to the stock kernel.
  */
@@ -23,6 +25,11 @@ export function sumWasm(args: { inputs: { x: TensorInfo }; backend: unknown; att
   const inner = sizeOfShape(keptShape);
   const outShape = keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape;
   const out = backend.makeOutput(outShape, 'float32');
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined) {
+    simd.sum_leading_axes(heapOffset(backend, x), heapOffset(backend, out), outer, inner);
+    return out;
+  }
   const values = heapF32(backend, x);
   const totals = new Float64Array(inner);
   for (let row = 0; row < outer; row++) {

@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/backends/simd-kernels';
 import { expectWasmMatchesCpu } from './kernel-test-utils';
 
-describe('Sum on wasm', () => {
+describe.each([
+  { path: 'WASM SIMD module', simd: true },
+  { path: 'pure JS fallback', simd: false },
+])('Sum on wasm ($path)', ({ simd }) => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     registerWasmTrainingKernels();
+    expect(await loadWasmSimdKernels()).toBe(true);
+    setWasmSimdKernelsEnabled(simd);
   });
 
   it('matches the cpu backend on random shapes and axes (leading-axis fast path and stock delegation)', async () => {

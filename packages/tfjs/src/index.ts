@@ -7,6 +7,7 @@ export {
   conv2DBackpropInputWasm,
   conv2DBackpropInputWasmConfig,
 } from './backends/conv2d-backprop-input';
+export { identityWasm, identityWasmConfig } from './backends/identity';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
   registerWasmTrainingKernels,

@@ -3,6 +3,7 @@ import {
   BatchMatMul,
   Conv2D,
   getKernel,
+  Identity,
   registerKernel,
   Sum,
   Transpose,
@@ -11,6 +12,7 @@ import {
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import { identityWasmConfig } from './identity';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { sumWasmConfig } from './sum';
 import { captureStockKernel } from './wasm-internals';
@@ -22,10 +24,11 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   maxPoolGradWasmConfig,
   batchMatMulWasmConfig,
   sumWasmConfig,
+  identityWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Sum, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Identity, Sum, Transpose];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {

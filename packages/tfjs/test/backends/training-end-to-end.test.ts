@@ -30,7 +30,7 @@ describe('training the benchmark CNN on wasm with the kernel pack', () => {
       setWasmSimdKernelsEnabled(simd);
       const wasm = await cnnGradients('wasm');
       expect(wasm.length).toBe(cpu.length);
-      wasm.forEach((g, i) => expectAllClose(g, cpu[i]!, 1e-4));
+      for (const [i, g] of wasm.entries()) expectAllClose(g, cpu[i]!, 1e-4);
     }
     setWasmSimdKernelsEnabled(true);
   });

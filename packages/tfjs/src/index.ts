@@ -7,6 +7,12 @@ export {
   conv2DBackpropInputWasm,
   conv2DBackpropInputWasmConfig,
 } from './backends/conv2d-backprop-input';
+export {
+  depthwiseConv2dBackpropFilterWasm,
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasm,
+  depthwiseConv2dBackpropInputWasmConfig,
+} from './backends/depthwise-conv2d-backprop';
 export { identityWasm, identityWasmConfig } from './backends/identity';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
@@ -29,3 +35,4 @@ export {
   wasmSimdKernelsStatus,
 } from './backends/simd-kernels';
 export { sumWasm, sumWasmConfig } from './backends/sum';
+export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';

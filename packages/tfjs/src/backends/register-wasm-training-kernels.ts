@@ -12,9 +12,14 @@ import {
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import {
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasmConfig,
+} from './depthwise-conv2d-backprop';
 import { identityWasmConfig } from './identity';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { sumWasmConfig } from './sum';
+import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { captureStockKernel } from './wasm-internals';
 
 /** The kernels of the training pack, in registration order. */
@@ -25,6 +30,9 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   batchMatMulWasmConfig,
   sumWasmConfig,
   identityWasmConfig,
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasmConfig,
+  unsortedSegmentSumWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */

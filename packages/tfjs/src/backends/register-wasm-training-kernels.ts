@@ -1,5 +1,6 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import {
+  _FusedMatMul,
   BatchMatMul,
   Conv2D,
   getKernel,
@@ -16,6 +17,7 @@ import {
   depthwiseConv2dBackpropFilterWasmConfig,
   depthwiseConv2dBackpropInputWasmConfig,
 } from './depthwise-conv2d-backprop';
+import { fusedMatMulWasmConfig } from './fused-mat-mul';
 import { identityWasmConfig } from './identity';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { sumWasmConfig } from './sum';
@@ -28,6 +30,7 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputWasmConfig,
   maxPoolGradWasmConfig,
   batchMatMulWasmConfig,
+  fusedMatMulWasmConfig,
   sumWasmConfig,
   identityWasmConfig,
   depthwiseConv2dBackpropFilterWasmConfig,
@@ -36,7 +39,7 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Identity, Sum, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [_FusedMatMul, BatchMatMul, Conv2D, Identity, Sum, Transpose];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {

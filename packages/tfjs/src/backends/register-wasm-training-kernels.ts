@@ -63,6 +63,7 @@ export function wasmTrainingKernelNames(): string[] {
  *
  * @param options - optionally a subset of the pack's kernels to register.
  * @returns the names of the kernels this call registered (empty when the pack was already registered).
+ * @throws RangeError for a kernel name outside the pack; Error when the wasm backend package is not loaded.
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
   const known = wasmTrainingKernelNames();
@@ -72,7 +73,14 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
       throw new RangeError(`kernels: ${name} is not in the wasm training-kernel pack (${known.join(', ')})`);
     }
   }
-  for (const name of DELEGATE_KERNELS) captureStockKernel(name);
+  for (const name of DELEGATE_KERNELS) {
+    if (captureStockKernel(name) === undefined) {
+      throw new Error(
+        `registerWasmTrainingKernels: the wasm backend's ${name} kernel is not registered; import ` +
+          "'@tensorflow/tfjs-backend-wasm' (4.22.0) before registering the training kernels",
+      );
+    }
+  }
   const registered: string[] = [];
   for (const config of TRAINING_KERNELS) {
     if (!selected.includes(config.kernelName)) continue;

@@ -227,3 +227,51 @@ void sum_leading_axes(const float *x, float *out, int outer, int inner) {
     out[c] = (float)total;
   }
 }
+
+// 2-D max pooling (NHWC): each output is the largest value of its window, comparing strictly from -infinity
+// (NaN never wins; a window entirely in the padding gives -infinity), as the cpu backend does.
+EXPORT(max_pool)
+void max_pool(const float *x, float *y, int batch, int in_h, int in_w, int channels, int out_h, int out_w,
+              int filter_h, int filter_w, int stride_h, int stride_w, int pad_top, int pad_left) {
+  const long row_stride = (long)in_w * channels;
+  float *out = y;
+  for (int b = 0; b < batch; b++) {
+    const long image = (long)b * in_h * row_stride;
+    for (int oh = 0; oh < out_h; oh++) {
+      const int h0 = oh * stride_h - pad_top;
+      const int kh_lo = h0 < 0 ? -h0 : 0;
+      const int kh_hi = in_h - h0 < filter_h ? in_h - h0 : filter_h;
+      for (int ow = 0; ow < out_w; ow++) {
+        const int w0 = ow * stride_w - pad_left;
+        const int kw_lo = w0 < 0 ? -w0 : 0;
+        const int kw_hi = in_w - w0 < filter_w ? in_w - w0 : filter_w;
+        const long window = image + (long)h0 * row_stride + (long)w0 * channels;
+        int c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            long index = window + kh * row_stride + (long)kw_lo * channels + c;
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              const v128_t value = wasm_v128_load(x + index);
+              best = wasm_v128_bitselect(value, best, wasm_f32x4_gt(value, best));
+              index += channels;
+            }
+          }
+          wasm_v128_store(out + c, best);
+        }
+        for (; c < channels; c++) {
+          float best = -__builtin_inff();
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            long index = window + kh * row_stride + (long)kw_lo * channels + c;
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              if (x[index] > best) best = x[index];
+              index += channels;
+            }
+          }
+          out[c] = best;
+        }
+        out += channels;
+      }
+    }
+  }
+}

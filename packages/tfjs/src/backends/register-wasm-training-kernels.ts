@@ -5,6 +5,7 @@ import {
   Conv2D,
   getKernel,
   Identity,
+  MaxPool,
   registerKernel,
   Sum,
   Transpose,
@@ -19,6 +20,7 @@ import {
 } from './depthwise-conv2d-backprop';
 import { fusedMatMulWasmConfig } from './fused-mat-mul';
 import { identityWasmConfig } from './identity';
+import { maxPoolWasmConfig } from './max-pool';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { sumWasmConfig } from './sum';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
@@ -36,10 +38,19 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dBackpropFilterWasmConfig,
   depthwiseConv2dBackpropInputWasmConfig,
   unsortedSegmentSumWasmConfig,
+  maxPoolWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [_FusedMatMul, BatchMatMul, Conv2D, Identity, Sum, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [
+  _FusedMatMul,
+  BatchMatMul,
+  Conv2D,
+  Identity,
+  MaxPool,
+  Sum,
+  Transpose,
+];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {

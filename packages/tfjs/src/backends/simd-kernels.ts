@@ -48,6 +48,22 @@ export interface SimdTrainingKernels {
     padTop: number,
     padLeft: number,
   ): void;
+  max_pool(
+    x: number,
+    y: number,
+    batch: number,
+    inHeight: number,
+    inWidth: number,
+    channels: number,
+    outHeight: number,
+    outWidth: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
   sum_leading_axes(x: number, out: number, outer: number, inner: number): void;
 }
 

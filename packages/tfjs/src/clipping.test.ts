@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AdaptiveClipNorm,
+  adaptiveGradientNoiseMultiplier,
+  clipFactor,
+  clippingSensitivity,
+  validateClipping,
+} from './clipping';
+
+describe('clipFactor and sensitivity', () => {
+  it('caps at 1 and scales larger norms down to the threshold', () => {
+    expect(clipFactor(0, 1)).toBe(1);
+    expect(clipFactor(0.5, 1)).toBe(1);
+    expect(clipFactor(4, 2) * 4).toBeCloseTo(2, 5);
+  });
+  it('per-layer sensitivity is the root of the summed squared thresholds', () => {
+    expect(clippingSensitivity({ mode: 'perLayer', thresholds: { a: 3, b: 4 } })).toBe(5);
+    expect(clippingSensitivity({ mode: 'flat', maxGradNorm: 0.7 })).toBe(0.7);
+  });
+  it('rejects bad options with the field name', () => {
+    expect(() => validateClipping({ mode: 'flat', maxGradNorm: 0 })).toThrow(/clipping.maxGradNorm/);
+    expect(() => validateClipping({ mode: 'flat', maxGradNorm: Number.NaN })).toThrow(RangeError);
+    expect(() => validateClipping({ mode: 'perLayer', thresholds: {} })).toThrow(/at least one layer/);
+    expect(() => validateClipping({ mode: 'perLayer', thresholds: { d: -1 } })).toThrow(/thresholds\["d"\]/);
+    expect(() => validateClipping({ mode: 'nope' } as never)).toThrow(TypeError);
+  });
+});
+
+describe('AdaptiveClipNorm (Andrew et al. 2021, geometric update)', () => {
+  it('moves the threshold by exp(-η (b̃ - γ)) with the centred noisy count', () => {
+    const noise = [0.3, -1.2];
+    let k = 0;
+    const state = new AdaptiveClipNorm({
+      initialMaxGradNorm: 2,
+      targetUnclippedQuantile: 0.6,
+      learningRate: 0.5,
+      countNoiseStddev: 4,
+      expectedBatchSize: 100,
+      gaussian: () => noise[k++]!,
+    });
+    const first = state.update(70, 96);
+    const expectedFirst = (70 - 48 + 4 * 0.3) / 100 + 0.5;
+    expect(first).toBeCloseTo(expectedFirst, 12);
+    expect(state.maxGradNorm).toBeCloseTo(2 * Math.exp(-0.5 * (expectedFirst - 0.6)), 12);
+    const before = state.maxGradNorm;
+    const second = state.update(10, 100);
+    expect(second).toBeCloseTo((10 - 50 - 4.8) / 100 + 0.5, 12);
+    expect(state.maxGradNorm).toBeGreaterThan(before); // few unclipped: the threshold grows
+    expect(state.countNoiseMultiplier).toBe(8);
+  });
+  it('converges to the target quantile of a fixed norm distribution without noise', () => {
+    const norms = Array.from({ length: 200 }, (_, i) => (i + 1) / 100); // uniform on (0, 2]
+    const state = new AdaptiveClipNorm({
+      initialMaxGradNorm: 0.1,
+      targetUnclippedQuantile: 0.25,
+      learningRate: 0.2,
+      countNoiseStddev: 1e-12,
+      expectedBatchSize: 200,
+      gaussian: () => 0,
+    });
+    for (let t = 0; t < 300; t++) state.update(norms.filter((n) => n <= state.maxGradNorm).length, 200);
+    expect(state.maxGradNorm).toBeGreaterThan(0.45);
+    expect(state.maxGradNorm).toBeLessThan(0.55);
+  });
+  it('splits a total noise multiplier between gradient and count (closed form, and invertible)', () => {
+    const z = 1.1;
+    const count = 5;
+    const gradient = adaptiveGradientNoiseMultiplier(z, count);
+    expect(gradient ** -2 + count ** -2).toBeCloseTo(z ** -2, 12);
+    expect(gradient).toBeGreaterThan(z);
+    expect(() => adaptiveGradientNoiseMultiplier(2, 2)).toThrow(/must exceed/);
+  });
+  it('rejects out-of-range options and counts', () => {
+    const base = { initialMaxGradNorm: 1, countNoiseStddev: 1, expectedBatchSize: 10 };
+    expect(() => new AdaptiveClipNorm({ ...base, targetUnclippedQuantile: 1 })).toThrow(
+      /targetUnclippedQuantile/,
+    );
+    expect(() => new AdaptiveClipNorm({ ...base, initialMaxGradNorm: 0 })).toThrow(/initialMaxGradNorm/);
+    expect(() => new AdaptiveClipNorm({ ...base, countNoiseStddev: 0 })).toThrow(/countNoiseStddev/);
+    expect(() => new AdaptiveClipNorm(base).update(11, 10)).toThrow(/unclippedCount/);
+  });
+  it('draws secure noise by default', () => {
+    const state = new AdaptiveClipNorm({ initialMaxGradNorm: 1, countNoiseStddev: 1, expectedBatchSize: 10 });
+    const a = state.update(5, 10);
+    const b = state.update(5, 10);
+    expect(Number.isFinite(a) && Number.isFinite(b)).toBe(true);
+    expect(a).not.toBe(b);
+  });
+});

@@ -1,0 +1,204 @@
+import { assertInteger, assertPositive } from './validate';
+
+/** One global threshold on the L2 norm of each example's whole gradient. */
+export interface FlatClipping {
+  /** Discriminant. */
+  readonly mode: 'flat';
+  /** Largest L2 norm an example's clipped gradient can have (the sensitivity of the clipped sum). */
+  readonly maxGradNorm: number;
+}
+
+/**
+ * One threshold per layer: each example's gradient restricted to a layer is clipped to that layer's threshold,
+ * so the clipped sum's sensitivity is `sqrt(Σ threshold²)` ({@link clippingSensitivity}).
+ */
+export interface PerLayerClipping {
+  /** Discriminant. */
+  readonly mode: 'perLayer';
+  /** Threshold per layer name; every layer with trainable variables needs one. */
+  readonly thresholds: Readonly<Record<string, number>>;
+}
+
+/**
+ * Quantile-based adaptive clipping (Andrew et al. 2021): the threshold follows a target quantile of the
+ * per-example norms, learnt from a noisy count of unclipped examples released once per logical batch.
+ */
+export interface AdaptiveClipping {
+  /** Discriminant. */
+  readonly mode: 'adaptive';
+  /** The threshold state; the engine reads its current threshold and feeds it the batch's count. */
+  readonly state: AdaptiveClipNorm;
+}
+
+/** How per-example gradients are clipped. */
+export type ClippingOptions = FlatClipping | PerLayerClipping | AdaptiveClipping;
+
+/** Added to norms before dividing, as Opacus does, so a zero gradient gets factor 1 and never NaN. */
+export const CLIP_NORM_EPSILON = 1e-6;
+
+/**
+ * The clip factor `min(1, maxGradNorm / (norm + 1e-6))` for one norm (plain-number form of what the engine
+ * computes on tensors).
+ */
+export function clipFactor(norm: number, maxGradNorm: number): number {
+  return Math.min(1, maxGradNorm / (norm + CLIP_NORM_EPSILON));
+}
+
+/**
+ * L2 sensitivity of the sum of clipped per-example gradients under add/remove-one adjacency: the threshold for
+ * flat and adaptive clipping (at the current threshold), `sqrt(Σ threshold²)` for per-layer thresholds.
+ */
+export function clippingSensitivity(clipping: ClippingOptions): number {
+  switch (clipping.mode) {
+    case 'flat':
+      return clipping.maxGradNorm;
+    case 'adaptive':
+      return clipping.state.maxGradNorm;
+    case 'perLayer':
+      return Math.sqrt(Object.values(clipping.thresholds).reduce((s, t) => s + t * t, 0));
+  }
+}
+
+/** Checks a clipping option; throws a `RangeError`/`TypeError` naming the bad field. */
+export function validateClipping(clipping: ClippingOptions): void {
+  if (clipping == null || typeof clipping !== 'object') {
+    throw new TypeError('clipping must be an object with mode "flat", "perLayer" or "adaptive"');
+  }
+  switch (clipping.mode) {
+    case 'flat':
+      assertPositive('clipping.maxGradNorm', clipping.maxGradNorm);
+      return;
+    case 'perLayer': {
+      const entries = Object.entries(clipping.thresholds ?? {});
+      if (entries.length === 0) throw new RangeError('clipping.thresholds must name at least one layer');
+      for (const [name, t] of entries) assertPositive(`clipping.thresholds[${JSON.stringify(name)}]`, t);
+      return;
+    }
+    case 'adaptive':
+      if (!(clipping.state instanceof AdaptiveClipNorm)) {
+        throw new TypeError('clipping.state must be an AdaptiveClipNorm');
+      }
+      return;
+    default:
+      throw new TypeError(
+        `clipping.mode must be "flat", "perLayer" or "adaptive", got ${JSON.stringify((clipping as { mode?: unknown }).mode)}`,
+      );
+  }
+}
+
+/** Options of {@link AdaptiveClipNorm}. */
+export interface AdaptiveClipNormOptions {
+  /** Threshold used for the first batch. */
+  readonly initialMaxGradNorm: number;
+  /** Fraction of examples that should end up unclipped (γ in the paper), in (0, 1). Default 0.5. */
+  readonly targetUnclippedQuantile?: number;
+  /** Geometric learning rate (η_C): the threshold changes by at most a factor `exp(learningRate)`. Default 0.2. */
+  readonly learningRate?: number;
+  /**
+   * Standard deviation σ_b of the Gaussian noise added to the unclipped count. The count's sensitivity is 1/2
+   * (indicators centred at 1/2), so its noise multiplier is `2σ_b` ({@link AdaptiveClipNorm.countNoiseMultiplier}).
+   */
+  readonly countNoiseStddev: number;
+  /** Expected number of examples per logical batch (e.g. sampling rate × dataset size), the public denominator. */
+  readonly expectedBatchSize: number;
+  /**
+   * Standard normal sampler for the count noise. Default: Box–Muller over `crypto.getRandomValues` (secure).
+   * Inject a seeded one only for tests.
+   */
+  readonly gaussian?: () => number;
+}
+
+/** Standard normal from the platform's cryptographic generator (works in browsers and Node ≥ 20). */
+function secureGaussian(): number {
+  const words = new Uint32Array(4);
+  globalThis.crypto.getRandomValues(words);
+  // 53-bit uniforms in (0, 1]: never 0, so the logarithm stays finite.
+  const u1 = ((words[0]! >>> 5) * 67108864 + (words[1]! >>> 6) + 1) / 9007199254740992;
+  const u2 = ((words[2]! >>> 5) * 67108864 + (words[3]! >>> 6)) / 9007199254740992;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/**
+ * Noise multiplier left for the gradient sum when adaptive clipping spends part of the privacy budget on the
+ * count: `(z⁻² − countNoiseMultiplier⁻²)^(−1/2)` (Andrew et al. 2021, Thm. 1), so that the pair
+ * (noisy gradient sum, noisy count) is as private as one Gaussian mechanism with noise multiplier `z`.
+ * Throws a `RangeError` when `countNoiseMultiplier ≤ z` (the count alone would cost more than the budget).
+ */
+export function adaptiveGradientNoiseMultiplier(
+  totalNoiseMultiplier: number,
+  countNoiseMultiplier: number,
+): number {
+  assertPositive('totalNoiseMultiplier', totalNoiseMultiplier);
+  assertPositive('countNoiseMultiplier', countNoiseMultiplier);
+  if (countNoiseMultiplier <= totalNoiseMultiplier) {
+    throw new RangeError(
+      `countNoiseMultiplier (${countNoiseMultiplier}) must exceed totalNoiseMultiplier (${totalNoiseMultiplier})`,
+    );
+  }
+  return (totalNoiseMultiplier ** -2 - countNoiseMultiplier ** -2) ** -0.5;
+}
+
+/**
+ * State of quantile-based adaptive clipping (Andrew, Thakkar, McMahan, Ramaswamy 2021, geometric update).
+ * After each logical batch the engine calls {@link AdaptiveClipNorm.update} with the number of examples whose
+ * norm was at most the threshold; the released quantity is `Σ(bᵢ − 1/2) + N(0, σ_b²)` (sensitivity 1/2), and
+ * the threshold becomes `C · exp(−η (b̃ − γ))` with `b̃` the noisy unclipped fraction.
+ *
+ * Accounting: each update is a Gaussian mechanism with noise multiplier {@link AdaptiveClipNorm.countNoiseMultiplier};
+ * compose it with the gradient mechanism, or pick the gradient noise with {@link adaptiveGradientNoiseMultiplier}.
+ */
+export class AdaptiveClipNorm {
+  /** Target fraction of unclipped examples (γ). */
+  readonly targetUnclippedQuantile: number;
+  /** Geometric learning rate (η_C). */
+  readonly learningRate: number;
+  /** Standard deviation of the count noise (σ_b). */
+  readonly countNoiseStddev: number;
+  /** Public expected batch size used as denominator. */
+  readonly expectedBatchSize: number;
+  private readonly gaussian: () => number;
+  private current: number;
+
+  /** Creates the state; throws a `RangeError` for out-of-range options. */
+  constructor(options: AdaptiveClipNormOptions) {
+    assertPositive('initialMaxGradNorm', options.initialMaxGradNorm);
+    const target = options.targetUnclippedQuantile ?? 0.5;
+    if (!(target > 0 && target < 1)) {
+      throw new RangeError(`targetUnclippedQuantile must be in (0, 1), got ${String(target)}`);
+    }
+    const learningRate = options.learningRate ?? 0.2;
+    assertPositive('learningRate', learningRate);
+    assertPositive('countNoiseStddev', options.countNoiseStddev);
+    assertPositive('expectedBatchSize', options.expectedBatchSize);
+    this.current = options.initialMaxGradNorm;
+    this.targetUnclippedQuantile = target;
+    this.learningRate = learningRate;
+    this.countNoiseStddev = options.countNoiseStddev;
+    this.expectedBatchSize = options.expectedBatchSize;
+    this.gaussian = options.gaussian ?? secureGaussian;
+  }
+
+  /** The threshold the next logical batch is clipped to. */
+  get maxGradNorm(): number {
+    return this.current;
+  }
+
+  /** Noise multiplier of the released count: `σ_b / (1/2)` (the count's sensitivity is 1/2). */
+  get countNoiseMultiplier(): number {
+    return 2 * this.countNoiseStddev;
+  }
+
+  /**
+   * Releases the noisy count of one logical batch and moves the threshold. `unclippedCount` is the number of
+   * real examples with norm ≤ the current threshold, `batchSize` the number of real examples. Returns the noisy
+   * unclipped fraction that was released (safe to log).
+   */
+  update(unclippedCount: number, batchSize: number): number {
+    assertInteger('batchSize', batchSize, 0);
+    assertInteger('unclippedCount', unclippedCount, 0, batchSize);
+    const noisyCentredSum = unclippedCount - batchSize / 2 + this.countNoiseStddev * this.gaussian();
+    const noisyFraction = noisyCentredSum / this.expectedBatchSize + 0.5;
+    this.current *= Math.exp(-this.learningRate * (noisyFraction - this.targetUnclippedQuantile));
+    return noisyFraction;
+  }
+}

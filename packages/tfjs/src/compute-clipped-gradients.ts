@@ -1,0 +1,427 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
+import {
+  clippedSum,
+  mergeContributions,
+  type NormStrategy,
+  variableNorms,
+} from './per-example/contributions';
+import { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
+import { recordPerExampleGradients } from './per-example/recording';
+import type { AnyLayer, GradientContribution } from './per-example/types';
+import { assertInteger, assertPositive } from './validate';
+
+/**
+ * How per-example gradients are obtained:
+ * - `'bookkeeping'` (default): one recording forward pass, one backward pass to the layer outputs only (no weight
+ *   gradient by autodiff), norms per layer by the cheaper of ghost and materialised, clipped sums from the records;
+ * - `'ghost'`: Gram-matrix (ghost) norms, then a second ordinary backward pass of the clip-weighted loss;
+ * - `'materialized'`: per-example gradients of every variable formed, then normed and weighted-summed;
+ * - `'loop'`: one ordinary backward pass per example (the slow reference).
+ */
+export type PerExampleMethod = 'bookkeeping' | 'ghost' | 'materialized' | 'loop';
+
+const methods: readonly PerExampleMethod[] = ['bookkeeping', 'ghost', 'materialized', 'loop'];
+
+/** Per-example loss: `(yTrue, yPred) => [B]`, example `i`'s loss depending on example `i` only. */
+export type PerExampleLossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/** Options of {@link computeClippedGradients}. */
+export interface ClippedGradientsOptions {
+  /** The model (Sequential, functional, nested); called as `model.apply(x, { training: true })`. */
+  readonly model: AnyLayer;
+  /** Per-example loss function returning a `[B]` vector. */
+  readonly lossFn: PerExampleLossFn;
+  /** Inputs of the logical batch, leading axis = examples (an array for multi-input models). */
+  readonly x: tf.Tensor | tf.Tensor[];
+  /** Targets of the logical batch, leading axis = examples. */
+  readonly y: tf.Tensor;
+  /** Shorthand for `clipping: { mode: 'flat', maxGradNorm }`. */
+  readonly maxGradNorm?: number;
+  /** Clipping mode; default flat with {@link ClippedGradientsOptions.maxGradNorm}. */
+  readonly clipping?: ClippingOptions;
+  /** Per-example gradient method; default `'bookkeeping'`. */
+  readonly perExampleMethod?: PerExampleMethod;
+  /**
+   * Examples per physical chunk (bounds memory; results are the same up to float rounding). The last chunk is
+   * padded to this size with masked copies of a real example, so every chunk has the same shape. Default: the
+   * logical batch size.
+   */
+  readonly physicalBatchSize?: number;
+  /**
+   * `[B]` weights in {0, 1}: 0 marks padding rows that must not count (e.g. a Poisson batch padded to a fixed
+   * shape). Padding rows must still give a finite loss. Default: all ones.
+   */
+  readonly mask?: tf.Tensor1D | readonly number[];
+}
+
+/** Result of {@link computeClippedGradients}; the caller owns (and disposes) every tensor in it. */
+export interface ClippedGradients {
+  /** `Σᵢ cᵢ·gᵢ` per trainable variable name (not normalised: the optimizer adds noise and divides). */
+  readonly gradients: Map<string, tf.Tensor>;
+  /** `[B]` L2 norm of each example's whole gradient before clipping (privacy-sensitive: do not log). */
+  readonly perExampleNorms: tf.Tensor1D;
+  /** `[B, L]` per-layer norms before clipping, columns in {@link ClippedGradients.layerNames} order. */
+  readonly perLayerNorms: tf.Tensor2D;
+  /** `[B]` clip factors (flat/adaptive), or `[B, L]` per-layer factors (perLayer); 0 for masked rows. */
+  readonly clipFactors: tf.Tensor;
+  /** Names of the trainable layers, the columns of the per-layer tensors. */
+  readonly layerNames: string[];
+  /** Mean per-example loss over the real (unmasked) examples. */
+  readonly loss: tf.Scalar;
+  /** Number of real (unmasked) examples. */
+  readonly exampleCount: number;
+  /** L2 sensitivity of the clipped sums: the threshold used (flat/adaptive) or `sqrt(Σ thresholdₗ²)`. */
+  readonly sensitivity: number;
+  /** Adaptive clipping only: the noisy unclipped fraction released for this batch. */
+  readonly noisyUnclippedFraction?: number;
+}
+
+interface ChunkResult {
+  sums: Map<string, tf.Tensor>;
+  layerSquaredNorms: tf.Tensor2D;
+  factors: tf.Tensor;
+  lossSum: tf.Scalar;
+}
+
+function resolveClipping(options: ClippedGradientsOptions): ClippingOptions {
+  if (options.clipping != null && options.maxGradNorm != null) {
+    throw new TypeError('give either maxGradNorm or clipping, not both');
+  }
+  const clipping: ClippingOptions =
+    options.clipping ??
+    (options.maxGradNorm != null ? { mode: 'flat', maxGradNorm: options.maxGradNorm } : (undefined as never));
+  if (clipping == null) throw new TypeError('maxGradNorm or clipping is required');
+  validateClipping(clipping);
+  return clipping;
+}
+
+function batchSizeOf(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): number {
+  const inputs = Array.isArray(x) ? x : [x];
+  if (inputs.length === 0) throw new TypeError('x must hold at least one tensor');
+  const size = y.shape[0];
+  if (y.rank === 0 || size == null) throw new RangeError('y must have a leading batch axis');
+  for (const [i, t] of inputs.entries()) {
+    if (!(t instanceof tf.Tensor) || t.rank === 0 || t.shape[0] !== size) {
+      throw new RangeError(`x[${i}] must be a tensor with leading axis ${size} (the batch size of y)`);
+    }
+  }
+  assertInteger('batch size', size, 1);
+  return size;
+}
+
+function maskValues(mask: ClippedGradientsOptions['mask'], size: number): Float32Array {
+  if (mask == null) return new Float32Array(size).fill(1);
+  const values = mask instanceof tf.Tensor ? mask.dataSync() : Float32Array.from(mask);
+  if (values.length !== size || (mask instanceof tf.Tensor && mask.rank !== 1)) {
+    throw new RangeError(`mask must have shape [${size}]`);
+  }
+  for (const v of values)
+    if (v !== 0 && v !== 1) throw new RangeError(`mask values must be 0 or 1, got ${v}`);
+  return Float32Array.from(values);
+}
+
+/** Slices examples `[start, start + count)` and pads to `physical` rows with copies of row `start`. */
+function chunkOf(t: tf.Tensor, start: number, count: number, physical: number): tf.Tensor {
+  const part = tf.slice(t, start, count);
+  if (count === physical) return part;
+  const filler = tf.tile(tf.slice(t, start, 1), [physical - count, ...t.shape.slice(1).map(() => 1)]);
+  return tf.concat([part, filler], 0);
+}
+
+function perExampleLoss(
+  options: ClippedGradientsOptions,
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor,
+): tf.Tensor1D {
+  const prediction = options.model.apply(x, { training: true });
+  if (!(prediction instanceof tf.Tensor)) {
+    throw new TypeError('model must have exactly one output tensor');
+  }
+  const loss = options.lossFn(y, prediction);
+  if (loss.rank !== 1 || loss.shape[0] !== y.shape[0]) {
+    throw new RangeError(
+      `lossFn must return a per-example loss of shape [${y.shape[0]}], got [${loss.shape}]`,
+    );
+  }
+  return loss as tf.Tensor1D;
+}
+
+/** Clip factors from `[B, L]` squared per-layer norms; `[B]` for one threshold, `[B, L]` per layer. */
+function clipFactorsFor(
+  layerSquaredNorms: tf.Tensor2D,
+  mask: tf.Tensor1D,
+  clipping: ClippingOptions,
+  threshold: number,
+  layerNames: string[],
+): tf.Tensor {
+  return tf.tidy(() => {
+    if (clipping.mode === 'perLayer') {
+      const thresholds = tf.tensor1d(layerNames.map((name) => clipping.thresholds[name]!));
+      const norms = tf.sqrt(layerSquaredNorms);
+      const factors = tf.minimum(1, tf.div(thresholds, tf.add(norms, CLIP_NORM_EPSILON)));
+      return tf.mul(factors, tf.expandDims(mask, 1));
+    }
+    const norms = tf.sqrt(tf.sum(layerSquaredNorms, 1));
+    return tf.mul(tf.minimum(1, tf.div(threshold, tf.add(norms, CLIP_NORM_EPSILON))), mask);
+  });
+}
+
+function factorForLayer(factors: tf.Tensor, layerIndex: number): tf.Tensor1D {
+  return factors.rank === 1
+    ? (factors as tf.Tensor1D)
+    : (tf.reshape(tf.slice(factors, [0, layerIndex], [-1, 1]), [-1]) as tf.Tensor1D);
+}
+
+function recordedChunk(
+  options: ClippedGradientsOptions,
+  entries: readonly TrainableLayer[],
+  method: Exclude<PerExampleMethod, 'loop'>,
+  clipping: ClippingOptions,
+  threshold: number,
+  layerNames: string[],
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor,
+  mask: tf.Tensor1D,
+): ChunkResult {
+  const strategy: NormStrategy =
+    method === 'bookkeeping' ? 'auto' : method === 'ghost' ? 'ghost' : 'materialized';
+  const recording = recordPerExampleGradients(entries, () => perExampleLoss(options, x, y), mask);
+  try {
+    const byVariable = new Map<LayerVariable, { layerIndex: number; parts: GradientContribution[] }>();
+    for (const call of recording.calls) {
+      const layerIndex = entries.indexOf(call.entry);
+      const produced = call.entry.rule.contributions(call.entry.layer, call.record, call.tapGradients);
+      for (const variable of call.entry.variables) {
+        const contribution = produced.get(variable);
+        if (contribution == null) {
+          throw new Error(
+            `the rule for layer "${call.entry.layer.name}" (${call.entry.layer.getClassName()}) gave no gradient for variable "${variable.name}"`,
+          );
+        }
+        const slot = byVariable.get(variable) ?? { layerIndex, parts: [] };
+        slot.parts.push(contribution);
+        byVariable.set(variable, slot);
+      }
+    }
+    const batch = mask.shape[0];
+    const layerSquared: tf.Tensor1D[] = entries.map(() => tf.zeros([batch]) as tf.Tensor1D);
+    const perVariable: {
+      variable: LayerVariable;
+      layerIndex: number;
+      merged: GradientContribution;
+      perExample?: tf.Tensor;
+    }[] = [];
+    for (const [variable, { layerIndex, parts }] of byVariable) {
+      const shape = variable.shape as number[];
+      const merged = mergeContributions(parts, shape);
+      const norms = variableNorms(merged, shape, strategy);
+      layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, norms.squaredNorms);
+      perVariable.push({
+        variable,
+        layerIndex,
+        merged,
+        ...(norms.perExample != null ? { perExample: norms.perExample } : {}),
+      });
+    }
+    const layerSquaredNorms = tf.stack(layerSquared, 1) as tf.Tensor2D;
+    const factors = clipFactorsFor(layerSquaredNorms, mask, clipping, threshold, layerNames);
+    const sums = new Map<string, tf.Tensor>();
+    if (method !== 'ghost') {
+      for (const { variable, layerIndex, merged, perExample } of perVariable) {
+        const weights = factorForLayer(factors, layerIndex);
+        sums.set(variable.name, clippedSum(merged, weights, variable.shape as number[], perExample));
+      }
+    }
+    const lossSum = tf.sum(tf.mul(recording.perExampleLoss, mask)) as tf.Scalar;
+    return { sums, layerSquaredNorms, factors, lossSum };
+  } finally {
+    recording.dispose();
+  }
+}
+
+/** Ghost clipping's second pass: an ordinary backward pass of `Σᵢ cᵢ·lossᵢ` (weight gradients by autodiff). */
+function weightedBackward(
+  options: ClippedGradientsOptions,
+  entries: readonly TrainableLayer[],
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor,
+  factors: tf.Tensor1D,
+): Map<string, tf.Tensor> {
+  const variables = entries.flatMap((e) => e.variables.map((v) => v.read() as tf.Variable));
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(perExampleLoss(options, x, y), factors)), variables);
+  return new Map(Object.entries(grads));
+}
+
+function loopChunk(
+  options: ClippedGradientsOptions,
+  entries: readonly TrainableLayer[],
+  clipping: ClippingOptions,
+  threshold: number,
+  layerNames: string[],
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor,
+  mask: Float32Array,
+): ChunkResult {
+  const variables = entries.flatMap((e, layerIndex) => e.variables.map((v) => ({ v, layerIndex })));
+  const batch = mask.length;
+  const sums = new Map<string, tf.Tensor>(variables.map(({ v }) => [v.name, tf.zeros(v.shape as number[])]));
+  const squared = new Float32Array(batch * entries.length);
+  const losses: number[] = [];
+  const perExampleGrads: Map<string, tf.Tensor>[] = [];
+  for (let i = 0; i < batch; i++) {
+    const xi = Array.isArray(x) ? x.map((t) => tf.slice(t, i, 1)) : tf.slice(x, i, 1);
+    const yi = tf.slice(y, i, 1);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(perExampleLoss(options, xi, yi)) as tf.Scalar,
+      variables.map(({ v }) => v.read() as tf.Variable),
+    );
+    losses.push(value.dataSync()[0]! * mask[i]!);
+    for (const { v, layerIndex } of variables) {
+      squared[i * entries.length + layerIndex]! += tf.sum(tf.square(grads[v.name]!)).dataSync()[0]!;
+    }
+    perExampleGrads.push(new Map(Object.entries(grads)));
+  }
+  const layerSquaredNorms = tf.tensor2d(squared, [batch, entries.length]);
+  const maskTensor = tf.tensor1d(mask);
+  const factors = clipFactorsFor(layerSquaredNorms, maskTensor, clipping, threshold, layerNames);
+  const factorValues = factors.dataSync();
+  for (let i = 0; i < batch; i++) {
+    for (const { v, layerIndex } of variables) {
+      const c = factors.rank === 1 ? factorValues[i]! : factorValues[i * entries.length + layerIndex]!;
+      const previous = sums.get(v.name)!;
+      sums.set(v.name, tf.add(previous, tf.mul(perExampleGrads[i]!.get(v.name)!, c)));
+    }
+  }
+  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)) };
+}
+
+/**
+ * Clipped per-example gradient sums of one logical batch: every example's gradient is clipped (to one threshold,
+ * per-layer thresholds, or an adaptive threshold) and the clipped gradients summed, per trainable variable. Noise
+ * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models whose
+ * trainable layers all have a registered rule ({@link registerLayerRule}); frozen variables are left out.
+ */
+export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
+  if (options == null || options.model == null) throw new TypeError('options.model is required');
+  if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
+  const method = options.perExampleMethod ?? 'bookkeeping';
+  if (!methods.includes(method)) {
+    throw new RangeError(
+      `perExampleMethod must be one of ${methods.join(', ')}, got ${JSON.stringify(method)}`,
+    );
+  }
+  const clipping = resolveClipping(options);
+  const size = batchSizeOf(options.x, options.y);
+  const physical = options.physicalBatchSize ?? size;
+  assertInteger('physicalBatchSize', physical, 1);
+  const maskAll = maskValues(options.mask, size);
+  // A Sequential model builds lazily on its first call, and building resets every variable's trainable flag:
+  // build it first so the variables collected here are the ones the passes will see.
+  const lazy = options.model as AnyLayer & { built: boolean; build(): void; inputs?: unknown[] };
+  if (!lazy.built && options.model.getClassName() === 'Sequential' && (lazy.inputs?.length ?? 0) > 0)
+    lazy.build();
+  const entries = collectTrainableLayers(options.model);
+  const layerNames = entries.map((e) => e.layer.name);
+  if (clipping.mode === 'perLayer') {
+    for (const name of layerNames) {
+      if (clipping.thresholds[name] == null) {
+        throw new RangeError(`clipping.thresholds has no threshold for trainable layer "${name}"`);
+      }
+    }
+    for (const name of Object.keys(clipping.thresholds)) {
+      if (!layerNames.includes(name)) {
+        throw new RangeError(
+          `clipping.thresholds names "${name}", which is not a trainable layer (${layerNames.join(', ')})`,
+        );
+      }
+    }
+    if (method === 'ghost') {
+      throw new RangeError(
+        'perExampleMethod "ghost" needs one clip factor per example: use flat or adaptive clipping',
+      );
+    }
+  }
+  const threshold =
+    clipping.mode === 'adaptive'
+      ? clipping.state.maxGradNorm
+      : clipping.mode === 'flat'
+        ? clipping.maxGradNorm
+        : 0;
+  if (clipping.mode !== 'perLayer') assertPositive('maxGradNorm', threshold);
+  const inputs = Array.isArray(options.x) ? options.x : [options.x];
+
+  const sums = new Map<string, tf.Tensor>();
+  const norms: tf.Tensor2D[] = [];
+  const factors: tf.Tensor[] = [];
+  let lossSum: tf.Scalar = tf.scalar(0);
+  for (let start = 0; start < size; start += physical) {
+    const count = Math.min(physical, size - start);
+    const chunk = tf.tidy(() => {
+      const xs = inputs.map((t) => chunkOf(t, start, count, physical));
+      const x = Array.isArray(options.x) ? xs : xs[0]!;
+      const y = chunkOf(options.y, start, count, physical);
+      const maskChunk = new Float32Array(physical);
+      maskChunk.set(maskAll.subarray(start, start + count));
+      let result: ChunkResult;
+      if (method === 'loop') {
+        result = loopChunk(options, entries, clipping, threshold, layerNames, x, y, maskChunk);
+      } else {
+        const mask = tf.tensor1d(maskChunk);
+        result = recordedChunk(options, entries, method, clipping, threshold, layerNames, x, y, mask);
+        if (method === 'ghost')
+          result.sums = weightedBackward(options, entries, x, y, result.factors as tf.Tensor1D);
+      }
+      const trim = <T extends tf.Tensor>(t: T): T => (count === physical ? t : (tf.slice(t, 0, count) as T));
+      return {
+        sums: Object.fromEntries(result.sums),
+        layerSquaredNorms: trim(result.layerSquaredNorms),
+        factors: trim(result.factors),
+        lossSum: result.lossSum,
+      };
+    });
+    for (const [name, g] of Object.entries(chunk.sums)) {
+      const previous = sums.get(name);
+      if (previous == null) sums.set(name, g);
+      else {
+        sums.set(name, tf.add(previous, g));
+        previous.dispose();
+        g.dispose();
+      }
+    }
+    norms.push(chunk.layerSquaredNorms);
+    factors.push(chunk.factors);
+    const total = tf.add(lossSum, chunk.lossSum) as tf.Scalar;
+    lossSum.dispose();
+    chunk.lossSum.dispose();
+    lossSum = total;
+  }
+
+  const exampleCount = maskAll.reduce((a, b) => a + b, 0);
+  const result = tf.tidy(() => {
+    const layerSquaredNorms = norms.length === 1 ? norms[0]! : tf.concat(norms, 0);
+    const perLayerNorms = tf.sqrt(layerSquaredNorms) as tf.Tensor2D;
+    const perExampleNorms = tf.sqrt(tf.sum(layerSquaredNorms, 1)) as tf.Tensor1D;
+    const clipFactors = factors.length === 1 ? tf.clone(factors[0]!) : tf.concat(factors, 0);
+    const loss = tf.div(lossSum, Math.max(exampleCount, 1)) as tf.Scalar;
+    return { perLayerNorms, perExampleNorms, clipFactors, loss };
+  });
+  for (const t of [...norms, ...factors, lossSum]) t.dispose();
+
+  let noisyUnclippedFraction: number | undefined;
+  if (clipping.mode === 'adaptive') {
+    const values = result.perExampleNorms.dataSync();
+    let unclipped = 0;
+    for (let i = 0; i < size; i++) if (maskAll[i] === 1 && values[i]! <= threshold) unclipped++;
+    noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
+  }
+  return {
+    gradients: sums,
+    ...result,
+    layerNames,
+    exampleCount,
+    sensitivity: clipping.mode === 'perLayer' ? clippingSensitivity(clipping) : threshold,
+    ...(noisyUnclippedFraction != null ? { noisyUnclippedFraction } : {}),
+  };
+}

@@ -1,0 +1,109 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { LayerVariable, layers } from '@tensorflow/tfjs-layers';
+
+/** A tfjs-layers layer instance (`tf.layers.Layer`). */
+export type AnyLayer = layers.Layer;
+
+/** Keyword arguments tfjs-layers passes to `Layer.call` (`training`, `mask`, ...). */
+export type LayerCallKwargs = Record<string, unknown>;
+
+/**
+ * What the engine hands a rule while the recording forward pass runs.
+ */
+export interface RecordingContext {
+  /**
+   * Adds a zero "tap" to a pre-activation `z` and returns `z + tap`. The engine differentiates the summed
+   * per-example loss with respect to every tap, so the rule later receives `dLoss/dz` for it, in the order
+   * the taps were created.
+   */
+  tap(preActivation: Tensor): Tensor;
+  /** Keeps a tensor (a layer input, an intermediate) alive until the records of the step are released. */
+  save<T extends Tensor>(tensor: T): T;
+}
+
+/**
+ * One variable's per-example gradients, as a product of two per-example matrices: example `i`'s gradient is
+ * `left[i]ᵀ · right[i]` (shape `[K, F]`) reshaped to the variable's shape. Dense and convolution kernels take
+ * this form (`left` = inputs or image patches, `right` = pre-activation gradients), which lets the engine choose
+ * between ghost (Gram matrix) norms and materialised per-example gradients, and compute the clipped sum as one
+ * matrix product.
+ */
+export interface OuterProductContribution {
+  /** Discriminant. */
+  readonly kind: 'outer';
+  /** Per-example left factors, `[B, T, K]`. */
+  readonly left: Tensor;
+  /** Per-example right factors, `[B, T, F]`. */
+  readonly right: Tensor;
+}
+
+/**
+ * One variable's per-example gradients, already materialised as `[B, ...variableShape]`.
+ */
+export interface MaterializedContribution {
+  /** Discriminant. */
+  readonly kind: 'materialized';
+  /** Per-example gradients, `[B, ...variableShape]`. */
+  readonly perExample: Tensor;
+}
+
+/**
+ * One variable's per-example gradients for a row lookup (embedding): example `i`'s gradient has row
+ * `indices[i, t]` incremented by `right[i, t]` for every position `t`.
+ */
+export interface RowLookupContribution {
+  /** Discriminant. */
+  readonly kind: 'rows';
+  /** Looked-up rows, `[B, T]`, int32. */
+  readonly indices: Tensor;
+  /** Gradient with respect to each looked-up row, `[B, T, F]`. */
+  readonly right: Tensor;
+  /** Number of rows of the variable (vocabulary size). */
+  readonly rowCount: number;
+}
+
+/** Per-example gradient information for one variable, in one of the forms the engine understands. */
+export type GradientContribution =
+  | OuterProductContribution
+  | MaterializedContribution
+  | RowLookupContribution;
+
+/** What a rule's tapped forward returns. */
+export interface RecordedForward<TRecord> {
+  /** The layer's output, exactly what its own `call` would return. */
+  readonly output: Tensor | Tensor[];
+  /** What {@link LayerRule.contributions} needs later (tensors in it must have been passed through `save`). */
+  readonly record: TRecord;
+}
+
+/**
+ * A per-layer rule: how one layer class computes its output with taps during the recording pass, and how its
+ * per-example gradients follow from the record and the taps' gradients.
+ */
+export interface LayerRule<TRecord = unknown> {
+  /**
+   * Computes the layer's output like the layer's own `call`, but with every pre-activation computed unfused and
+   * passed through `context.tap`, and returns what the gradient step needs later.
+   */
+  forward(
+    layer: AnyLayer,
+    inputs: Tensor[],
+    kwargs: LayerCallKwargs,
+    context: RecordingContext,
+  ): RecordedForward<TRecord>;
+  /**
+   * Turns one call's record and its taps' gradients (same order as the taps were created, each `[B, ...]`) into
+   * per-variable contributions. Only variables present in the returned map are trained; the engine drops the
+   * layer's frozen variables.
+   */
+  contributions(
+    layer: AnyLayer,
+    record: TRecord,
+    tapGradients: Tensor[],
+  ): Map<LayerVariable, GradientContribution>;
+  /**
+   * Optional: the names of layer fields holding variables the rule handles, used by the validator to make sure
+   * every trainable variable of the layer is covered.
+   */
+  readonly description?: string;
+}

@@ -1,0 +1,266 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AdaptiveClipNorm,
+  computeClippedGradients,
+  getLayerRule,
+  type LayerRule,
+  registerLayerRule,
+  supportedLayerClasses,
+  unregisterLayerRule,
+} from '../src/index';
+import { disposeResult, maxRelativeError, mseLoss, referenceClippedSums } from './reference';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+/** A trainable elementwise scale `y = x · w` (custom layer for the registry tests). */
+class TestScale extends tfl.layers.Layer {
+  static className = 'TestScale';
+  scaleWeight: tfl.LayerVariable | null = null;
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = inputShape as number[];
+    this.scaleWeight = this.addWeight(
+      'w',
+      [shape[shape.length - 1]!],
+      'float32',
+      tfl.initializers.randomNormal({ seed: 3 }),
+    );
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return tf.mul(x, this.scaleWeight!.read());
+  }
+}
+
+const scaleRule: LayerRule<{ input: tf.Tensor }> = {
+  forward(layer, [x], _kwargs, context) {
+    const w = (layer as TestScale).scaleWeight!.read();
+    return { output: context.tap(tf.mul(x!, w)), record: { input: context.save(x!) } };
+  },
+  contributions(layer, record, [grad]) {
+    return new Map([
+      [
+        (layer as TestScale).scaleWeight!,
+        { kind: 'materialized' as const, perExample: tf.mul(grad!, record.input) },
+      ],
+    ]);
+  },
+};
+
+function scaleModel() {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [4], units: 3, activation: 'tanh' }),
+      new TestScale({}),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+describe('layer registry and validation', () => {
+  afterAll(() => unregisterLayerRule('TestScale'));
+
+  it('lists the built-in rules', () => {
+    expect(supportedLayerClasses()).toEqual(
+      expect.arrayContaining([
+        'Conv1D',
+        'Conv2D',
+        'Conv2DTranspose',
+        'Dense',
+        'DepthwiseConv2D',
+        'Embedding',
+        'LayerNormalization',
+        'SeparableConv2D',
+      ]),
+    );
+    expect(getLayerRule('Dense')).toBeDefined();
+  });
+
+  it('rejects BatchNormalization and suggests LayerNormalization', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [3], units: 4 }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.dense({ units: 1 }),
+      ],
+    });
+    expect(() =>
+      computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x: rand([2, 3], 1),
+        y: rand([2, 1], 2),
+        maxGradNorm: 1,
+      }),
+    ).toThrow(/BatchNormalization.*LayerNormalization/s);
+  });
+
+  it('rejects an unsupported trainable layer by name, listing the supported ones; accepts it once a rule is registered', () => {
+    const model = scaleModel();
+    const x = rand([5, 4], 3);
+    const y = rand([5, 2], 4);
+    expect(() => computeClippedGradients({ model, lossFn: mseLoss, x, y, maxGradNorm: 0.2 })).toThrow(
+      /"test_scale.*" \(TestScale\).*Supported trainable layers: .*Conv2D.*Dense/s,
+    );
+    registerLayerRule('TestScale', scaleRule);
+    const reference = referenceClippedSums(model, mseLoss, x, y, 0.2);
+    expect(reference.norms.some((n) => n > 0.2)).toBe(true);
+    for (const method of ['bookkeeping', 'materialized', 'ghost', 'loop'] as const) {
+      const result = computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x,
+        y,
+        maxGradNorm: 0.2,
+        perExampleMethod: method,
+      });
+      expect(maxRelativeError(result.gradients, reference.sums)).toBeLessThanOrEqual(1e-5);
+      disposeResult(result);
+    }
+  });
+
+  it('accepts an unsupported layer when it is frozen', () => {
+    unregisterLayerRule('TestScale');
+    const model = scaleModel();
+    model.build();
+    model.layers[1]!.trainable = false;
+    const result = computeClippedGradients({
+      model,
+      lossFn: mseLoss,
+      x: rand([3, 4], 5),
+      y: rand([3, 2], 6),
+      maxGradNorm: 1,
+    });
+    expect(result.gradients.size).toBe(4);
+    disposeResult(result);
+  });
+
+  it('rejects bad rule registrations', () => {
+    expect(() => registerLayerRule('', scaleRule)).toThrow(TypeError);
+    expect(() => registerLayerRule('X', {} as never)).toThrow(/forward\(\) and contributions\(\)/);
+  });
+});
+
+describe('options', () => {
+  const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2 })] });
+  const x = rand([4, 3], 7);
+  const y = rand([4, 2], 8);
+  const base = { model, lossFn: mseLoss, x, y };
+
+  it('reject bad values with the parameter name', () => {
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: -1 })).toThrow(/maxGradNorm/);
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: Number.POSITIVE_INFINITY })).toThrow(
+      /maxGradNorm/,
+    );
+    expect(() => computeClippedGradients({ ...base })).toThrow(/maxGradNorm or clipping is required/);
+    expect(() =>
+      computeClippedGradients({ ...base, maxGradNorm: 1, clipping: { mode: 'flat', maxGradNorm: 1 } }),
+    ).toThrow(/not both/);
+    expect(() =>
+      computeClippedGradients({ ...base, maxGradNorm: 1, perExampleMethod: 'fast' as never }),
+    ).toThrow(/perExampleMethod must be one of bookkeeping, ghost, materialized, loop/);
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: 1, physicalBatchSize: 0 })).toThrow(
+      /physicalBatchSize/,
+    );
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: 1, physicalBatchSize: 1.5 })).toThrow(
+      /physicalBatchSize/,
+    );
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: 1, mask: [1, 1] })).toThrow(
+      /mask must have shape \[4\]/,
+    );
+    expect(() => computeClippedGradients({ ...base, maxGradNorm: 1, mask: [1, 0.5, 1, 1] })).toThrow(
+      /0 or 1/,
+    );
+    expect(() => computeClippedGradients({ ...base, y: rand([3, 2], 9), maxGradNorm: 1 })).toThrow(
+      /leading axis 3/,
+    );
+    expect(() => computeClippedGradients({ ...base, lossFn: (a) => tf.sum(a), maxGradNorm: 1 })).toThrow(
+      /lossFn must return a per-example loss of shape \[4\]/,
+    );
+    const layerName = model.layers[0]!.name;
+    expect(() =>
+      computeClippedGradients({ ...base, clipping: { mode: 'perLayer', thresholds: { other: 1 } } }),
+    ).toThrow(new RegExp(`no threshold for trainable layer "${layerName}"`));
+    expect(() =>
+      computeClippedGradients({
+        ...base,
+        clipping: { mode: 'perLayer', thresholds: { [layerName]: 1, other: 1 } },
+      }),
+    ).toThrow(/"other", which is not a trainable layer/);
+    expect(() =>
+      computeClippedGradients({
+        ...base,
+        perExampleMethod: 'ghost',
+        clipping: { mode: 'perLayer', thresholds: { [layerName]: 1 } },
+      }),
+    ).toThrow(/ghost.*flat or adaptive/);
+  });
+});
+
+describe('clipping modes in the engine', () => {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [5, 5, 1], filters: 2, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 3, activation: 'tanh' }),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+  const x = rand([6, 5, 5, 1], 10);
+  const y = rand([6, 2], 11);
+
+  it('per-layer thresholds match the reference and report sqrt(Σ threshold²) as sensitivity', () => {
+    const names = model.layers.filter((l) => l.trainableWeights.length > 0).map((l) => l.name);
+    const thresholds = Object.fromEntries(names.map((n, i) => [n, 0.05 * (i + 1)]));
+    const reference = referenceClippedSums(model, mseLoss, x, y, thresholds);
+    for (const method of ['bookkeeping', 'materialized', 'loop'] as const) {
+      const result = computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x,
+        y,
+        clipping: { mode: 'perLayer', thresholds },
+        perExampleMethod: method,
+      });
+      expect(maxRelativeError(result.gradients, reference.sums), method).toBeLessThanOrEqual(1e-5);
+      expect(result.clipFactors.shape).toEqual([6, 3]);
+      expect(result.layerNames).toEqual(names);
+      expect(result.sensitivity).toBeCloseTo(Math.sqrt(0.05 ** 2 + 0.1 ** 2 + 0.15 ** 2), 12);
+      const factors = result.clipFactors.dataSync();
+      expect(Math.min(...factors)).toBeLessThan(1);
+      disposeResult(result);
+    }
+  });
+
+  it('adaptive clipping clips at the current threshold, then releases the noisy count and updates it', () => {
+    const state = new AdaptiveClipNorm({
+      initialMaxGradNorm: 0.3,
+      countNoiseStddev: 0.5,
+      expectedBatchSize: 6,
+      gaussian: () => 0,
+    });
+    const reference = referenceClippedSums(model, mseLoss, x, y, 0.3);
+    const unclipped = reference.norms.filter((n) => n <= 0.3).length;
+    const result = computeClippedGradients({
+      model,
+      lossFn: mseLoss,
+      x,
+      y,
+      clipping: { mode: 'adaptive', state },
+    });
+    expect(maxRelativeError(result.gradients, reference.sums)).toBeLessThanOrEqual(1e-5);
+    expect(result.sensitivity).toBe(0.3);
+    expect(result.noisyUnclippedFraction).toBeCloseTo(unclipped / 6, 6);
+    expect(state.maxGradNorm).toBeCloseTo(0.3 * Math.exp(-0.2 * (unclipped / 6 - 0.5)), 6);
+    disposeResult(result);
+  });
+});

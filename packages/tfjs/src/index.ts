@@ -1,3 +1,26 @@
+export { batchMatMulWasm, batchMatMulWasmConfig } from './backends/batch-mat-mul';
+export {
+  conv2DBackpropFilterWasm,
+  conv2DBackpropFilterWasmConfig,
+} from './backends/conv2d-backprop-filter';
+export {
+  conv2DBackpropInputWasm,
+  conv2DBackpropInputWasmConfig,
+} from './backends/conv2d-backprop-input';
+export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
+export {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  type WasmTrainingKernelOptions,
+  wasmTrainingKernelNames,
+} from './backends/register-wasm-training-kernels';
+export {
+  type BackendAttempt,
+  type BackendSelection,
+  type SelectBackendOptions,
+  selectBackend,
+  type TrainingBackendName,
+} from './backends/select-backend';
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,

@@ -1,0 +1,35 @@
+export type { BltJson, BltParameters } from './blt';
+export { Blt, inverseBltParameters, pairOutputScales } from './blt';
+export type { BltLossOptions } from './blt-loss';
+export { bltLoss } from './blt-loss';
+export type { ErrorSummary, LossSummary, StrategyLossOptions, Workload } from './error';
+export { lossSummary, prefixSumError, strategyLoss, workloadError } from './error';
+export type { FitBltOptions, FitBltResult, FitProgress } from './fit-blt';
+export { fitBlt, squareRootBltApproximation } from './fit-blt';
+export type { NoiseStream, NoiseStreamState } from './noise-stream';
+export type {
+  CyclicParticipation,
+  MinSeparationParticipation,
+  Participation,
+  ResolvedParticipation,
+} from './participation';
+export { resolveParticipation } from './participation';
+export { isNonNegativeNonIncreasing, nonIncreasingMajorant, sensitivity } from './sensitivity';
+export type { InverseStreamOptions, Strategy } from './strategies';
+export {
+  bandedSquareRootStrategy,
+  bltStrategy,
+  identityStrategy,
+  singleParameterStrategy,
+  squareRootCoefficients,
+  squareRootInverseCoefficients,
+  squareRootStrategy,
+} from './strategies';
+export {
+  prefixSums,
+  toeplitzApply,
+  toeplitzInverse,
+  toeplitzMatrix,
+  toeplitzProduct,
+  toeplitzSolve,
+} from './toeplitz';

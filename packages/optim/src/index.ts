@@ -1,0 +1,44 @@
+export {
+  CorrelatedNoise,
+  type CorrelatedNoiseOptions,
+  type CorrelatedNoiseState,
+  type NoiseRandomness,
+} from './correlated-noise';
+export { DpAdamBc, type DpAdamBcOptions, type DpAdamBcState } from './dp-adam-bc';
+export {
+  DpOptimizer,
+  type DpOptimizerOptions,
+  type DpOptimizerStateBase,
+  type NoiseOptions,
+  type StepContext,
+} from './dp-optimizer';
+export { DpSgd, type DpSgdOptions, type DpSgdState } from './dp-sgd';
+export type { GradientSums } from './gradient-sums';
+export {
+  cosineDecay,
+  exponentialDecay,
+  type LearningRate,
+  type LearningRateSchedule,
+  learningRateAt,
+  linearWarmup,
+  piecewiseConstant,
+} from './learning-rate';
+export {
+  createModeOptimizer,
+  describeMode,
+  MODE_NAMES,
+  MODES,
+  type ModeAccounting,
+  type ModeDescription,
+  type ModeName,
+  type ModeOptimizerOptions,
+  type ModeStrategyKind,
+  strategyKindOf,
+} from './modes';
+export {
+  type AdamBcStepParameters,
+  adamBcUpdate,
+  type NumericArray,
+  type SgdStepParameters,
+  sgdUpdate,
+} from './update-rules';

@@ -7,10 +7,18 @@
  * Combinations whose accounting would not hold are refused with the reason.
  */
 import {
+  type AccountantState,
   calibrateGaussian,
   calibrateNoiseMultiplier,
   computeEpsilon,
+  eventFromJSON,
+  GaussianAccountant,
+  GaussianEvent,
   gaussianEpsilon,
+  PldAccountant,
+  PoissonSampledEvent,
+  type PrivacyAccountant,
+  RdpAccountant,
 } from '@cnm/accountant';
 import {
   bltStrategy,
@@ -258,6 +266,60 @@ export class RunAccounting {
     }
     const effective = (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps);
     return gaussianEpsilon({ noiseMultiplier: effective, compositions: 1, delta });
+  }
+
+  /**
+   * The accountant's history after `steps` steps, as `@cnm/accountant` serialises it: the Poisson-subsampled
+   * Gaussian event composed `steps` times (PLD or RDP), or one Gaussian event of noise multiplier
+   * `noiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant). Empty before the first step and
+   * without noise (then epsilon is infinite and no accountant applies).
+   */
+  historyAfter(steps: number, noiseMultiplier: number): AccountantState {
+    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+      const event = new PoissonSampledEvent(
+        this.shape.sampleRate as number,
+        new GaussianEvent(noiseMultiplier || 1),
+      );
+      return {
+        version: 1,
+        kind: this.accountant,
+        options: {},
+        history: steps === 0 || noiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
+      };
+    }
+    const history =
+      steps === 0 || noiseMultiplier === 0
+        ? []
+        : [
+            {
+              event: new GaussianEvent(
+                (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps),
+              ).toJSON(),
+              count: 1,
+            },
+          ];
+    return { version: 1, kind: 'gaussian', options: {}, history };
+  }
+
+  /**
+   * A `@cnm/accountant` accountant with the history of the first `steps` steps composed: its `getEpsilon`
+   * is the run's epsilon. Infinite privacy loss (no noise) has no accountant: a `RangeError`.
+   */
+  accountantAfter(steps: number, noiseMultiplier: number): PrivacyAccountant {
+    if (noiseMultiplier === 0 && steps > 0) {
+      throw new RangeError(
+        'a run without noise (noiseMultiplier 0) has infinite epsilon: no accountant applies',
+      );
+    }
+    const state = this.historyAfter(steps, noiseMultiplier);
+    const accountant: PrivacyAccountant =
+      state.kind === 'gaussian'
+        ? new GaussianAccountant()
+        : state.kind === 'pld'
+          ? new PldAccountant()
+          : new RdpAccountant();
+    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
+    return accountant;
   }
 
   /** The most steps (<= totalSteps) whose epsilon at `delta` stays at most `epsilon`. */

@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { computeEpsilon, gaussianEpsilon } from '@cnm/accountant';
+import { computeEpsilon, gaussianEpsilon, PldAccountant, RdpAccountant } from '@cnm/accountant';
 import type { ModeName } from '@cnm/optim';
 import { CyclicSampler, type CyclicSamplerState, SeededRandom } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
@@ -125,8 +125,11 @@ describe('reported epsilon equals the accountant', () => {
       delta,
     });
     expect(trainer.getEpsilon()).toBeCloseTo(early, 12);
+    expect(trainer.getEpsilon()).toBe(trainer.accountant().getEpsilon(delta));
     await trainer.fit();
     expect(trainer.getEpsilon()).toBe(gaussianEpsilon({ noiseMultiplier: sigma, compositions: 1, delta }));
+    expect(trainer.accountant().getEpsilon(delta)).toBe(trainer.getEpsilon());
+    expect(trainer.exportState().accountant.state).toEqual(trainer.accountant().toJSON());
   });
 
   it('DP-SGD-BASE: 4 participations composed, sqrt(4) / sigma', async () => {
@@ -148,6 +151,11 @@ describe('reported epsilon equals the accountant', () => {
       expect(trainer.getEpsilon(delta)).toBe(
         computeEpsilon({ noiseMultiplier: 1.1, sampleRate: 0.25, steps: 8, delta, accountant }),
       );
+      // The checkpoint's accountant history rebuilds the same accountant.
+      const rebuilt = (accountant === 'pld' ? PldAccountant : RdpAccountant).fromJSON(
+        trainer.exportState().accountant.state,
+      );
+      expect(rebuilt.getEpsilon(delta)).toBeCloseTo(trainer.getEpsilon(delta), 10);
     },
   );
 });

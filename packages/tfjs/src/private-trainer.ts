@@ -3,6 +3,7 @@
  * the privacy spent so far, the enforced budget, and the exact state for checkpoints.
  */
 
+import type { AccountantState, PrivacyAccountant } from '@cnm/accountant';
 import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
@@ -76,6 +77,8 @@ export interface SavedWeight {
 
 /** The accountant's history in a {@link TrainerState}. */
 export interface SavedAccountant {
+  /** The composed events, as `@cnm/accountant` serialises an accountant (`fromJSON` rebuilds it). */
+  readonly state: AccountantState;
   /** The accounting used. */
   readonly accounting: string;
   /** Steps composed. */
@@ -280,6 +283,14 @@ export class PrivateTrainer {
     const d = delta ?? this.#config.targetDelta;
     if (d === undefined) throw new TypeError('getEpsilon needs a delta in (0, 1): no targetDelta was set');
     return this.#accounting.epsilonAfter(this.#steps, this.#noiseMultiplier, d);
+  }
+
+  /**
+   * A `@cnm/accountant` accountant holding the events of the steps taken; its `getEpsilon(delta)` is
+   * {@link PrivateTrainer.getEpsilon}. Throws without noise (infinite epsilon).
+   */
+  accountant(): PrivacyAccountant {
+    return this.#accounting.accountantAfter(this.#steps, this.#noiseMultiplier);
   }
 
   /** Steps the budget allows (the planned run when no budget is set or it fits). */
@@ -491,6 +502,7 @@ export class PrivateTrainer {
       optimizer: this.optimizer.exportState(),
       sampler: this.sampler.exportState(),
       accountant: {
+        state: this.#accounting.historyAfter(this.#steps, this.#noiseMultiplier),
         accounting: this.report.accounting,
         steps: this.#steps,
         noiseMultiplier: this.#noiseMultiplier,
@@ -527,6 +539,12 @@ export class PrivateTrainer {
     ) {
       throw new RangeError(
         'checkpoint is inconsistent: accountant, optimizer and sampler steps differ from its step',
+      );
+    }
+    const history = JSON.stringify(this.#accounting.historyAfter(state.step, this.#noiseMultiplier));
+    if (JSON.stringify(state.accountant.state) !== history) {
+      throw new RangeError(
+        `checkpoint is inconsistent: its accountant history is not that of ${state.step} steps of this run`,
       );
     }
     const weights = modelWeights(this.model);

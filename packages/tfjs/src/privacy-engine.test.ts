@@ -334,6 +334,28 @@ describe('callbacks and options', () => {
     expect(long.report.blt?.bufferCount).toBe(2);
   });
 
+  it("lossReduction 'sum' divides by 1 instead of the batch size", async () => {
+    const run = async (lossReduction: 'mean' | 'sum', learningRate: number) => {
+      const trainer = new PrivacyEngine().makePrivate({
+        ...base('BLT'),
+        targetEpsilon: undefined as unknown as number,
+        targetDelta: undefined as unknown as number,
+        noiseMultiplier: 0.5,
+        lossReduction,
+        learningRate,
+      });
+      await trainer.fit({ epochs: 1 });
+      return weightsOf(trainer);
+    };
+    const mean = await run('mean', 0.32);
+    const sum = await run('sum', 0.02);
+    mean.forEach((values, i) => {
+      values.forEach((v, j) => {
+        expect(Math.abs(v - ((sum[i] as Float32Array)[j] as number))).toBeLessThan(1e-5);
+      });
+    });
+  });
+
   it('per-layer norms: one per trainable layer, sensitivity the root of their squares', async () => {
     const trainer = new PrivacyEngine().makePrivateWithEpsilon({
       ...base('BLT'),
@@ -353,6 +375,14 @@ describe('callbacks and options', () => {
     expect(trainer.sampler.exportState().rng).toBeNull();
     trainer.step();
     expect(trainer.optimizer.exportState().noise.random).toBeNull();
+    // A secure run resumes from its checkpoint (buffers and position; fresh secure draws follow).
+    const resumed = new PrivacyEngine({ secureMode: true }).makePrivateWithEpsilon(options);
+    resumed.restoreState(await decodeCheckpoint(await encodeCheckpoint(trainer.exportState())));
+    expect(resumed.steps).toBe(1);
+    expect(resumed.optimizer.exportState().noise.stream).toEqual(
+      trainer.optimizer.exportState().noise.stream,
+    );
+    resumed.step();
     expect(() => new PrivacyEngine({ secureMode: true }).makePrivateWithEpsilon(base('BLT'))).toThrow(
       /secureMode .* accepts no seed/,
     );

@@ -239,6 +239,7 @@ export class PrivateTrainer {
   readonly #fingerprint: Readonly<Record<string, unknown>>;
   readonly #normaliser: number;
   #steps = 0;
+  #failed = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -305,6 +306,11 @@ export class PrivateTrainer {
    * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
    */
   step(): number {
+    if (this.#failed) {
+      throw new Error(
+        'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
+      );
+    }
     const next = this.#steps + 1;
     if (next > this.totalSteps) {
       throw new RangeError(
@@ -321,8 +327,10 @@ export class PrivateTrainer {
         this.getEpsilon(),
       );
     }
-    const indices = this.sampler.nextBatch();
+    // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
+    this.#failed = true;
     let loss = Number.NaN;
+    const indices = this.sampler.nextBatch();
     if (indices.length === 0) {
       const zeros: tf.NamedTensorMap = {};
       for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
@@ -360,6 +368,7 @@ export class PrivateTrainer {
         tf.dispose(result);
       }
     }
+    this.#failed = false;
     this.#steps = next;
     return loss;
   }
@@ -581,6 +590,7 @@ export class PrivateTrainer {
       value.dispose();
     });
     this.#steps = state.step;
+    this.#failed = false;
   }
 }
 

@@ -22,7 +22,9 @@ export {
   depthwiseConv2dBackpropInputWasm,
   depthwiseConv2dBackpropInputWasmConfig,
 } from './backends/depthwise-conv2d-backprop';
+export { fusedMatMulWasm, fusedMatMulWasmConfig } from './backends/fused-mat-mul';
 export { identityWasm, identityWasmConfig } from './backends/identity';
+export { maxPoolWasm, maxPoolWasmConfig } from './backends/max-pool';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
   registerWasmTrainingKernels,

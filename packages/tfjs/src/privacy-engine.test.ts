@@ -219,6 +219,32 @@ describe('budget', () => {
     expect(unbounded.getEpsilon(delta)).toBeGreaterThan(2);
   });
 
+  it('an empty Poisson batch still takes a noisy step (skipping it would change the accounted distribution)', () => {
+    const trainer = new PrivacyEngine().makePrivate({
+      model: classifier(),
+      lossFn: crossEntropy,
+      data: separableTask(4, 1),
+      epochs: 3,
+      batchSize: 1,
+      noiseMultiplier: 1,
+      maxGradNorm: 1,
+      mode: 'DP-SGD-AMPLIFIED',
+      accountant: 'rdp',
+      seed: 2,
+    });
+    let empty = 0;
+    for (let i = 0; i < trainer.totalSteps; i++) {
+      const before = weightsOf(trainer);
+      const loss = trainer.step();
+      if (Number.isNaN(loss)) {
+        empty++;
+        expect(weightsOf(trainer)).not.toEqual(before);
+      }
+    }
+    expect(empty).toBeGreaterThan(0);
+    expect(trainer.steps).toBe(12);
+  });
+
   it('refuses steps beyond the planned run', async () => {
     const trainer = new PrivacyEngine().makePrivateWithEpsilon({ ...base('DP-SGD-BASE'), epochs: 1 });
     await trainer.fit();

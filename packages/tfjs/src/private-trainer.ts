@@ -440,6 +440,8 @@ export class PrivateTrainer {
             count++;
           }
           await call('onBatchEnd', batch, this.#logs(loss), this);
+          // Let the event loop run (a browser repaints its progress, a server answers) between steps.
+          await new Promise((resolve) => setTimeout(resolve, 0));
           if (this.stopTraining) reason = 'stopped';
         }
         if (reason !== 'completed') {

@@ -1,3 +1,12 @@
+export {
+  type AccountingKind,
+  buildMechanism,
+  type PrivacyMechanism,
+  planRun,
+  RunAccounting,
+  type RunShape,
+  realParticipationOf,
+} from './accounting';
 export { batchMatMulWasm, batchMatMulWasmConfig } from './backends/batch-mat-mul';
 export {
   conv2DBackpropFilterWasm,
@@ -38,6 +47,7 @@ export {
 } from './backends/simd-kernels';
 export { sumWasm, sumWasmConfig } from './backends/sum';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
+export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,
@@ -57,6 +67,18 @@ export {
   type PerExampleLossFn,
   type PerExampleMethod,
 } from './compute-clipped-gradients';
+export {
+  type EngineConfig,
+  type EngineData,
+  type MakePrivateOptions,
+  type MakePrivateWithEpsilonOptions,
+  normaliseOptions,
+  OPTION_ALIASES,
+  PARTICIPATION_NAMES,
+  type ParticipationName,
+  type PrivateTrainingOptions,
+  validateConfig,
+} from './engine-config';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export {
@@ -76,3 +98,25 @@ export type {
   RecordingContext,
   RowLookupContribution,
 } from './per-example/types';
+export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
+export {
+  type BltReport,
+  BudgetExceededError,
+  type EvaluationResult,
+  type FitEndReason,
+  type FitHistory,
+  type FitOptions,
+  type PrivacyReport,
+  type PrivacyTarget,
+  PrivateTrainer,
+  type PrivateTrainerParts,
+  type RunReport,
+  type SavedAccountant,
+  type SavedWeight,
+  type TrainableVariables,
+  type TrainCallbacks,
+  type TrainerState,
+  type TrainLogs,
+  trainableVariables,
+} from './private-trainer';
+export { type ProgressLine, renderProgressBar } from './progress';

@@ -51,6 +51,15 @@ describe('BLT closed forms', () => {
     expect(bltLoss(blt, { steps: 100_000, participation: 'single' }).maxErrorLoss).toBeCloseTo(5.29675, 5);
   });
 
+  it('fall back to the direct error when the inverse does not decay (|θ̂| ≥ 1)', () => {
+    // ω < 0 with Σ|ω|/u large pushes an inverse decay above 1.
+    const blt = new Blt([0.9, 0.5], [-0.3, -0.1]);
+    const closed = bltLoss(blt, { steps: 40, participation: 'single' });
+    const direct = strategyLoss(bltStrategy(blt), { steps: 40, participation: 'single' });
+    expect(closed.maxError).toBeCloseTo(direct.maxError, 8);
+    expect(closed.meanError).toBeCloseTo(direct.meanError, 8);
+  });
+
   it('fall back to the direct sensitivity when c may be negative or increasing', () => {
     const blt = new Blt([0.9, 0.5], [0.6, 0.7]); // Σω > 1: c_1 > c_0
     const participation = { minSeparation: 3, maxParticipations: 4 };

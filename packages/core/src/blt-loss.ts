@@ -17,11 +17,12 @@
  *   mean error = Σ_{j<n} (n-j)/n b_j²: the same with n → (n+1)/2 and E(v, n) → W(v, n)/n,
  *   W(v, n) = Σ_{j<n} (n-j)(1-v)^j.
  */
-import { Blt, inverseBltParameters } from './blt';
-import { type LossSummary, lossSummary } from './error';
+import { Blt, bltInverseParameters } from './blt';
+import { type LossSummary, lossSummary, prefixSumError } from './error';
 import { geometricSum, weightedGeometricSum } from './geometric';
 import { type Participation, resolveParticipation } from './participation';
 import { sensitivity } from './sensitivity';
+import { bltStrategy } from './strategies';
 import { assertInteger } from './validate';
 
 /**
@@ -197,35 +198,49 @@ export interface BltLossOptions {
  * sensitivity falls back to the O(n) {@link sensitivity} on the coefficients (with its documented bound).
  */
 export function bltLoss(blt: Blt, options: BltLossOptions): LossSummary {
-  if (!(blt instanceof Blt)) throw new TypeError('blt must be a Blt');
   const { steps } = options;
-  assertInteger('steps', steps, 1);
-  const resolved = resolveParticipation(options.participation, steps);
-  const decays = blt.decays;
+  const sens = bltSensitivity(blt, steps, options.participation);
   const scales = blt.outputScales;
-  const u = Float64Array.from(decays, (t) => 1 - t);
+  const u = Float64Array.from(blt.decays, (t) => 1 - t);
+  if (scales.every((w) => w === 0)) return lossSummary(sens, steps, (steps + 1) / 2);
+  const inverse = bltInverseParameters(blt);
+  const keep = Array.from(scales.keys()).filter((i) => scales[i] !== 0);
+  // β = 1/c(1) = 1/(1 + Σ ω_i/u_i).
+  let c1 = 1;
+  for (const i of keep) c1 += (scales[i] as number) / (u[i] as number);
+  const beta = 1 / c1;
+  const uHat = inverse.complements;
+  if (!Number.isFinite(beta) || uHat.some((s) => !(s > 0 && s < 2))) {
+    // An inverse decay with |θ̂| ≥ 1: C⁻¹ does not decay and the geometric closed forms do not apply.
+    const direct = prefixSumError(bltStrategy(blt).inverseCoefficients(steps));
+    return lossSummary(sens, direct.maxError, direct.meanError);
+  }
+  const maxError = bltErrorTerms(uHat, inverse.outputScales, beta, steps, 'max').value;
+  const meanError = bltErrorTerms(uHat, inverse.outputScales, beta, steps, 'mean').value;
+  return lossSummary(sens, maxError, meanError);
+}
+
+/**
+ * Sensitivity of a BLT for `steps` steps under `participation`: the closed form (cost O(k_eff · d²)) when the
+ * coefficients are non-negative and non-increasing (all ω_i ≥ 0 and Σ ω_i ≤ 1) or for single participation;
+ * otherwise the O(n) {@link sensitivity} of the coefficients with its documented upper bound.
+ */
+export function bltSensitivity(blt: Blt, steps: number, participation: Participation): number {
+  if (!(blt instanceof Blt)) throw new TypeError('blt must be a Blt');
+  assertInteger('steps', steps, 1);
+  const resolved = resolveParticipation(participation, steps);
+  const scales = blt.outputScales;
+  const u = Float64Array.from(blt.decays, (t) => 1 - t);
   let scaleSum = 0;
   let positive = true;
   for (const w of scales) {
     scaleSum += w;
     if (w < 0) positive = false;
   }
-  const monotone = positive && scaleSum <= 1;
-  const sens =
-    resolved.effectiveParticipations === 1 || monotone
-      ? Math.sqrt(
-          bltSensitivitySquared(u, scales, steps, resolved.minSeparation, resolved.effectiveParticipations),
-        )
-      : sensitivity(blt.coefficients(steps), options.participation);
-  if (scales.every((w) => w === 0)) return lossSummary(sens, steps, (steps + 1) / 2);
-  const inverse = inverseBltParameters(decays, scales);
-  const keep = Array.from(scales.keys()).filter((i) => scales[i] !== 0);
-  // β = 1/c(1) = 1/(1 + Σ ω_i/u_i).
-  let c1 = 1;
-  for (const i of keep) c1 += (scales[i] as number) / (u[i] as number);
-  const beta = 1 / c1;
-  const uHat = Float64Array.from(inverse.decays, (t) => 1 - t);
-  const maxError = bltErrorTerms(uHat, inverse.outputScales, beta, steps, 'max').value;
-  const meanError = bltErrorTerms(uHat, inverse.outputScales, beta, steps, 'mean').value;
-  return lossSummary(sens, maxError, meanError);
+  if (resolved.effectiveParticipations === 1 || (positive && scaleSum <= 1)) {
+    return Math.sqrt(
+      bltSensitivitySquared(u, scales, steps, resolved.minSeparation, resolved.effectiveParticipations),
+    );
+  }
+  return sensitivity(blt.coefficients(steps), participation);
 }

@@ -47,36 +47,56 @@ export function pairOutputScales(a: ArrayLike<number>, b: ArrayLike<number>): Fl
   return out;
 }
 
-/** Roots of the secular equation 1 + Σ ω_i / (y - θ_i) = 0 when all ω_i share one sign (all roots real). */
-function secularRoots(decays: Float64Array, scales: Float64Array): Float64Array {
-  const d = decays.length;
-  const order = Array.from(decays.keys()).sort((i, j) => (decays[i] as number) - (decays[j] as number));
-  const theta = Float64Array.from(order, (i) => decays[i] as number);
+/**
+ * Partial-fraction scales from decay complements (u = 1 - θ): scale_i = Π_j (ub_j - ua_i) / Π_{j≠i} (ua_j - ua_i),
+ * the same as {@link pairOutputScales}(1 - ua, 1 - ub) without rounding decays near 1.
+ */
+export function pairOutputScalesFromComplements(ua: ArrayLike<number>, ub: ArrayLike<number>): Float64Array {
+  const d = ua.length;
+  const out = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    const ai = ua[i] as number;
+    let value = 1;
+    for (let j = 0; j < d; j++) {
+      value *= (ub[j] as number) - ai;
+      if (j !== i) value /= (ua[j] as number) - ai;
+    }
+    out[i] = value;
+  }
+  return out;
+}
+
+/**
+ * Complements s = 1 - θ̂ of the inverse decays when all ω_i share one sign (all roots real): the roots of the
+ * secular equation g(s) = 1 + Σ ω_i / (u_i - s) = 0, written in the complements u = 1 - θ so that decays
+ * within 1e-10 of 1 keep their relative precision.
+ */
+function secularComplements(complements: Float64Array, scales: Float64Array): Float64Array {
+  const d = complements.length;
+  const order = Array.from(complements.keys()).sort(
+    (i, j) => (complements[i] as number) - (complements[j] as number),
+  );
+  const u = Float64Array.from(order, (i) => complements[i] as number);
   const omega = Float64Array.from(order, (i) => scales[i] as number);
   const positive = (omega[0] as number) > 0;
   let total = 0;
   for (const w of omega) total += Math.abs(w);
-  const g = (y: number): number => {
+  const g = (s: number): number => {
     let acc = 1;
-    for (let i = 0; i < d; i++) acc += (omega[i] as number) / (y - (theta[i] as number));
+    for (let i = 0; i < d; i++) acc += (omega[i] as number) / ((u[i] as number) - s);
     return acc;
   };
-  // With ω > 0, g falls from +∞ to -∞ between consecutive poles and from 1 to -∞ left of the first pole;
-  // with ω < 0 the picture is mirrored. Each bracket holds exactly one root; bisect it to the last bit.
+  // ω > 0: g is -∞ just above each pole u_i and +∞ just below the next; right of the last pole it rises to 1.
+  // ω < 0: mirrored, with the extra root left of the first pole. One root per bracket; bisect to the last bit.
   const brackets: [number, number][] = [];
-  if (positive) {
-    brackets.push([(theta[0] as number) - total - 1, theta[0] as number]);
-    for (let i = 0; i + 1 < d; i++) brackets.push([theta[i] as number, theta[i + 1] as number]);
-  } else {
-    for (let i = 0; i + 1 < d; i++) brackets.push([theta[i] as number, theta[i + 1] as number]);
-    brackets.push([theta[d - 1] as number, (theta[d - 1] as number) + total + 1]);
-  }
+  if (!positive) brackets.push([(u[0] as number) - total - 1, u[0] as number]);
+  for (let i = 0; i + 1 < d; i++) brackets.push([u[i] as number, u[i + 1] as number]);
+  if (positive) brackets.push([u[d - 1] as number, (u[d - 1] as number) + total + 1]);
   const roots = new Float64Array(d);
   brackets.forEach(([lo0, hi0], k) => {
     let lo = lo0;
     let hi = hi0;
-    // Just right of a pole g is +∞ for ω > 0 and -∞ for ω < 0; at the outer ends g is positive.
-    const signLo = positive ? 1 : -1;
+    const signLo = positive ? -1 : 1;
     for (let iter = 0; iter < 2100; iter++) {
       const mid = lo + (hi - lo) / 2;
       if (mid <= lo || mid >= hi) break;
@@ -161,11 +181,19 @@ function polynomialRoots(monic: Float64Array): { re: Float64Array; im: Float64Ar
   return { re, im };
 }
 
-/** Decays of the inverse BLT: the eigenvalues of diag(θ) - ω 1ᵀ, i.e. the roots of Π(y-θ_i)(1 + Σ ω_i/(y-θ_i)). */
-function inverseDecaysOf(decays: Float64Array, scales: Float64Array): Float64Array {
+/**
+ * Complements 1 - θ̂ of the decays of the inverse BLT: θ̂ are the eigenvalues of diag(θ) - ω 1ᵀ, i.e. the roots
+ * of Π(y-θ_i)(1 + Σ ω_i/(y-θ_i)).
+ */
+function inverseComplementsOf(decays: Float64Array, scales: Float64Array): Float64Array {
   const allPositive = scales.every((w) => w > 0);
   const allNegative = scales.every((w) => w < 0);
-  if (allPositive || allNegative) return secularRoots(decays, scales);
+  if (allPositive || allNegative) {
+    return secularComplements(
+      Float64Array.from(decays, (t) => 1 - t),
+      scales,
+    );
+  }
   const d = decays.length;
   // Expand Π(y-θ_i) + Σ ω_i Π_{j≠i}(y-θ_j) into monic coefficients (highest degree first).
   const poly = new Float64Array(d + 1);
@@ -196,7 +224,7 @@ function inverseDecaysOf(decays: Float64Array, scales: Float64Array): Float64Arr
       );
     }
   }
-  return re;
+  return Float64Array.from(re, (y) => 1 - y);
 }
 
 /** Raw BLT parameters (not validated to lie in (0, 1)). */
@@ -205,6 +233,8 @@ export interface BltParameters {
   readonly decays: Float64Array;
   /** Output scales ω_i. */
   readonly outputScales: Float64Array;
+  /** 1 - θ_i, computed without rounding θ_i first (more precise than `1 - decays[i]` for decays near 1). */
+  readonly complements: Float64Array;
 }
 
 /** JSON form of a {@link Blt}. */
@@ -237,15 +267,61 @@ export function inverseBltParameters(
     throw new RangeError('outputScales must not all be 0 (the identity has no inverse buffers)');
   const theta = Float64Array.from(keep, (i) => decays[i] as number);
   const omega = Float64Array.from(keep, (i) => outputScales[i] as number);
-  const inverseDecays = inverseDecaysOf(theta, omega);
-  return { decays: inverseDecays, outputScales: pairOutputScales(inverseDecays, theta) };
+  const complements = inverseComplementsOf(theta, omega);
+  return {
+    decays: Float64Array.from(complements, (s) => 1 - s),
+    outputScales: pairOutputScalesFromComplements(
+      complements,
+      Float64Array.from(theta, (t) => 1 - t),
+    ),
+    complements,
+  };
+}
+
+let fromComplementPair: (u: Float64Array, uHat: Float64Array) => Blt;
+let inverseOf: (blt: Blt) => BltParameters;
+
+/**
+ * The BLT with decay complements `u` (decays 1 - u, rounded to float64) whose inverse has decay complements
+ * `uHat`, with output scales from the pair formula in the complements (used by the fitter, which works in
+ * complements to keep decays near 1 precise). The inverse complements are kept exactly.
+ */
+export function bltFromComplementPair(u: Float64Array, uHat: Float64Array): Blt {
+  return fromComplementPair(u, uHat);
+}
+
+/** Parameters of the inverse of `blt`, with precise complements (cached ones when the BLT came from a pair). */
+export function bltInverseParameters(blt: Blt): BltParameters {
+  return inverseOf(blt);
 }
 
 /** A buffered linear Toeplitz matrix: validated decays in (0, 1) (pairwise distinct) and finite output scales. */
 export class Blt {
   readonly #decays: Float64Array;
   readonly #outputScales: Float64Array;
-  #inverseDecays: Float64Array | undefined;
+  /** 1 - θ̂ of the inverse when known exactly (pair constructions); otherwise computed on demand. */
+  #inverseComplements: Float64Array | undefined;
+
+  static {
+    fromComplementPair = (u, uHat) => {
+      const decays = Float64Array.from(u, (v) => 1 - v);
+      // Use the complements of the rounded decays (exact), so that the scales match the stored decays.
+      const exact = Float64Array.from(decays, (t) => 1 - t);
+      const blt = new Blt(decays, pairOutputScalesFromComplements(exact, uHat));
+      blt.#inverseComplements = Float64Array.from(uHat);
+      return blt;
+    };
+    inverseOf = (blt) => {
+      const cached = blt.#inverseComplements;
+      if (cached === undefined) return inverseBltParameters(blt.#decays, blt.#outputScales);
+      const u = Float64Array.from(blt.#decays, (t) => 1 - t);
+      return {
+        decays: Float64Array.from(cached, (s) => 1 - s),
+        outputScales: pairOutputScalesFromComplements(cached, u),
+        complements: cached.slice(),
+      };
+    };
+  }
 
   /**
    * @param decays - θ_i, each in (0, 1), pairwise distinct (the buffer decay rates).
@@ -285,7 +361,7 @@ export class Blt {
       }
     }
     const blt = new Blt(decays, pairOutputScales(decays, inverseDecays));
-    blt.#inverseDecays = Float64Array.from(inverseDecays);
+    blt.#inverseComplements = Float64Array.from(inverseDecays, (t) => 1 - t);
     return blt;
   }
 
@@ -330,12 +406,7 @@ export class Blt {
    * Σ ω_i/θ_i ≥ 1 puts a decay at or below zero).
    */
   inverse(): Blt {
-    if (this.#inverseDecays !== undefined) {
-      const inverse = new Blt(this.#inverseDecays, pairOutputScales(this.#inverseDecays, this.#decays));
-      inverse.#inverseDecays = this.#decays.slice();
-      return inverse;
-    }
-    const { decays, outputScales } = inverseBltParameters(this.#decays, this.#outputScales);
+    const { decays, complements } = inverseOf(this);
     for (let i = 0; i < decays.length; i++) {
       const v = decays[i] as number;
       if (!(v > 0 && v < 1)) {
@@ -345,11 +416,9 @@ export class Blt {
         );
       }
     }
-    const inverse = new Blt(decays, outputScales);
-    inverse.#inverseDecays = Float64Array.from(
-      Array.from(this.#outputScales.keys()).filter((i) => this.#outputScales[i] !== 0),
-      (i) => this.#decays[i] as number,
-    );
+    const kept = Array.from(this.#outputScales.keys()).filter((i) => this.#outputScales[i] !== 0);
+    const u = Float64Array.from(kept, (i) => 1 - (this.#decays[i] as number));
+    const inverse = fromComplementPair(complements, u);
     return inverse;
   }
 

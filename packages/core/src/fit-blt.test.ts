@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import reference from '../test/fixtures/reference.json' with { type: 'json' };
+import { Blt } from './blt';
 import { bltLoss } from './blt-loss';
 import { strategyLoss } from './error';
 import { fitBlt, fitObjective, type Problem, squareRootBltApproximation } from './fit-blt';
@@ -73,6 +74,21 @@ describe('fitBlt', () => {
     const rmse = fitBlt({ steps: 1024, bufferCount: 4, error: 'rmse' });
     expect(rmse.loss).toBeGreaterThanOrEqual(reference.bestToeplitz1024.rmse * (1 - 1e-12));
     expect(rmse.loss).toBeLessThan(reference.bestToeplitz1024.rmse * 1.002);
+  });
+
+  it('keeps decays within 1e-9 of 1 precise (n = 10^10) and reports the figures of the returned BLT', () => {
+    const steps = 1e10;
+    const fit = fitBlt({ steps, bufferCount: 7, restarts: 0 });
+    const smallest = Math.min(...Array.from(fit.blt.decays, (t) => 1 - t));
+    expect(smallest).toBeLessThan(1e-9);
+    // An independent recomputation from the plain parameters (inverse decays found afresh by root finding).
+    const fresh = new Blt(fit.blt.decays, fit.blt.outputScales);
+    const check = bltLoss(fresh, { steps, participation: 'single' });
+    expect(Math.abs(check.maxErrorLoss / fit.loss - 1)).toBeLessThan(1e-9);
+    expect(Math.abs(check.sensitivity / fit.sensitivity - 1)).toBeLessThan(1e-9);
+    // Square-root asymptotics: 1 + ln(n)/π + 0.066 ≈ 8.395; seven buffers come within 2%.
+    expect(fit.loss).toBeGreaterThan(1 + Math.log(steps) / Math.PI);
+    expect(fit.loss).toBeLessThan((1 + Math.log(steps) / Math.PI + 0.066) * 1.02);
   });
 
   it("adds buffers in 'auto' mode while the loss improves by more than 1%", () => {

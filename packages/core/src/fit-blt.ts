@@ -8,7 +8,7 @@
  * min-separation sensitivity closed form is exact). Both terms use the O(k_eff · d²) closed forms with exact
  * hand-derived gradients; L-BFGS with a strong-Wolfe line search minimises it.
  */
-import { Blt } from './blt';
+import { Blt, bltFromComplementPair } from './blt';
 import { bltErrorTerms, bltSensitivitySquared } from './blt-loss';
 import { minimizeLbfgs } from './lbfgs';
 import { resolveParticipation } from './participation';
@@ -89,7 +89,8 @@ export interface Problem {
 }
 
 const barrierWeight = 1e-9;
-const smallestComplement = 1e-15;
+// Decays closer to 1 than this would be rounded by more than 0.1% in float64 (spacing 1.1e-16 below 1).
+const smallestComplement = 1e-13;
 
 /** Objective value and its parts at one point. */
 export interface Evaluation {
@@ -504,17 +505,18 @@ export function fitBlt(options: FitBltOptions): FitBltResult {
   }
   if (chosen === undefined) throw new Error('fitBlt produced no fit');
   const x = chosen.x;
-  const u = Array.from(x.subarray(0, chosenCount), (v) => Math.exp(v));
-  const blt = new Blt(
-    u.map((v) => 1 - v),
-    chosen.evaluation.omega,
-  );
-  const sens = Math.sqrt(chosen.evaluation.sensSquared);
+  const u = Float64Array.from(x.subarray(0, chosenCount), (v) => Math.exp(v));
+  const uHat = Float64Array.from(x.subarray(chosenCount), (v) => Math.exp(v));
+  const blt = bltFromComplementPair(u, uHat);
+  // Report the figures of the returned BLT itself: its decays are 1 - u rounded to float64.
+  const exactU = Float64Array.from(blt.decays, (t) => 1 - t);
+  const final = fitObjective(problem, Float64Array.from([...exactU, ...uHat], Math.log), undefined);
+  if (final === undefined) throw new Error('fitBlt: rounding the decays to float64 left the feasible set');
   return {
     blt,
-    loss: lossOf(chosen),
-    sensitivity: sens,
-    error: chosen.evaluation.error,
+    loss: Math.sqrt(final.sensSquared * final.error),
+    sensitivity: Math.sqrt(final.sensSquared),
+    error: final.error,
     errorKind,
     bufferCount: chosenCount,
     iterations,

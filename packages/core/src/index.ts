@@ -1,12 +1,13 @@
 export type { BltJson, BltParameters } from './blt';
-export { Blt, inverseBltParameters, pairOutputScales } from './blt';
+export { Blt, inverseBltParameters, pairOutputScales, pairOutputScalesFromComplements } from './blt';
 export type { BltLossOptions } from './blt-loss';
-export { bltLoss } from './blt-loss';
+export { bltLoss, bltSensitivity } from './blt-loss';
 export type { ErrorSummary, LossSummary, StrategyLossOptions, Workload } from './error';
 export { lossSummary, prefixSumError, strategyLoss, workloadError } from './error';
 export type { FitBltOptions, FitBltResult, FitProgress } from './fit-blt';
 export { fitBlt, squareRootBltApproximation } from './fit-blt';
-export type { NoiseStream, NoiseStreamState } from './noise-stream';
+export type { NoiseStream, NoiseStreamState, NoiseStreamStateJson } from './noise-stream';
+export { noiseStreamStateFromJson, noiseStreamStateToJson } from './noise-stream';
 export type {
   CyclicParticipation,
   MinSeparationParticipation,

@@ -4,7 +4,7 @@
  * tensor). Its state can be exported and restored exactly, so a checkpointed training run continues with
  * bit-identical noise.
  */
-import { assertInteger, assertLength } from './validate';
+import { assertFiniteArray, assertInteger, assertLength } from './validate';
 
 /** Plain snapshot of a stream: which strategy made it, the vector length, the step reached and its buffers. */
 export interface NoiseStreamState {
@@ -79,4 +79,41 @@ export function checkStreamState(
 /** Validates the `size` argument of a stream factory. */
 export function checkStreamSize(size: number): void {
   assertInteger('size', size, 1);
+}
+
+/** JSON form of a {@link NoiseStreamState}: buffers as plain number arrays. */
+export interface NoiseStreamStateJson {
+  /** Name of the strategy whose stream produced the state. */
+  readonly strategy: string;
+  /** Length of the streamed vectors. */
+  readonly size: number;
+  /** Number of steps already emitted. */
+  readonly step: number;
+  /** The buffers as plain arrays (JSON numbers round-trip float64 values exactly). */
+  readonly buffers: number[][];
+}
+
+/** Converts a stream state to plain JSON-serialisable data (for checkpoints). */
+export function noiseStreamStateToJson(state: NoiseStreamState): NoiseStreamStateJson {
+  return {
+    strategy: state.strategy,
+    size: state.size,
+    step: state.step,
+    buffers: state.buffers.map((b) => Array.from(b)),
+  };
+}
+
+/** Rebuilds a stream state from {@link noiseStreamStateToJson} output (checks that every entry is finite). */
+export function noiseStreamStateFromJson(json: NoiseStreamStateJson): NoiseStreamState {
+  if (json === null || typeof json !== 'object' || !Array.isArray(json.buffers)) {
+    throw new TypeError('json must be a NoiseStreamStateJson with a buffers array');
+  }
+  assertInteger('json.size', json.size, 1);
+  assertInteger('json.step', json.step, 0);
+  const buffers = json.buffers.map((b, i) => {
+    assertFiniteArray(`json.buffers[${i}]`, b);
+    assertLength(`json.buffers[${i}]`, b, json.size);
+    return Float64Array.from(b);
+  });
+  return { strategy: String(json.strategy), size: json.size, step: json.step, buffers };
 }

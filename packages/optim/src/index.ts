@@ -30,9 +30,12 @@ export {
   MODES,
   type ModeAccounting,
   type ModeDescription,
+  type ModeMechanism,
+  type ModeMechanismOptions,
   type ModeName,
   type ModeOptimizerOptions,
   type ModeStrategyKind,
+  modeMechanism,
   strategyKindOf,
 } from './modes';
 export {

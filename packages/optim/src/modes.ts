@@ -1,6 +1,18 @@
-import type { Strategy } from '@cnm/core';
+import {
+  bltStrategy,
+  type FitBltOptions,
+  type FitBltResult,
+  fitBlt,
+  identityStrategy,
+  type Participation,
+  resolveParticipation,
+  type Strategy,
+  sensitivity,
+  singleParameterStrategy,
+} from '@cnm/core';
 import { DpAdamBc, type DpAdamBcOptions } from './dp-adam-bc';
 import { DpSgd, type DpSgdOptions } from './dp-sgd';
+import { assertInteger } from './validate';
 
 /**
  * The training modes of the original correlated-noise library (CNM, for PyTorch/Opacus), by their
@@ -167,4 +179,75 @@ export function createModeOptimizer(name: ModeName, options: ModeOptimizerOption
     );
   }
   return mode.optimizer === 'dp-sgd' ? new DpSgd(options) : new DpAdamBc(options);
+}
+
+/** Options of {@link modeMechanism}. */
+export interface ModeMechanismOptions {
+  /** Total number of training steps n (all epochs). */
+  readonly steps: number;
+  /**
+   * The participation pattern the batch sampler really guarantees over the whole run (not the one a
+   * strategy was fitted for): e.g. `{ kind: 'cyclic', minSeparation: stepsPerEpoch }` for a fixed batch
+   * order, `'single'` for one pass. The sensitivity is computed for it.
+   */
+  readonly participation: Participation;
+  /** The gamma of `'Single Parameter'`, in [0, 1). */
+  readonly gamma?: number;
+  /** Extra options of the BLT fit (buffers, error kind, iteration limits) for the BLT modes. */
+  readonly fit?: Omit<FitBltOptions, 'steps' | 'minSeparation' | 'maxParticipations'>;
+}
+
+/** The strategy and the sensitivity a mode's noise needs. */
+export interface ModeMechanism {
+  /** The mode. */
+  readonly mode: ModeDescription;
+  /** The strategy matrix C. */
+  readonly strategy: Strategy;
+  /**
+   * The sensitivity to give the noise: 1 for the DP-SGD modes (their accountant composes the steps),
+   * otherwise sens(C) under `options.participation` (also when C was fitted for a single participation).
+   */
+  readonly sensitivity: number;
+  /** The BLT fit, for the BLT modes. */
+  readonly fit?: FitBltResult;
+}
+
+/**
+ * Builds the strategy of a mode and the sensitivity its noise must use. BLT modes fit a BLT with
+ * `fitBlt` of `@cnm/core`: for a single participation (`'BLT'`, `'BLT-Adam'`) or for the
+ * min-separation of `options.participation` (`'Multi-Epoch-BLT'`, `'Multi-Epoch-BLT-Adam'`). The
+ * sensitivity always covers `options.participation`, so a streaming BLT trained for several epochs is
+ * charged for every participation.
+ */
+export function modeMechanism(name: ModeName, options: ModeMechanismOptions): ModeMechanism {
+  const mode = describeMode(name);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('options must be ModeMechanismOptions');
+  const { steps, participation } = options;
+  assertInteger('steps', steps, 1);
+  const resolved = resolveParticipation(participation, steps);
+  if (mode.strategy === 'identity') {
+    return { mode, strategy: identityStrategy(), sensitivity: 1 };
+  }
+  if (mode.strategy === 'single-parameter') {
+    if (options.gamma === undefined) throw new RangeError(`mode '${name}' needs gamma in [0, 1)`);
+    const strategy = singleParameterStrategy(options.gamma);
+    return { mode, strategy, sensitivity: sensitivity(strategy.coefficients(steps), participation) };
+  }
+  const fitted =
+    mode.fittedFor === 'single'
+      ? fitBlt({ ...options.fit, steps })
+      : fitBlt({
+          ...options.fit,
+          steps,
+          minSeparation: resolved.minSeparation,
+          maxParticipations: resolved.effectiveParticipations,
+        });
+  const strategy = bltStrategy(fitted.blt);
+  return {
+    mode,
+    strategy,
+    sensitivity: sensitivity(fitted.blt.coefficients(steps), participation),
+    fit: fitted,
+  };
 }

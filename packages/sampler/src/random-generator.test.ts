@@ -19,25 +19,33 @@ function replay(values: number[]): RandomGenerator & { used: number } {
   return rng;
 }
 
-describe('uniformIntFromWords (rejection, no modulo bias)', () => {
-  it('rejects the words above the largest multiple of the range', () => {
-    // 2^32 mod 3 = 1, so the single word 2^32 - 1 must be discarded.
-    const rng = replay([2 ** 32 - 1, 5]);
-    expect(uniformIntFromWords(rng, 10, 3)).toBe(10 + (5 % 3));
+describe('uniformIntFromWords (bitmask rejection, no modulo bias)', () => {
+  it('takes the top bits and rejects values at or above the range', () => {
+    // Range 3 needs 2 bits: the word 0xc0000000 gives 3 (rejected), 0x80000000 gives 2.
+    const rng = replay([0xc0000000, 0x80000000]);
+    expect(uniformIntFromWords(rng, 10, 3)).toBe(12);
     expect(rng.used).toBe(2);
   });
 
-  it('accepts every word below the limit without extra draws', () => {
-    const rng = replay([2 ** 32 - 2]);
-    expect(uniformIntFromWords(rng, 0, 3)).toBe((2 ** 32 - 2) % 3);
+  it('ignores the low bits of the word', () => {
+    const rng = replay([0x3fffffff]);
+    expect(uniformIntFromWords(rng, 0, 3)).toBe(0);
     expect(rng.used).toBe(1);
   });
 
-  it('uses 53-bit draws for ranges above 2^32', () => {
+  it('uses every bit for a range of 2^32 and none for a range of 1', () => {
+    expect(uniformIntFromWords(replay([0xfffffffe]), 0, 2 ** 32)).toBe(0xfffffffe);
+    const single = replay([]);
+    expect(uniformIntFromWords(single, 7, 1)).toBe(7);
+    expect(single.used).toBe(0);
+  });
+
+  it('uses the top bits of 53-bit draws for ranges above 2^32', () => {
+    // Range 2^40 + 3 needs 41 bits, the top 41 of (high >>> 11) · 2^32 + low.
     const range = 2 ** 40 + 3;
-    const rng = replay([0xffffffff, 0xffffffff, 0, 7]);
-    // The first 53-bit value, 2^53 - 1, lies above the largest multiple of the range and is discarded.
-    expect(uniformIntFromWords(rng, 0, range)).toBe(7);
+    const rng = replay([0xffffffff, 0xffffffff, 0, 0x00001000]);
+    // First draw: all ones, 2^41 - 1 >= range, rejected. Second: 0x1000 / 2^12 = 1.
+    expect(uniformIntFromWords(rng, 0, range)).toBe(1);
     expect(rng.used).toBe(4);
   });
 
@@ -58,8 +66,16 @@ describe('uniformIntFromWords (rejection, no modulo bias)', () => {
     );
   });
 
-  it('a range of one always returns the lower bound', () => {
-    expect(SeededRandom.fromSeed(1).nextInt(4, 5)).toBe(4);
+  it('is exactly uniform over all outcomes of a small word source (brute force)', () => {
+    // Feed every 4-bit pattern in the top bits: each of the 3 values must come from the same number of words.
+    const counts = [0, 0, 0];
+    for (let top = 0; top < 16; top++) {
+      const rng = replay([top * 2 ** 28, 0]);
+      const value = uniformIntFromWords(rng, 0, 3);
+      // Words whose top 2 bits are 11 are rejected and the fallback word 0 gives 0; count accepted ones only.
+      if (rng.used === 1) counts[value]!++;
+    }
+    expect(counts).toEqual([4, 4, 4]);
   });
 });
 

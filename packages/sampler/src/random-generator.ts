@@ -11,7 +11,7 @@ export interface RandomGenerator {
   /** Returns a uniform float64 in `[0, 1)` carrying 53 random bits (every multiple of `2^-53` equally likely). */
   nextFloat64(): number;
   /**
-   * Returns a uniform integer in `[minInclusive, maxExclusive)`, without modulo bias (rejection sampling).
+   * Returns a uniform integer in `[minInclusive, maxExclusive)`, without modulo bias (bitmask rejection).
    * Both bounds must be safe integers with `0 < maxExclusive - minInclusive <= 2^53`.
    */
   nextInt(minInclusive: number, maxExclusive: number): number;
@@ -51,19 +51,23 @@ export function checkIntRange(minInclusive: number, maxExclusive: number): numbe
 }
 
 /**
- * Uniform integer in `[minInclusive, minInclusive + range)` by rejection: draws are taken from the largest
- * multiple of `range` that fits in 32 (or 53) bits, so every residue is equally likely. The expected number of
- * draws is below 2.
+ * Uniform integer in `[minInclusive, minInclusive + range)` by bitmask rejection: take the top
+ * `ceil(log2(range))` bits of a 32-bit word (or of 53 bits from two words when `range > 2^32`) and retry while
+ * the value is `>= range`. Every value is equally likely (no modulo bias), the expected number of draws is below 2,
+ * and only high bits are used (the low bits of xoroshiro128+ are its weakest). A range of 1 draws nothing.
  */
 export function uniformIntFromWords(rng: RandomGenerator, minInclusive: number, range: number): number {
+  if (range === 1) return minInclusive;
   if (range <= TWO_POW_32) {
-    const limit = TWO_POW_32 - (TWO_POW_32 % range);
-    let word = rng.nextUint32();
-    while (word >= limit) word = rng.nextUint32();
-    return minInclusive + (word % range);
+    const shift = Math.clz32(range - 1);
+    let value = rng.nextUint32() >>> shift;
+    while (value >= range) value = rng.nextUint32() >>> shift;
+    return minInclusive + value;
   }
-  const limit = TWO_POW_53 - (TWO_POW_53 % range);
-  let value = int53FromWords(rng.nextUint32(), rng.nextUint32());
-  while (value >= limit) value = int53FromWords(rng.nextUint32(), rng.nextUint32());
-  return minInclusive + (value % range);
+  let bits = 33;
+  while (2 ** bits < range) bits++;
+  const divisor = 2 ** (53 - bits);
+  let value = Math.floor(int53FromWords(rng.nextUint32(), rng.nextUint32()) / divisor);
+  while (value >= range) value = Math.floor(int53FromWords(rng.nextUint32(), rng.nextUint32()) / divisor);
+  return minInclusive + value;
 }

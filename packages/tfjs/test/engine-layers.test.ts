@@ -135,6 +135,31 @@ describe('per-example clipped sums match an example-by-example reference (cpu)',
     check(model, rand([4, 6, 6, 2], 11), rand([4, 2], 12), 0.4);
   });
 
+  // (tfjs-layers 4.22 SeparableConv2D itself fails with channelsFirst: it adds the bias in the wrong layout.)
+  it('channelsFirst Conv2DTranspose and DepthwiseConv2D', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2dTranspose({
+          inputShape: [2, 3, 4],
+          filters: 3,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          dataFormat: 'channelsFirst',
+        }),
+        tfl.layers.depthwiseConv2d({
+          kernelSize: 2,
+          depthMultiplier: 2,
+          dataFormat: 'channelsFirst',
+          activation: 'relu',
+        }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    check(model, rand([4, 2, 3, 4], 14), rand([4, 2], 15), 0.3);
+  });
+
   it('Embedding (repeated tokens) and LayerNormalization', () => {
     const model = tfl.sequential({
       layers: [

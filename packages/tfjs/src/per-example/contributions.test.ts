@@ -28,10 +28,16 @@ describe('gradient contributions', () => {
     right: tf.randomNormal([3, 4, 2], 0, 1, 'float32', 3),
     rowCount: 5,
   };
+  const single: GradientContribution = {
+    kind: 'outer',
+    left: tf.randomNormal([3, 1, 6], 0, 1, 'float32', 6),
+    right: tf.randomNormal([3, 1, 3], 0, 1, 'float32', 7),
+  };
   const factors = tf.tensor1d([0.5, 1, 0]);
 
   for (const [name, c, shape] of [
     ['outer product', outer, [4, 2]],
+    ['outer product with one position', single, [6, 3]],
     ['row lookup', rows, [5, 2]],
   ] as const) {
     it(`${name}: ghost norms equal materialised norms; record-based sums equal weighted sums`, () => {
@@ -41,6 +47,7 @@ describe('gradient contributions', () => {
       expect(ghost.perExample).toBeUndefined();
       close(ghost.squaredNorms, materialised.squaredNorms);
       close(materialised.squaredNorms, tf.sum(tf.square(perExample), [1, 2]));
+      expect(Math.min(...ghost.squaredNorms.dataSync())).toBeGreaterThan(0);
       const expected = tf.sum(tf.mul(perExample, tf.reshape(factors, [3, 1, 1])), 0);
       close(clippedSum(c, factors, [...shape]), expected);
       close(clippedSum(c, factors, [...shape], perExample), expected);

@@ -74,25 +74,29 @@ export function materialize(c: GradientContribution, variableShape: number[]): t
   }
 }
 
-function sumAllButFirst(t: tf.Tensor): tf.Tensor1D {
-  if (t.rank === 1) return t as tf.Tensor1D;
-  const axes: number[] = [];
-  for (let i = 1; i < t.rank; i++) axes.push(i);
-  return tf.sum(t, axes) as tf.Tensor1D;
+/** `[B, ...]` -> `[B]` squared norms, reduced over one contiguous trailing axis (multi-axis sums are slow on wasm). */
+function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
+  const batch = t.shape[0]!;
+  return tf.sum(tf.square(tf.reshape(t, [batch, -1])), 1) as tf.Tensor1D;
 }
 
-/** Whether Gram-matrix norms are cheaper than materialising for this contribution. */
+/**
+ * Whether Gram-matrix (ghost) norms are worth it for this contribution. Ghost norms cost `T²(K+F)` per example
+ * and `T²` memory; materialising costs `T·K·F` and `K·F` memory but then also gives the clipped sum as a cheap
+ * weighted sum, whereas after ghost norms the clipped sum is one more `T·K·F` product. So ghost is chosen only when
+ * its norm cost is well below materialising (`2T(K+F) < K·F`, the mixed ghost clipping rule of Bu et al.), as for
+ * dense layers on non-sequence inputs, whose per-example gradients would be large.
+ */
 export function ghostIsCheaper(c: GradientContribution): boolean {
   if (c.kind === 'outer') {
     const positions = c.left.shape[1]!;
     const k = c.left.shape[2]!;
     const f = c.right.shape[2]!;
-    // Per example: ghost ≈ T²(K+F) multiply-adds and T² memory; materialised ≈ T·K·F and K·F memory.
-    return positions * (k + f) < k * f;
+    return 2 * positions * (k + f) < k * f;
   }
   if (c.kind === 'rows') {
     const positions = c.indices.shape[1]!;
-    return positions * positions < c.rowCount * c.right.shape[2]!;
+    return 2 * positions * positions < c.rowCount * c.right.shape[2]!;
   }
   return false;
 }
@@ -106,17 +110,24 @@ export function variableNorms(
   const ghost =
     c.kind !== 'materialized' && (strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c)));
   if (ghost && c.kind === 'outer') {
-    const leftGram = tf.matMul(c.left, c.left, false, true);
-    const rightGram = tf.matMul(c.right, c.right, false, true);
+    if (c.left.shape[1] === 1) {
+      // One position: ‖aᵢ gᵢᵀ‖² = ‖aᵢ‖²·‖gᵢ‖², no Gram matrix needed.
+      const leftSq = tf.sum(tf.square(tf.reshape(c.left, [c.left.shape[0]!, -1])), 1);
+      const rightSq = tf.sum(tf.square(tf.reshape(c.right, [c.right.shape[0]!, -1])), 1);
+      return { squaredNorms: tf.mul(leftSq, rightSq) as tf.Tensor1D };
+    }
+    // Explicit transposes: the transpose flags of matMul take slow paths on wasm.
+    const leftGram = tf.matMul(c.left, tf.transpose(c.left, [0, 2, 1]));
+    const rightGram = tf.matMul(c.right, tf.transpose(c.right, [0, 2, 1]));
     return { squaredNorms: tf.sum(tf.mul(leftGram, rightGram), [1, 2]) as tf.Tensor1D };
   }
   if (ghost && c.kind === 'rows') {
     const same = tf.cast(tf.equal(tf.expandDims(c.indices, 2), tf.expandDims(c.indices, 1)), 'float32');
-    const rightGram = tf.matMul(c.right, c.right, false, true);
+    const rightGram = tf.matMul(c.right, tf.transpose(c.right, [0, 2, 1]));
     return { squaredNorms: tf.sum(tf.mul(same, rightGram), [1, 2]) as tf.Tensor1D };
   }
   const perExample = materialize(c, variableShape);
-  return { squaredNorms: sumAllButFirst(tf.square(perExample)), perExample };
+  return { squaredNorms: squaredNormsOf(perExample), perExample };
 }
 
 /**
@@ -131,8 +142,10 @@ export function clippedSum(
 ): tf.Tensor {
   if (perExample != null || c.kind === 'materialized') {
     const grads = perExample ?? (c as { perExample: tf.Tensor }).perExample;
-    const weights = tf.reshape(factors, [factors.shape[0], ...variableShape.map(() => 1)]);
-    return tf.sum(tf.mul(grads, weights), 0);
+    // factorsᵀ · G as one plain matrix product: a sum over the leading axis transposes first on wasm.
+    const batch = factors.shape[0];
+    const flat = tf.reshape(grads, [batch, -1]);
+    return tf.reshape(tf.matMul(tf.reshape(factors, [1, batch]), flat), variableShape);
   }
   const batch = factors.shape[0];
   const weights = tf.reshape(factors, [batch, 1, 1]);

@@ -30,19 +30,48 @@ export function convAxis(
   return { outSize, padBefore, padAfter: total - padBefore };
 }
 
+/** Patch widths (kh·kw·C) up to which patches come from one convolution with a 0/1 selection kernel. */
+const IDENTITY_CONV_MAX_WIDTH = 256;
+
+const identityKernels = new Map<string, tf.Tensor4D>();
+
+/**
+ * The 0/1 kernel `[kh, kw, C, kh·kw·C]` whose convolution copies every patch into the channel axis, in the order
+ * of a kernel flattened to `[kh·kw·C, F]`. Cached (kept alive) per shape: a handful per model.
+ */
+function identityKernel(kh: number, kw: number, channels: number): tf.Tensor4D {
+  const key = `${kh},${kw},${channels}`;
+  let kernel = identityKernels.get(key);
+  if (kernel == null || kernel.isDisposed) {
+    const width = kh * kw * channels;
+    kernel = tf.keep(tf.reshape(tf.eye(width), [kh, kw, channels, width]) as tf.Tensor4D);
+    identityKernels.set(key, kernel);
+  }
+  return kernel;
+}
+
 /**
  * Image patches ("im2col") of an NHWC tensor: `[B, Ho·Wo, kh·kw·C]`, ordered like a kernel `[kh, kw, C, F]`
- * flattened to `[kh·kw·C, F]`, so a convolution equals `patches · kernel`. Built from strided slices (pure
- * copies: exact, and fast on every backend).
+ * flattened to `[kh·kw·C, F]`, so a convolution equals `patches · kernel`. Narrow patches come from one forward
+ * convolution with a 0/1 selection kernel (exact: each output is one input times 1 plus zeros; and fast where
+ * convolution is, e.g. XNNPACK on wasm); wide ones from strided slices (pure copies).
  */
 export function extractPatches(x: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor3D {
   return tf.tidy(() => {
-    const [batch, height, width, channels] = x.shape;
+    const [batch, height, imageWidth, channels] = x.shape;
     const [kh, kw] = geometry.kernelSize;
     const [sh, sw] = geometry.strides;
     const [dh, dw] = geometry.dilations;
+    const patchWidth = kh * kw * channels;
+    if (patchWidth <= IDENTITY_CONV_MAX_WIDTH && (kh > 1 || kw > 1 || sh > 1 || sw > 1)) {
+      const copied = tf.conv2d(x, identityKernel(kh, kw, channels), [sh, sw], geometry.padding, 'NHWC', [
+        dh,
+        dw,
+      ]);
+      return tf.reshape(copied, [batch, copied.shape[1] * copied.shape[2], patchWidth]);
+    }
     const rows = convAxis(height, kh, sh, dh, geometry.padding);
-    const cols = convAxis(width, kw, sw, dw, geometry.padding);
+    const cols = convAxis(imageWidth, kw, sw, dw, geometry.padding);
     const padded =
       rows.padBefore + rows.padAfter + cols.padBefore + cols.padAfter > 0
         ? tf.pad(x, [

@@ -36,14 +36,17 @@ export function registerLayerRule<TRecord>(className: string, rule: LayerRule<TR
 }
 
 /**
- * Removes the rule registered for a layer class (a built-in rule comes back in place of a replaced one); returns
- * whether a rule was removed.
+ * Removes a user-registered rule; a replaced built-in rule comes back. Built-in rules themselves cannot be
+ * removed. Returns whether anything changed.
  */
 export function unregisterLayerRule(className: string): boolean {
-  const removed = rules.delete(className);
-  const builtin = builtinRules.find(([name]) => name === className);
-  if (builtin != null && removed) rules.set(className, builtin[1]);
-  return removed;
+  const current = rules.get(className);
+  if (current == null) return false;
+  const builtin = builtinRules.find(([name]) => name === className)?.[1];
+  if (builtin == null) return rules.delete(className);
+  if (current === builtin) return false;
+  rules.set(className, builtin);
+  return true;
 }
 
 /** The rule registered for a layer class, or `undefined`. */

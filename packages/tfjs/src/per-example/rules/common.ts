@@ -82,7 +82,12 @@ export function addBiasContribution(
   bias: LayerVariable | null | undefined,
   rightBTF: tf.Tensor,
 ): void {
-  if (bias != null) out.set(bias, { kind: 'materialized', perExample: tf.sum(rightBTF, 1) });
+  if (bias == null) return;
+  const perExample =
+    rightBTF.shape[1] === 1
+      ? tf.reshape(rightBTF, [rightBTF.shape[0]!, rightBTF.shape[2]!])
+      : tf.sum(rightBTF, 1);
+  out.set(bias, { kind: 'materialized', perExample });
 }
 
 /** A variable field that must exist once the layer is built. */

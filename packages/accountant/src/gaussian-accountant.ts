@@ -1,0 +1,84 @@
+/**
+ * Exact accountant for Gaussian mechanisms without amplification: k releases with noise multipliers
+ * sigma_i compose to mu-GDP with mu = sqrt(sum_i 1/sigma_i^2), whose (epsilon, delta) curve is exact.
+ */
+import { type AccountantState, assertAccountantState, type PrivacyAccountant } from './accountant';
+import {
+  type DpEvent,
+  eventFromJSON,
+  flattenEvent,
+  type SampledGaussianAtom,
+  UnsupportedEventError,
+} from './events';
+import { assertDelta, assertEpsilon, gdpDelta, gdpEpsilon } from './gaussian';
+import { assertInteger } from './validate';
+
+function gaussianAtoms(event: DpEvent, count: number): SampledGaussianAtom[] | string {
+  const atoms = flattenEvent(event, count);
+  if (typeof atoms === 'string') return atoms;
+  if (atoms.some((atom) => atom.sampleRate !== 1)) {
+    return 'the exact Gaussian accountant has no amplification by sampling (use the PLD or RDP accountant)';
+  }
+  return atoms;
+}
+
+/**
+ * Exact (mu-GDP) accountant for Gaussian events without sampling. Poisson sampling with rate < 1 is
+ * refused; sampling rate 1 is the plain Gaussian.
+ */
+export class GaussianAccountant implements PrivacyAccountant {
+  /** Always `'gaussian'`. */
+  readonly kind = 'gaussian' as const;
+  private muSquared = 0;
+  private readonly history: { event: DpEvent; count: number }[] = [];
+
+  /** Rebuilds an accountant from {@link GaussianAccountant.toJSON} output. */
+  static fromJSON(state: AccountantState): GaussianAccountant {
+    assertAccountantState(state, 'gaussian');
+    const accountant = new GaussianAccountant();
+    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
+    return accountant;
+  }
+
+  /** True for Gaussian events without sampling (or with rate 1), and compositions of them. */
+  supports(event: DpEvent): boolean {
+    return typeof gaussianAtoms(event, 1) !== 'string';
+  }
+
+  /** Adds `count` (default 1) repetitions of `event`. */
+  compose(event: DpEvent, count = 1): this {
+    assertInteger('count', count, 0);
+    const atoms = gaussianAtoms(event, count);
+    if (typeof atoms === 'string') throw new UnsupportedEventError('Gaussian', event, atoms);
+    for (const atom of atoms) this.muSquared += atom.count / (atom.noiseMultiplier * atom.noiseMultiplier);
+    this.history.push({ event, count });
+    return this;
+  }
+
+  /** mu of the composed mu-GDP guarantee. */
+  getMu(): number {
+    return Math.sqrt(this.muSquared);
+  }
+
+  /** Exact epsilon at `delta` in `(0, 1)`. */
+  getEpsilon(delta: number): number {
+    assertDelta(delta);
+    return this.muSquared === 0 ? 0 : gdpEpsilon(this.getMu(), delta);
+  }
+
+  /** Exact delta at `epsilon` >= 0. */
+  getDelta(epsilon: number): number {
+    assertEpsilon(epsilon);
+    return this.muSquared === 0 ? 0 : gdpDelta(this.getMu(), epsilon);
+  }
+
+  /** Serialisable state: the composition history. */
+  toJSON(): AccountantState {
+    return {
+      version: 1,
+      kind: this.kind,
+      options: {},
+      history: this.history.map(({ event, count }) => ({ event: event.toJSON(), count })),
+    };
+  }
+}

@@ -14,11 +14,14 @@ describe('rows', () => {
       'Non Private (Adam)',
     ]);
     for (const row of ROWS) {
-      expect(row.learningRate).toBe(row.optimizer === 'adam' ? 1e-2 : 1);
+      if (row.deviation == null) expect(row.learningRate).toBe(row.optimizer === 'adam' ? 1e-2 : 1);
       expect(row.private).toBe(row.mode !== 'non-private');
       if (row.mode !== 'non-private') expect(MODE_NAMES).toContain(row.mode);
       expect(row.original.epsilon).toBe(row.private ? 8 : null);
     }
+    expect(ROWS.filter((r) => r.deviation != null).map((r) => [r.name, r.learningRate])).toEqual([
+      ['Non Private', 0.1],
+    ]);
     expect(new Set(ROWS.map((r) => r.id)).size).toBe(ROWS.length);
     const adamModes = ROWS.filter((r) => r.private && r.optimizer === 'adam').map((r) => r.mode);
     expect(adamModes).toEqual(['Multi-Epoch-BLT-Adam', 'BLT-Adam']);

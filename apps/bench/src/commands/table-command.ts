@@ -51,7 +51,7 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
       clearOnComplete: false,
       etaBuffer: 20,
       noTTYOutput: true,
-      notTTYSchedule: 30_000,
+      notTTYSchedule: 60_000,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -71,6 +71,13 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     },
     onStep: (step, _total, loss) => bar?.update(step, { loss: loss.toFixed(3) }),
     onRowEnd: (result) => {
+      console.error(
+        `${result.name}: ${result.status}${result.accuracy == null ? '' : `, accuracy ${result.accuracy.toFixed(2)}%`}${
+          result.epsilon == null ? '' : `, epsilon ${result.epsilon.toFixed(3)}`
+        }${result.samplesPerSecond == null ? '' : `, ${result.samplesPerSecond.toFixed(0)} samples/s`}${
+          result.note == null ? '' : ` (${result.note})`
+        }`,
+      );
       bar?.update({
         status:
           result.status === 'ok'

@@ -43,6 +43,11 @@ export interface TrainingMeasurements {
   readonly peakMemoryMiB: number;
 }
 
+/** Lets timers (progress bars) run: resolved tensor reads are microtasks, which never give them a turn. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The tfjs optimizer of a row: SGD or Adam (default betas) at the row's learning rate. */
 export function optimizerFor(row: BenchRow): tf.Optimizer {
   return row.optimizer === 'adam' ? tf.train.adam(row.learningRate) : tf.train.sgd(row.learningRate);
@@ -87,6 +92,7 @@ export async function trainNonPrivate(options: NonPrivateRunOptions): Promise<Tr
         step += 1;
         if (!Number.isFinite(value)) throw new Error(`training diverged: loss ${value} at step ${step}`);
         options.onStep?.(step, totalSteps, value);
+        await yieldToEventLoop();
       }
       const accuracy = accuracyPercent(model, test);
       accuracyPerEpoch.push(accuracy);

@@ -65,10 +65,10 @@ program
   )
   .option('--steps <n>', 'timed steps per cell (after one warm-up step)', positiveInteger('steps'), 3)
   .option(
-    '--loop-max-batch <n>',
-    'largest batch the slow per-example loop is run at',
-    positiveInteger('loop-max-batch'),
-    256,
+    '--cell-timeout <s>',
+    'time limit of one cell in seconds (a cell over it is recorded as failed)',
+    positiveInteger('cell-timeout'),
+    600,
   )
   .addOption(backendOption())
   .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)

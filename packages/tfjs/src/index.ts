@@ -1,3 +1,12 @@
+export {
+  type AccountingKind,
+  buildMechanism,
+  type PrivacyMechanism,
+  planRun,
+  RunAccounting,
+  type RunShape,
+  realParticipationOf,
+} from './accounting';
 export { batchMatMulWasm, batchMatMulWasmConfig } from './backends/batch-mat-mul';
 export {
   conv2DBackpropFilterWasm,
@@ -21,6 +30,7 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backends/select-backend';
+export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,
@@ -40,6 +50,18 @@ export {
   type PerExampleLossFn,
   type PerExampleMethod,
 } from './compute-clipped-gradients';
+export {
+  type EngineConfig,
+  type EngineData,
+  type MakePrivateOptions,
+  type MakePrivateWithEpsilonOptions,
+  normaliseOptions,
+  OPTION_ALIASES,
+  PARTICIPATION_NAMES,
+  type ParticipationName,
+  type PrivateTrainingOptions,
+  validateConfig,
+} from './engine-config';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export {
@@ -59,3 +81,25 @@ export type {
   RecordingContext,
   RowLookupContribution,
 } from './per-example/types';
+export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
+export {
+  type BltReport,
+  BudgetExceededError,
+  type EvaluationResult,
+  type FitEndReason,
+  type FitHistory,
+  type FitOptions,
+  type PrivacyReport,
+  type PrivacyTarget,
+  PrivateTrainer,
+  type PrivateTrainerParts,
+  type RunReport,
+  type SavedAccountant,
+  type SavedWeight,
+  type TrainableVariables,
+  type TrainCallbacks,
+  type TrainerState,
+  type TrainLogs,
+  trainableVariables,
+} from './private-trainer';
+export { type ProgressLine, renderProgressBar } from './progress';

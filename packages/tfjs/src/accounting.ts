@@ -1,0 +1,304 @@
+/**
+ * Which accounting each mode and participation gets, tied to what the engine's sampler really does:
+ * - 'DP-SGD-AMPLIFIED': Poisson sampling, Poisson-subsampled Gaussian steps (PLD, or RDP on request);
+ * - every other mode: the cyclic sampler (fixed batches, each example once per epoch, participations exactly
+ *   `stepsPerEpoch` apart) and one Gaussian mechanism for the whole run, whose sensitivity is that of the
+ *   strategy C under that participation (streaming BLTs trained for several epochs included).
+ * Combinations whose accounting would not hold are refused with the reason.
+ */
+import {
+  calibrateGaussian,
+  calibrateNoiseMultiplier,
+  computeEpsilon,
+  gaussianEpsilon,
+} from '@cnm/accountant';
+import {
+  bltStrategy,
+  type FitBltResult,
+  fitBlt,
+  identityStrategy,
+  type Participation,
+  type Strategy,
+  sensitivity,
+  singleParameterStrategy,
+} from '@cnm/core';
+import { describeMode } from '@cnm/optim';
+import type { EngineConfig } from './engine-config';
+
+/** The shape of the run: how many examples, batches and steps the accounting covers. */
+export interface RunShape {
+  /** Examples in the training set. */
+  readonly datasetSize: number;
+  /** Batch size of the cyclic sampler, or the expected batch size under Poisson sampling. */
+  readonly batchSize: number;
+  /** Steps per epoch (for Poisson sampling `round(1 / sampleRate)`, the sampler's convention). */
+  readonly stepsPerEpoch: number;
+  /** Epochs covered by the accounting. */
+  readonly epochs: number;
+  /** All steps of the run, `stepsPerEpoch * epochs`. */
+  readonly totalSteps: number;
+  /** Poisson sampling rate, for 'DP-SGD-AMPLIFIED'. */
+  readonly sampleRate?: number;
+}
+
+/** How the run is accounted. */
+export type AccountingKind = 'poisson-subsampled-gaussian' | 'gaussian';
+
+/** The noise mechanism of a run: strategy, the sensitivities, and the participation they cover. */
+export interface PrivacyMechanism {
+  /** The accounting used. */
+  readonly accounting: AccountingKind;
+  /** Strategy matrix C (the identity for the DP-SGD modes). */
+  readonly strategy: Strategy;
+  /** The BLT fit, for the BLT modes. */
+  readonly fit?: FitBltResult;
+  /** What the strategy was fitted for (BLT modes), as a participation of @cnm/core. */
+  readonly fittedFor?: Participation;
+  /** The participation the sampler really produces, over the whole run, used for the sensitivity. */
+  readonly realParticipation: Participation;
+  /** sens(C) under the real participation over the whole run (clip norm 1). */
+  readonly sensitivity: number;
+  /** The sensitivity given to the noise: 1 for the DP-SGD modes (steps composed), else {@link sensitivity}. */
+  readonly noiseSensitivity: number;
+}
+
+/**
+ * Derives the run shape from the options and refuses the shapes whose accounting would not hold: a
+ * minimum separation `b` larger than the cyclic sampler's real separation (steps per epoch) or than the
+ * run, more epochs than `maxParticipations` (each epoch is one participation).
+ */
+export function planRun(config: EngineConfig): RunShape {
+  const { datasetSize, epochs } = config;
+  if (config.poissonSampling) {
+    if (config.batchSize === undefined) {
+      throw new TypeError(
+        "option 'batchSize' is required with Poisson sampling: the expected batch size (integer >= 1)",
+      );
+    }
+    const sampleRate = config.batchSize / datasetSize;
+    const stepsPerEpoch = Math.max(1, Math.round(1 / sampleRate));
+    return {
+      datasetSize,
+      batchSize: config.batchSize,
+      stepsPerEpoch,
+      epochs,
+      totalSteps: stepsPerEpoch * epochs,
+      sampleRate,
+    };
+  }
+  const b = config.minSeparation;
+  let batchSize = config.batchSize;
+  if (batchSize === undefined) {
+    if (b === undefined) {
+      throw new TypeError(
+        "option 'batchSize' is required (integer in [1, datasetSize]), or 'minSeparation' (b), from which the batch size ceil(datasetSize / b) follows",
+      );
+    }
+    if (b > datasetSize) {
+      throw new RangeError(`minSeparation (b) must be at most the dataset size ${datasetSize}, got ${b}`);
+    }
+    batchSize = Math.ceil(datasetSize / b);
+  }
+  const stepsPerEpoch = Math.ceil(datasetSize / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
+  if (b !== undefined) {
+    if (b > totalSteps) {
+      throw new RangeError(
+        `minSeparation (b) must be at most the number of steps n = ${totalSteps}, got ${b}`,
+      );
+    }
+    if (b > stepsPerEpoch) {
+      throw new RangeError(
+        `minSeparation (b) must be at most ${stepsPerEpoch}: the cyclic sampler (batch size ${batchSize} over ${datasetSize} examples) ` +
+          `puts ${stepsPerEpoch} steps between two participations of an example, so b = ${b} would not hold`,
+      );
+    }
+  }
+  const k = config.maxParticipations;
+  if (k !== undefined && epochs > k) {
+    throw new RangeError(
+      `maxParticipations (k) must be at least epochs (${epochs}): the cyclic sampler makes every example participate once per epoch, got k = ${k}`,
+    );
+  }
+  return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
+}
+
+/** The participation the cyclic sampler produces over `shape.totalSteps` steps. */
+export function realParticipationOf(shape: RunShape): Participation {
+  return shape.epochs === 1
+    ? 'single'
+    : { minSeparation: shape.stepsPerEpoch, maxParticipations: shape.epochs };
+}
+
+/** The participation a BLT is fitted for under `config.participation`. */
+function fitParticipation(config: EngineConfig, shape: RunShape): Participation {
+  switch (config.participation) {
+    case 'streaming':
+      return 'single';
+    case 'cyclic':
+      return shape.epochs === 1
+        ? 'single'
+        : { minSeparation: shape.stepsPerEpoch, maxParticipations: shape.epochs };
+    case 'minSep':
+      return {
+        minSeparation: config.minSeparation ?? shape.stepsPerEpoch,
+        maxParticipations: config.maxParticipations ?? shape.epochs,
+      };
+  }
+}
+
+/**
+ * Builds the mechanism of a mode: the strategy (fitting the BLT for the participation asked), and its
+ * sensitivity under the participation the sampler really produces over the whole run.
+ */
+export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMechanism {
+  const mode = describeMode(config.mode);
+  const n = shape.totalSteps;
+  if (mode.accounting === 'poisson-subsampled-gaussian') {
+    return {
+      accounting: 'poisson-subsampled-gaussian',
+      strategy: identityStrategy(),
+      realParticipation: 'single',
+      sensitivity: 1,
+      noiseSensitivity: 1,
+    };
+  }
+  const realParticipation = realParticipationOf(shape);
+  let strategy: Strategy;
+  let fit: FitBltResult | undefined;
+  let fittedFor: Participation | undefined;
+  if (mode.strategy === 'identity') strategy = identityStrategy();
+  else if (mode.strategy === 'single-parameter') strategy = singleParameterStrategy(config.gamma as number);
+  else {
+    fittedFor = fitParticipation(config, shape);
+    const pattern =
+      fittedFor === 'single'
+        ? {}
+        : {
+            minSeparation: fittedFor.minSeparation,
+            maxParticipations: (fittedFor as { maxParticipations: number }).maxParticipations,
+          };
+    fit = fitBlt({ steps: n, ...pattern, error: config.errorType, bufferCount: config.bufferCount });
+    strategy = bltStrategy(fit.blt);
+  }
+  const runSensitivity = sensitivity(strategy.coefficients(n), realParticipation);
+  return {
+    accounting: 'gaussian',
+    strategy,
+    ...(fit === undefined ? {} : { fit }),
+    ...(fittedFor === undefined ? {} : { fittedFor }),
+    realParticipation,
+    sensitivity: runSensitivity,
+    noiseSensitivity: mode.strategy === 'identity' ? 1 : runSensitivity,
+  };
+}
+
+/**
+ * Epsilon of a run as a function of the steps taken, and the calibration of the noise multiplier. For the
+ * Gaussian accounting, releasing the first t steps is one Gaussian mechanism whose sensitivity is that of
+ * the leading t x t block of C under the real participation restricted to t steps, against the noise
+ * calibrated for the whole run: mu_t = sens_t / (noiseMultiplier * noiseSensitivity).
+ */
+export class RunAccounting {
+  /** The mechanism accounted. */
+  readonly mechanism: PrivacyMechanism;
+  /** The run shape. */
+  readonly shape: RunShape;
+  /** Accountant of the Poisson-subsampled mode. */
+  readonly accountant: 'pld' | 'rdp';
+  readonly #prefixSensitivity = new Map<number, number>();
+  readonly #epsilons = new Map<string, number>();
+
+  /** @param accountant - PLD or RDP, for the Poisson-subsampled accounting only. */
+  constructor(mechanism: PrivacyMechanism, shape: RunShape, accountant: 'pld' | 'rdp') {
+    this.mechanism = mechanism;
+    this.shape = shape;
+    this.accountant = accountant;
+  }
+
+  /** Sensitivity of the first `steps` steps under the real participation (clip norm 1). */
+  prefixSensitivity(steps: number): number {
+    const cached = this.#prefixSensitivity.get(steps);
+    if (cached !== undefined) return cached;
+    const { realParticipation } = this.mechanism;
+    const value =
+      steps === this.shape.totalSteps
+        ? this.mechanism.sensitivity
+        : sensitivity(this.mechanism.strategy.coefficients(steps), realParticipation);
+    this.#prefixSensitivity.set(steps, value);
+    return value;
+  }
+
+  /** Epsilon at `delta` after `steps` steps with noise multiplier `noiseMultiplier` (0 steps: 0; no noise: Infinity). */
+  epsilonAfter(steps: number, noiseMultiplier: number, delta: number): number {
+    if (!Number.isInteger(steps) || steps < 0 || steps > this.shape.totalSteps) {
+      throw new RangeError(`steps must be an integer in [0, ${this.shape.totalSteps}], got ${String(steps)}`);
+    }
+    if (!(delta > 0 && delta < 1))
+      throw new RangeError(`delta must be a number in (0, 1), got ${String(delta)}`);
+    if (steps === 0) return 0;
+    if (noiseMultiplier === 0) return Number.POSITIVE_INFINITY;
+    const key = `${steps} ${noiseMultiplier} ${delta}`;
+    const cached = this.#epsilons.get(key);
+    if (cached !== undefined) return cached;
+    const value = this.#epsilon(steps, noiseMultiplier, delta);
+    this.#epsilons.set(key, value);
+    return value;
+  }
+
+  #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
+    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+      return computeEpsilon({
+        noiseMultiplier,
+        sampleRate: this.shape.sampleRate as number,
+        steps,
+        delta,
+        accountant: this.accountant,
+      });
+    }
+    const effective = (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps);
+    return gaussianEpsilon({ noiseMultiplier: effective, compositions: 1, delta });
+  }
+
+  /** The most steps (<= totalSteps) whose epsilon at `delta` stays at most `epsilon`. */
+  maxStepsWithin(epsilon: number, noiseMultiplier: number, delta: number): number {
+    let low = 0;
+    let high = this.shape.totalSteps;
+    if (this.epsilonAfter(high, noiseMultiplier, delta) <= epsilon) return high;
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (this.epsilonAfter(mid, noiseMultiplier, delta) <= epsilon) low = mid;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /**
+   * The noise multiplier for which the whole run is (targetEpsilon, targetDelta)-DP, on the safe side:
+   * epsilon at the returned value is at most the target.
+   */
+  calibrate(targetEpsilon: number, targetDelta: number): number {
+    const n = this.shape.totalSteps;
+    let sigma: number;
+    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+      sigma = calibrateNoiseMultiplier({
+        targetEpsilon,
+        targetDelta,
+        sampleRate: this.shape.sampleRate as number,
+        steps: n,
+        accountant: this.accountant,
+      });
+    } else {
+      // mu = sens_n / (sigma * noiseSensitivity): 1/sigma for the matrix mechanism, sqrt(epochs)/sigma for DP-SGD.
+      const ratio = this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
+      sigma = ratio * calibrateGaussian({ targetEpsilon, targetDelta, compositions: 1 });
+    }
+    // Rounding in the product above could cross the target by an ulp: step up until it is met.
+    for (let i = 0; i < 64 && this.epsilonAfter(n, sigma, targetDelta) > targetEpsilon; i++)
+      sigma *= 1 + 1e-12;
+    if (this.epsilonAfter(n, sigma, targetDelta) > targetEpsilon) {
+      throw new RangeError(`could not calibrate a noise multiplier for targetEpsilon ${targetEpsilon}`);
+    }
+    return sigma;
+  }
+}

@@ -1,0 +1,142 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
+import { normaliseOptions, OPTION_ALIASES } from './engine-config';
+import { PrivacyEngine } from './privacy-engine';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const data = separableTask(32, 3);
+const good = {
+  model: classifier(),
+  lossFn: crossEntropy,
+  data,
+  epochs: 2,
+  batchSize: 8,
+  targetEpsilon: 4,
+  targetDelta: 1e-5,
+  maxGradNorm: 1,
+  mode: 'BLT',
+  seed: 1,
+};
+
+function make(overrides: Record<string, unknown>, remove: string[] = []) {
+  const options: Record<string, unknown> = { ...good, ...overrides };
+  for (const key of remove) delete options[key];
+  // biome-ignore lint/suspicious/noExplicitAny: deliberately bad options
+  return () => new PrivacyEngine().makePrivateWithEpsilon(options as any);
+}
+
+describe('bad configurations name the option and the allowed values', () => {
+  it.each([
+    [
+      'unknown mode',
+      { mode: 'DP-SGD' },
+      /mode must be one of 'DP-SGD-BASE', 'DP-SGD-AMPLIFIED', 'BLT', .*got "DP-SGD"/,
+    ],
+    ['negative epsilon', { targetEpsilon: -1 }, /targetEpsilon must be a finite number in \(0, .*got -1/],
+    ['zero epsilon', { targetEpsilon: 0 }, /targetEpsilon must be a finite number in \(0, /],
+    ['delta >= 1', { targetDelta: 1 }, /targetDelta must be a finite number in \(0, 1\), got 1/],
+    ['delta <= 0', { targetDelta: 0 }, /targetDelta must be a finite number in \(0, 1\), got 0/],
+    [
+      'b > steps',
+      { minSeparation: 9 },
+      /minSeparation \(b\) must be at most the number of steps n = 8, got 9/,
+    ],
+    [
+      'b > separation the sampler gives',
+      { minSeparation: 5 },
+      /minSeparation \(b\) must be at most 4: the cyclic sampler/,
+    ],
+    ['k < 1', { maxParticipations: 0 }, /maxParticipations \(k\) must be an integer in \[1, .*got 0/],
+    ['k < epochs', { maxParticipations: 1 }, /maxParticipations \(k\) must be at least epochs \(2\)/],
+    ['d out of range', { bufferCount: 17 }, /bufferCount \(d\) must be an integer in \[1, 16\], got 17/],
+    [
+      'unknown participation',
+      { participation: 'random' },
+      /participation must be one of 'streaming', 'cyclic', 'minSep'/,
+    ],
+    ['unknown errorType', { errorType: 'mse' }, /errorType must be one of 'rmse', 'max', got "mse"/],
+    ['bad lossReduction', { lossReduction: 'avg' }, /lossReduction must be one of 'mean', 'sum'/],
+    ['epochs 0', { epochs: 0 }, /epochs must be an integer in \[1, /],
+    ['gamma missing', { mode: 'Single Parameter' }, /option 'gamma' is required by mode 'Single Parameter'/],
+    ['gamma 1', { mode: 'Single Parameter', gamma: 1 }, /gamma must be a finite number in \[0, 1\)/],
+    ['adaptive clipping', { clipping: 'adaptive' }, /clipping 'adaptive' is not supported/],
+    ['noise multiplier with epsilon', { noiseMultiplier: 1 }, /remove noiseMultiplier/],
+    ['typo', { epoch: 2 }, /unknown option 'epoch'/],
+    ['alias twice', { d: 2, bufferCount: 2 }, /option 'bufferCount' is given twice/],
+  ])('%s', (_name, overrides, message) => {
+    expect(make(overrides)).toThrow(message);
+  });
+
+  it.each([
+    ['mode', /option 'mode' is required/],
+    ['epochs', /option 'epochs' is required/],
+    ['maxGradNorm', /option 'maxGradNorm' is required/],
+    ['targetEpsilon', /option 'targetEpsilon' is required/],
+    ['targetDelta', /option 'targetDelta' is required/],
+    ['data', /option 'data' is required/],
+    ['batchSize', /option 'batchSize' is required .* or 'minSeparation'/],
+  ])('missing %s', (name, message) => {
+    expect(make({}, [name])).toThrow(message);
+  });
+
+  it('makePrivate needs the noise multiplier', () => {
+    const { targetEpsilon: _, targetDelta: __, ...rest } = good;
+    // biome-ignore lint/suspicious/noExplicitAny: deliberately missing option
+    expect(() => new PrivacyEngine().makePrivate(rest as any)).toThrow(
+      /option 'noiseMultiplier' is required/,
+    );
+  });
+});
+
+describe('combinations whose accounting would not hold are refused with the reason', () => {
+  it('correlated modes refuse Poisson sampling (no separation between participations)', () => {
+    expect(make({ poissonSampling: true })).toThrow(
+      /needs the cyclic sampler.*Poisson sampling gives no separation/,
+    );
+  });
+  it('DP-SGD-AMPLIFIED needs Poisson sampling', () => {
+    expect(make({ mode: 'DP-SGD-AMPLIFIED', poissonSampling: false })).toThrow(
+      /poissonSampling must be true/,
+    );
+  });
+  it('Multi-Epoch modes refuse streaming', () => {
+    expect(make({ mode: 'Multi-Epoch-BLT', participation: 'streaming' })).toThrow(/'cyclic' or 'minSep'/);
+  });
+  it('a data pipeline the engine does not control is refused', () => {
+    const dataset = { iterator: async () => ({}), batch: () => dataset };
+    expect(make({ data: dataset })).toThrow(/does not control is refused/);
+  });
+  it('secure mode takes no seed', () => {
+    expect(make({ secureMode: true })).toThrow(/accepts no seed/);
+  });
+  it('per-layer norms must cover exactly the trainable layers', () => {
+    expect(make({ maxGradNorm: [1, 1] })).toThrow(/one norm per trainable layer \(1: /);
+    expect(make({ maxGradNorm: { nope: 1 } })).toThrow(/no norm for trainable layer/);
+  });
+});
+
+describe('option names', () => {
+  it('maps every alias of the original library to an engine option', () => {
+    expect(OPTION_ALIASES).toMatchObject({ d: 'bufferCount', b: 'minSeparation', k: 'maxParticipations' });
+    for (const [alias, name] of Object.entries(OPTION_ALIASES)) {
+      expect(normaliseOptions({ [alias]: 1 })).toEqual({ [name]: 1 });
+    }
+  });
+  it('derives the batch size from b when no batch size is given', () => {
+    const { batchSize: _, ...rest } = good;
+    // biome-ignore lint/suspicious/noExplicitAny: aliases are not in the option type
+    const trainer = new PrivacyEngine().makePrivateWithEpsilon({ ...rest, b: 4, k: 2 } as any);
+    expect(trainer.report.run).toEqual({
+      datasetSize: 32,
+      batchSize: 8,
+      stepsPerEpoch: 4,
+      epochs: 2,
+      totalSteps: 8,
+    });
+  });
+});

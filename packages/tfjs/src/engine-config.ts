@@ -1,0 +1,545 @@
+/**
+ * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
+ * the checks that turn a bad configuration into an error naming the option and its allowed values.
+ */
+import { MODE_NAMES, type ModeName } from '@cnm/optim';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import type { AnyLayer } from './per-example/types';
+
+/** How examples take part in training, the original library's `participation`. */
+export type ParticipationName = 'streaming' | 'cyclic' | 'minSep';
+
+/** The participations, in the original library's order. */
+export const PARTICIPATION_NAMES: readonly ParticipationName[] = Object.freeze([
+  'streaming',
+  'cyclic',
+  'minSep',
+]);
+
+/** The training data, held in memory so that the engine draws every batch itself. */
+export interface EngineData {
+  /** Inputs, leading axis = examples (an array for multi-input models). */
+  readonly x: tf.Tensor | tf.Tensor[];
+  /** Targets, leading axis = examples. */
+  readonly y: tf.Tensor;
+}
+
+/** Options shared by {@link PrivacyEngine.makePrivate} and {@link PrivacyEngine.makePrivateWithEpsilon}. */
+export interface PrivateTrainingOptions {
+  /** The tfjs-layers model to train (Sequential, functional or nested). */
+  readonly model: AnyLayer;
+  /** Per-example loss `(yTrue, yPred) => [B]`. */
+  readonly lossFn: PerExampleLossFn;
+  /**
+   * The training set as tensors. The engine samples the batches itself: a `tf.data.Dataset` or another
+   * pipeline it does not control is refused, since the accounting depends on how batches are drawn.
+   */
+  readonly data: EngineData;
+  /** Number of epochs the accounting covers (integer >= 1). */
+  readonly epochs: number;
+  /** Training mode (the original library's names). */
+  readonly mode: ModeName;
+  /**
+   * Expected batch size: the batch size of the cyclic sampler, or `sampleRate * datasetSize` under Poisson
+   * sampling. Optional when `minSeparation` is given (then `ceil(datasetSize / minSeparation)`).
+   */
+  readonly batchSize?: number;
+  /** Per-example clipping norm, or one norm per trainable layer (array in layer order, or by layer name). */
+  readonly maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>;
+  /** `'flat'` (default for a number) or `'perLayer'` (default for several norms); alias `'per_layer'`. */
+  readonly clipping?: 'flat' | 'perLayer' | 'per_layer' | 'adaptive';
+  /** Participation pattern of the correlated modes (default `'streaming'`, `'cyclic'` for Multi-Epoch modes). */
+  readonly participation?: ParticipationName;
+  /** Error the BLT fit minimises: `'rmse'` (default) or `'max'`. Alias `error_type`. */
+  readonly errorType?: 'rmse' | 'max';
+  /** BLT buffers d (integer in [1, 16]) or `'auto'` (default). Alias `d`. */
+  readonly bufferCount?: number | 'auto';
+  /** Minimum separation b between two participations of an example (integer >= 1). Alias `b`. */
+  readonly minSeparation?: number;
+  /** Maximum participations k of an example (integer >= 1; default `epochs`). Alias `k`. */
+  readonly maxParticipations?: number;
+  /** Gamma of `'Single Parameter'`, in [0, 1). */
+  readonly gamma?: number;
+  /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
+  readonly lossReduction?: 'mean' | 'sum';
+  /** Poisson sampling; required by (and the default of) `'DP-SGD-AMPLIFIED'`, refused elsewhere. Alias `poisson_sampling`. */
+  readonly poissonSampling?: boolean;
+  /** Learning rate of the private optimizer (default 0.1). */
+  readonly learningRate?: number;
+  /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
+  readonly momentum?: number;
+  /** First-moment decay of the Adam modes (default 0.9). */
+  readonly beta1?: number;
+  /** Second-moment decay of the Adam modes (default 0.999). */
+  readonly beta2?: number;
+  /** Floor of the Adam modes' bias-corrected second moment after the noise variance is removed (default 1e-8). */
+  readonly varianceFloor?: number;
+  /** Seed of the sampler and the noise (reproducible runs, bit-exact resumption); refused in secure mode. */
+  readonly seed?: number | bigint;
+  /** Secure randomness for sampling and noise (overrides the engine's setting when given). Alias `secure_mode`. */
+  readonly secureMode?: boolean;
+  /** Per-example gradient method (default `'bookkeeping'`). Alias `grad_sample_mode`. */
+  readonly perExampleMethod?: PerExampleMethod;
+  /** Examples per physical chunk of the per-example pass (bounds memory). */
+  readonly physicalBatchSize?: number;
+  /** Accountant of `'DP-SGD-AMPLIFIED'`: `'pld'` (default) or `'rdp'`. */
+  readonly accountant?: 'pld' | 'rdp';
+  /** Budget target epsilon: with `makePrivate` an optional budget, with `makePrivateWithEpsilon` the target. */
+  readonly targetEpsilon?: number;
+  /** Delta of the budget, in (0, 1). */
+  readonly targetDelta?: number;
+  /** What a step beyond the budget does: `'refuse'` (default, it throws) or `'allow'`. */
+  readonly budgetPolicy?: 'refuse' | 'allow';
+}
+
+/** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */
+export interface MakePrivateOptions extends PrivateTrainingOptions {
+  /** Noise multiplier sigma (>= 0; 0 disables noise and privacy). Alias `noise_multiplier`. */
+  readonly noiseMultiplier: number;
+}
+
+/** Options of {@link PrivacyEngine.makePrivateWithEpsilon}: the noise is calibrated to the target. */
+export interface MakePrivateWithEpsilonOptions extends PrivateTrainingOptions {
+  /** Target epsilon (> 0). Alias `target_epsilon`. */
+  readonly targetEpsilon: number;
+  /** Target delta, in (0, 1). Alias `target_delta`. */
+  readonly targetDelta: number;
+}
+
+/**
+ * The original library's option names and the names they stand for. Either name may be used, not both.
+ */
+export const OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  d: 'bufferCount',
+  b: 'minSeparation',
+  k: 'maxParticipations',
+  max_grad_norm: 'maxGradNorm',
+  error_type: 'errorType',
+  noise_multiplier: 'noiseMultiplier',
+  target_epsilon: 'targetEpsilon',
+  target_delta: 'targetDelta',
+  loss_reduction: 'lossReduction',
+  poisson_sampling: 'poissonSampling',
+  grad_sample_mode: 'perExampleMethod',
+  secure_mode: 'secureMode',
+  batch_size: 'batchSize',
+  learning_rate: 'learningRate',
+  data_loader: 'data',
+  module: 'model',
+  criterion: 'lossFn',
+});
+
+const KNOWN_OPTIONS: readonly string[] = [
+  'model',
+  'lossFn',
+  'data',
+  'epochs',
+  'mode',
+  'batchSize',
+  'maxGradNorm',
+  'clipping',
+  'participation',
+  'errorType',
+  'bufferCount',
+  'minSeparation',
+  'maxParticipations',
+  'gamma',
+  'lossReduction',
+  'poissonSampling',
+  'learningRate',
+  'momentum',
+  'beta1',
+  'beta2',
+  'varianceFloor',
+  'seed',
+  'secureMode',
+  'perExampleMethod',
+  'physicalBatchSize',
+  'accountant',
+  'targetEpsilon',
+  'targetDelta',
+  'budgetPolicy',
+  'noiseMultiplier',
+];
+
+/**
+ * Replaces the original library's names by the engine's ({@link OPTION_ALIASES}); refuses an option given
+ * under both names and an unknown option (a typo would otherwise be ignored silently).
+ */
+export function normaliseOptions(options: Record<string, unknown>): Record<string, unknown> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const name = OPTION_ALIASES[key] ?? key;
+    if (!KNOWN_OPTIONS.includes(name)) {
+      throw new TypeError(
+        `unknown option '${key}'; the options are ${KNOWN_OPTIONS.join(', ')} (aliases: ${Object.keys(OPTION_ALIASES).join(', ')})`,
+      );
+    }
+    if (Object.hasOwn(out, name)) {
+      throw new TypeError(`option '${name}' is given twice (also as its alias '${key}')`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** A validated, normalised configuration with its defaults (before the run shape is known). */
+export interface EngineConfig {
+  /** The model trained. */
+  readonly model: AnyLayer;
+  /** The per-example loss. */
+  readonly lossFn: PerExampleLossFn;
+  /** The training set. */
+  readonly data: EngineData;
+  /** Examples in the training set. */
+  readonly datasetSize: number;
+  /** The validated `epochs` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly epochs: number;
+  /** The validated `mode` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly mode: ModeName;
+  /** The validated `batchSize` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly batchSize: number | undefined;
+  /** The validated `maxGradNorm` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>;
+  /** Clipping mode ('per_layer' normalised to 'perLayer'). */
+  readonly clipping: 'flat' | 'perLayer';
+  /** The validated `participation` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly participation: ParticipationName;
+  /** The validated `errorType` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly errorType: 'rmse' | 'max';
+  /** The validated `bufferCount` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly bufferCount: number | 'auto';
+  /** The validated `minSeparation` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly minSeparation: number | undefined;
+  /** The validated `maxParticipations` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly maxParticipations: number | undefined;
+  /** The validated `gamma` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly gamma: number | undefined;
+  /** The validated `lossReduction` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly lossReduction: 'mean' | 'sum';
+  /** The validated `poissonSampling` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly poissonSampling: boolean;
+  /** The validated `learningRate` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly learningRate: number;
+  /** The validated `momentum` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly momentum: number;
+  /** The validated `beta1` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly beta1: number;
+  /** The validated `beta2` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly beta2: number;
+  /** Floor of the Adam modes' corrected second moment. */
+  readonly varianceFloor: number;
+  /** The validated `seed` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly seed: number | bigint | undefined;
+  /** The validated `secureMode` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly secureMode: boolean;
+  /** The validated `perExampleMethod` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly perExampleMethod: PerExampleMethod | undefined;
+  /** The validated `physicalBatchSize` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly physicalBatchSize: number | undefined;
+  /** The validated `accountant` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly accountant: 'pld' | 'rdp';
+  /** The validated `targetEpsilon` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly targetEpsilon: number | undefined;
+  /** The validated `targetDelta` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly targetDelta: number | undefined;
+  /** The validated `budgetPolicy` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly budgetPolicy: 'refuse' | 'allow';
+  /** Noise multiplier given to `makePrivate` (undefined with a target epsilon). */
+  readonly noiseMultiplier: number | undefined;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new RangeError(
+      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as T;
+}
+
+function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+function optionalInteger(name: string, value: unknown, min: number, max?: number): number | undefined {
+  return value === undefined ? undefined : integer(name, value, min, max);
+}
+
+function finiteIn(
+  name: string,
+  value: unknown,
+  range: { min: number; max: number; minOpen?: boolean; maxOpen?: boolean },
+): number {
+  const { min, max, minOpen = false, maxOpen = false } = range;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (minOpen ? value <= min : value < min) ||
+    (maxOpen ? value >= max : value > max)
+  ) {
+    throw new RangeError(
+      `${name} must be a finite number in ${minOpen ? '(' : '['}${min}, ${max}${maxOpen ? ')' : ']'}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function required(options: Record<string, unknown>, name: string, what: string): unknown {
+  const value = options[name];
+  if (value === undefined || value === null) throw new TypeError(`option '${name}' is required: ${what}`);
+  return value;
+}
+
+function checkData(data: unknown): { data: EngineData; datasetSize: number } {
+  if (data === null || typeof data !== 'object') {
+    throw new TypeError('data must be { x, y } tensors of the training set');
+  }
+  const candidate = data as Record<string, unknown>;
+  if (typeof candidate.iterator === 'function' || typeof candidate.batch === 'function') {
+    throw new TypeError(
+      'data must be { x, y } tensors: the engine must draw the batches itself, because the privacy accounting ' +
+        'depends on how examples are sampled; a tf.data.Dataset or other pipeline it does not control is refused',
+    );
+  }
+  const { x, y } = candidate as { x?: unknown; y?: unknown };
+  const isTensor = (t: unknown): t is tf.Tensor =>
+    t !== null && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape);
+  if (!isTensor(y) || y.rank === 0)
+    throw new TypeError('data.y must be a tensor with a leading example axis');
+  const inputs = Array.isArray(x) ? x : [x];
+  if (inputs.length === 0 || !inputs.every(isTensor)) {
+    throw new TypeError('data.x must be a tensor (or an array of tensors) with a leading example axis');
+  }
+  const size = y.shape[0] as number;
+  inputs.forEach((t, i) => {
+    if ((t as tf.Tensor).shape[0] !== size) {
+      throw new RangeError(
+        `data.x${Array.isArray(x) ? `[${i}]` : ''} must have ${size} examples like data.y`,
+      );
+    }
+  });
+  integer('data size (examples in data.y)', size, 1, 2 ** 31 - 1);
+  return { data: { x: x as tf.Tensor | tf.Tensor[], y }, datasetSize: size };
+}
+
+/**
+ * Validates the (normalised) options of the engine. `withEpsilon` selects which of `noiseMultiplier` or
+ * `targetEpsilon`/`targetDelta` is required.
+ */
+export function validateConfig(
+  raw: Record<string, unknown>,
+  withEpsilon: boolean,
+  engineSecure: boolean,
+): EngineConfig {
+  const options = normaliseOptions(raw);
+  const model = required(options, 'model', 'the tfjs-layers model to train') as AnyLayer;
+  if (typeof (model as { apply?: unknown }).apply !== 'function') {
+    throw new TypeError('model must be a tfjs-layers model or layer');
+  }
+  const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
+  if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
+  const { data, datasetSize } = checkData(required(options, 'data', 'the training set as { x, y } tensors'));
+  const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
+  const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
+  const maxGradNorm = required(options, 'maxGradNorm', 'the per-example clipping norm (> 0)');
+  const several = typeof maxGradNorm === 'object';
+  if (typeof maxGradNorm === 'number') {
+    finiteIn('maxGradNorm', maxGradNorm, { min: 0, max: Number.MAX_VALUE, minOpen: true });
+  } else if (several && maxGradNorm !== null) {
+    const values = Array.isArray(maxGradNorm) ? maxGradNorm : Object.values(maxGradNorm);
+    if (values.length === 0) throw new RangeError('maxGradNorm must list at least one norm');
+    for (const [i, v] of values.entries()) {
+      finiteIn(`maxGradNorm[${i}]`, v, { min: 0, max: Number.MAX_VALUE, minOpen: true });
+    }
+  } else {
+    throw new TypeError(
+      'maxGradNorm must be a number, an array of numbers or a record of layer name -> number',
+    );
+  }
+  const clippingName = oneOf(
+    'clipping',
+    options.clipping,
+    ['flat', 'perLayer', 'per_layer', 'adaptive'] as const,
+    several ? 'perLayer' : 'flat',
+  );
+  if (clippingName === 'adaptive') {
+    throw new RangeError(
+      "clipping 'adaptive' is not supported by the engine: the noise of the correlated modes is fixed for the whole run, " +
+        "so it cannot follow a moving threshold; use 'flat' or 'perLayer'",
+    );
+  }
+  const clipping = clippingName === 'flat' ? 'flat' : 'perLayer';
+  if (clipping === 'flat' && several) throw new RangeError("clipping 'flat' needs one maxGradNorm number");
+  if (clipping === 'perLayer' && !several) {
+    throw new RangeError("clipping 'perLayer' needs maxGradNorm as one norm per layer (array or record)");
+  }
+  const multiEpoch = mode === 'Multi-Epoch-BLT' || mode === 'Multi-Epoch-BLT-Adam';
+  const participation = oneOf(
+    'participation',
+    options.participation,
+    PARTICIPATION_NAMES,
+    multiEpoch ? 'cyclic' : 'streaming',
+  );
+  if (multiEpoch && participation === 'streaming') {
+    throw new RangeError(
+      `mode '${mode}' fits its BLT for several participations: participation must be 'cyclic' or 'minSep', got 'streaming'`,
+    );
+  }
+  const amplified = mode === 'DP-SGD-AMPLIFIED';
+  if (options.poissonSampling !== undefined && typeof options.poissonSampling !== 'boolean') {
+    throw new TypeError('poissonSampling must be a boolean');
+  }
+  const poissonSampling = (options.poissonSampling as boolean | undefined) ?? amplified;
+  if (amplified && !poissonSampling) {
+    throw new RangeError(
+      "mode 'DP-SGD-AMPLIFIED' is accounted with amplification by Poisson subsampling: poissonSampling must be true",
+    );
+  }
+  if (!amplified && poissonSampling) {
+    throw new RangeError(
+      `mode '${mode}' is accounted with the sensitivity of its participation pattern, which needs the cyclic sampler ` +
+        '(fixed batches, every example exactly once per epoch); Poisson sampling gives no separation between ' +
+        "participations: set poissonSampling to false, or use mode 'DP-SGD-AMPLIFIED'",
+    );
+  }
+  if (amplified && options.participation !== undefined) {
+    throw new RangeError(
+      "participation applies to the modes without amplification; 'DP-SGD-AMPLIFIED' uses Poisson sampling",
+    );
+  }
+  const bufferCount =
+    options.bufferCount === undefined || options.bufferCount === 'auto'
+      ? 'auto'
+      : integer('bufferCount (d)', options.bufferCount, 1, 16);
+  const minSeparation = optionalInteger('minSeparation (b)', options.minSeparation, 1);
+  const maxParticipations = optionalInteger('maxParticipations (k)', options.maxParticipations, 1);
+  const gamma =
+    options.gamma === undefined
+      ? undefined
+      : finiteIn('gamma', options.gamma, { min: 0, max: 1, maxOpen: true });
+  if (mode === 'Single Parameter' && gamma === undefined) {
+    throw new TypeError("option 'gamma' is required by mode 'Single Parameter': a number in [0, 1)");
+  }
+  const secureOption = options.secureMode;
+  if (secureOption !== undefined && typeof secureOption !== 'boolean') {
+    throw new TypeError('secureMode must be a boolean');
+  }
+  const secureMode = (secureOption as boolean | undefined) ?? engineSecure;
+  const seed = options.seed as number | bigint | undefined;
+  if (secureMode && seed !== undefined) {
+    throw new TypeError(
+      'secureMode draws from operating-system entropy and accepts no seed: remove the seed option',
+    );
+  }
+  if (seed !== undefined) {
+    const ok =
+      typeof seed === 'bigint'
+        ? seed >= 0n && seed < 2n ** 64n
+        : typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0;
+    if (!ok)
+      throw new RangeError(
+        `seed must be an integer in [0, 2^53 - 1] or a bigint in [0, 2^64), got ${String(seed)}`,
+      );
+  }
+  let noiseMultiplier: number | undefined;
+  let targetEpsilon: number | undefined;
+  let targetDelta: number | undefined;
+  if (withEpsilon) {
+    if (options.noiseMultiplier !== undefined) {
+      throw new TypeError(
+        'makePrivateWithEpsilon calibrates the noise: remove noiseMultiplier (or use makePrivate)',
+      );
+    }
+    targetEpsilon = finiteIn('targetEpsilon', required(options, 'targetEpsilon', 'a number > 0'), {
+      min: 0,
+      max: Number.MAX_VALUE,
+      minOpen: true,
+    });
+    targetDelta = finiteIn('targetDelta', required(options, 'targetDelta', 'a number in (0, 1)'), {
+      min: 0,
+      max: 1,
+      minOpen: true,
+      maxOpen: true,
+    });
+  } else {
+    noiseMultiplier = finiteIn(
+      'noiseMultiplier',
+      required(options, 'noiseMultiplier', 'the noise multiplier sigma (>= 0)'),
+      { min: 0, max: Number.MAX_VALUE },
+    );
+    if (options.targetEpsilon !== undefined || options.targetDelta !== undefined) {
+      targetEpsilon = finiteIn(
+        'targetEpsilon',
+        required(options, 'targetEpsilon', 'the budget (> 0) with targetDelta'),
+        {
+          min: 0,
+          max: Number.MAX_VALUE,
+          minOpen: true,
+        },
+      );
+      targetDelta = finiteIn(
+        'targetDelta',
+        required(options, 'targetDelta', 'a number in (0, 1) with targetEpsilon'),
+        {
+          min: 0,
+          max: 1,
+          minOpen: true,
+          maxOpen: true,
+        },
+      );
+    }
+  }
+  const perExampleMethod = options.perExampleMethod as PerExampleMethod | undefined;
+  if (perExampleMethod !== undefined) {
+    oneOf(
+      'perExampleMethod',
+      perExampleMethod,
+      ['bookkeeping', 'ghost', 'materialized', 'loop'] as const,
+      'bookkeeping',
+    );
+  }
+  return {
+    model,
+    lossFn: lossFn as PerExampleLossFn,
+    data,
+    datasetSize,
+    epochs,
+    mode,
+    batchSize: optionalInteger('batchSize', options.batchSize, 1, datasetSize),
+    maxGradNorm: maxGradNorm as EngineConfig['maxGradNorm'],
+    clipping,
+    participation,
+    errorType: oneOf('errorType', options.errorType, ['rmse', 'max'] as const, 'rmse'),
+    bufferCount,
+    minSeparation,
+    maxParticipations,
+    gamma,
+    lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
+    poissonSampling,
+    learningRate: finiteIn('learningRate', options.learningRate ?? 0.1, { min: 0, max: Number.MAX_VALUE }),
+    momentum: finiteIn('momentum', options.momentum ?? 0, { min: 0, max: 1, maxOpen: true }),
+    beta1: finiteIn('beta1', options.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true }),
+    beta2: finiteIn('beta2', options.beta2 ?? 0.999, { min: 0, max: 1, maxOpen: true }),
+    varianceFloor: finiteIn('varianceFloor', options.varianceFloor ?? 1e-8, {
+      min: 0,
+      max: Number.MAX_VALUE,
+    }),
+    seed,
+    secureMode,
+    perExampleMethod,
+    physicalBatchSize: optionalInteger('physicalBatchSize', options.physicalBatchSize, 1),
+    accountant: oneOf('accountant', options.accountant, ['pld', 'rdp'] as const, 'pld'),
+    targetEpsilon,
+    targetDelta,
+    budgetPolicy: oneOf('budgetPolicy', options.budgetPolicy, ['refuse', 'allow'] as const, 'refuse'),
+    noiseMultiplier,
+  };
+}

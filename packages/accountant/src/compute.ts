@@ -79,7 +79,9 @@ function pldEpsilon(
   if (sampleRate === 1) return gdpEpsilon(gaussianMu(noiseMultiplier, steps), delta);
   const accountant = new PldAccountant(interval === undefined ? {} : { interval });
   accountant.compose(new PoissonSampledEvent(sampleRate, new GaussianEvent(noiseMultiplier)), steps);
-  return accountant.getEpsilon(delta);
+  // Both are valid upper bounds: RDP can be smaller where the PLD had to coarsen its grid or sits
+  // at its floating-point floor (tiny delta with a tiny sampling rate).
+  return Math.min(accountant.getEpsilon(delta), rdpEpsilon(noiseMultiplier, sampleRate, steps, delta));
 }
 
 /**
@@ -120,8 +122,10 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseMultiplierOption
 
 /**
  * PLD calibration: the RDP answer bounds sigma from above; a coarse PLD (interval 1e-3) locates the
- * root cheaply; the fine PLD (default interval) then brackets it tightly and Brent finishes on the
- * fine curve. The returned sigma is one at which the fine PLD epsilon was evaluated and is <= target.
+ * root cheaply (Brent, relative tolerance 1e-4); the fine PLD (default interval) is evaluated near it
+ * and a secant step with the coarse slope lands just on the safe side (usually two fine evaluations),
+ * else Brent finishes on the fine curve. The returned sigma is one at which the fine epsilon was
+ * evaluated and is <= target, within about 1e-4 (relative) of the smallest such sigma.
  */
 function calibratePld(
   targetEpsilon: number,
@@ -154,31 +158,60 @@ function calibratePld(
     relativeTolerance: 1e-4,
   });
   const coarseRoot = coarseBracket.fHigh <= 0 ? coarseBracket.high : coarseBracket.low;
-  // Fine bracket around the coarse root, widened geometrically until the signs differ.
+  // Slope of epsilon in sigma (negative), from the coarse bracket or a small difference.
+  let slope =
+    coarseBracket.high > coarseBracket.low
+      ? (coarseBracket.fHigh - coarseBracket.fLow) / (coarseBracket.high - coarseBracket.low)
+      : Number.NaN;
+  if (!(slope < 0)) slope = (coarse(coarseRoot * 1.001) - coarse(coarseRoot)) / (coarseRoot * 0.001);
+  // Fine phase: a point on the safe side near the coarse root (the coarse grid is the more pessimistic
+  // one, so the coarse root usually is), then one secant step aimed just inside the safe side.
   let step = 5e-4;
-  let fineHigh = coarseRoot * (1 + 1e-4);
+  let fineHigh = coarseRoot * (1 + 1e-5);
   let fFineHigh = fine(fineHigh);
   while (fFineHigh > 0) {
     fineHigh *= 1 + step;
     step *= 2;
     fFineHigh = fine(fineHigh);
   }
-  step = 5e-4;
-  let fineLow = fineHigh * (1 - step);
-  let fFineLow = fine(fineLow);
-  while (fFineLow <= 0 && fineLow > MIN_CALIBRATED_PLD_SIGMA) {
-    fineHigh = fineLow;
-    fFineHigh = fFineLow;
-    step *= 2;
+  let fineLow = Number.NaN;
+  let fFineLow = Number.NaN;
+  if (slope < 0 && fFineHigh < 0) {
+    const guess = (fineHigh - fFineHigh / slope) * (1 + 2e-5);
+    if (guess < fineHigh * (1 - 2e-5)) {
+      const fGuess = fine(guess);
+      // Safe, and by the local slope within 1e-4 (relative) of the root: done.
+      if (fGuess <= 0 && -fGuess <= -slope * guess * 1e-4) return guess;
+      if (fGuess <= 0) {
+        fineHigh = guess;
+        fFineHigh = fGuess;
+      } else {
+        fineLow = guess;
+        fFineLow = fGuess;
+      }
+    } else {
+      return fineHigh;
+    }
+  }
+  if (Number.isNaN(fineLow)) {
+    // The secant step stayed safe (or was not possible): confirm a point below within the tolerance.
+    step = 5e-5;
     fineLow = fineHigh * (1 - step);
     fFineLow = fine(fineLow);
+    while (fFineLow <= 0 && fineLow > MIN_CALIBRATED_PLD_SIGMA) {
+      fineHigh = fineLow;
+      fFineHigh = fFineLow;
+      step *= 4;
+      fineLow = fineHigh * (1 - step);
+      fFineLow = fine(fineLow);
+    }
+    if (fFineLow <= 0) return fineLow;
   }
-  if (fFineLow <= 0) return fineLow;
   const bracket = brentRoot(fine, fineLow, fineHigh, {
     fA: fFineLow,
     fB: fFineHigh,
     absoluteTolerance: 0,
-    relativeTolerance: 1e-5,
+    relativeTolerance: 1e-4,
   });
   return bracket.fHigh <= 0 ? bracket.high : bracket.low;
 }

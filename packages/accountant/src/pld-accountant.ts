@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_SUPPORT,
   type DiscretePld,
   discretizeSampledGaussian,
+  MAX_SINGLE_STEP_POINTS,
   type PldDirection,
   pldDelta,
   pldEpsilon,
@@ -33,9 +34,11 @@ export const DEFAULT_PLD_TAIL_MASS = 1e-15;
 /** Options of {@link PldAccountant}. */
 export interface PldAccountantOptions {
   /**
-   * Discretisation interval of the privacy loss, in `[1e-7, 1]`; default 1e-4. When the composed
-   * distribution would need more than `maxSupport` grid points the interval is doubled until it fits
-   * (coarser is still a valid upper bound, only less tight); see {@link PldAccountant.getInterval}.
+   * Discretisation interval of the privacy loss, in `[1e-7, 1]`; default 1e-4. When one step would
+   * need more than 2^17 grid points, or the composed distribution more than `maxSupport`, the
+   * interval is multiplied by the smallest power of two that makes it fit (coarser is still a valid
+   * upper bound, only less tight; this happens for small noise multipliers, whose epsilons are large,
+   * and very long compositions); see {@link PldAccountant.getInterval}.
    */
   readonly interval?: number;
   /**
@@ -43,7 +46,7 @@ export interface PldAccountantOptions {
    * default 1e-15. Queries with `delta < 1000 * tailMass` lower it to `delta / 1000` for that query.
    */
   readonly tailMass?: number;
-  /** Most grid points of any PLD (memory bound: about 50 bytes each), in `[2^10, 2^24]`; default 2^21. */
+  /** Most grid points of a composed PLD (memory bound: about 50 bytes each), in `[2^10, 2^24]`; default 2^20. */
   readonly maxSupport?: number;
 }
 
@@ -86,7 +89,8 @@ export function composeSampledGaussians(
   // Tail budget: half for the single-step truncations (which compose additively), half for the windows.
   const singleTail = tailMass / (2 * totalCount);
   const windowTail = tailMass / (2 * (2 * merged.length));
-  for (let h = interval; h <= MAX_INTERVAL; h *= 2) {
+  let h = interval;
+  while (h <= MAX_INTERVAL) {
     try {
       const result: Partial<Record<PldDirection, DiscretePld>> = {};
       for (const atom of merged) {
@@ -95,7 +99,7 @@ export function composeSampledGaussians(
           atom.noiseMultiplier,
           h,
           singleTail,
-          maxSupport,
+          Math.min(maxSupport, MAX_SINGLE_STEP_POINTS),
         );
         for (const direction of ['remove', 'add'] as const) {
           const composed = selfComposePld(single[direction], atom.count, windowTail, maxSupport);
@@ -109,6 +113,8 @@ export function composeSampledGaussians(
       return { remove: result.remove!, add: result.add!, interval: h };
     } catch (error) {
       if (!(error instanceof SupportTooLargeError)) throw error;
+      // The needed points scale like 1/h: coarsen by the power of two that makes them fit.
+      h *= 2 ** Math.max(1, Math.ceil(Math.log2(error.needed / error.limit)));
     }
   }
   throw new RangeError(`the PLD does not fit in maxSupport points even at interval ${MAX_INTERVAL}`);

@@ -60,7 +60,7 @@ describe('discretizeSampledGaussian', () => {
 
   it('matches the exact Gaussian curve for q = 1 in both directions', () => {
     const sigma = 1.3;
-    const { remove, add } = discretizeSampledGaussian(1, sigma, 1e-4, 1e-16);
+    const { remove, add } = discretizeSampledGaussian(1, sigma, 1e-4, 1e-16, 1 << 18);
     for (const epsilon of [0, 0.5, 1, 3]) {
       const exact = gdpDelta(1 / sigma, epsilon);
       for (const pld of [remove, add]) {

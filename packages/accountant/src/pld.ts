@@ -33,21 +33,34 @@ export interface DiscretePld {
   readonly entryError?: number;
 }
 
-/** Largest FFT length the composition may use by default (2^21 points: about 100 MiB of working memory). */
-export const DEFAULT_MAX_SUPPORT = 2 ** 21;
+/** Largest FFT length the composition may use by default (2^20 points: about 50 MiB of working memory). */
+export const DEFAULT_MAX_SUPPORT = 2 ** 20;
 
-/** Thrown when a composed PLD would need more than `maxSupport` grid points at the current interval. */
+/** Thrown when a PLD would need more than the allowed number of grid points at the current interval. */
 export class SupportTooLargeError extends RangeError {
   /** The grid points that would have been needed. */
   readonly needed: number;
+  /** The allowed number of grid points. */
+  readonly limit: number;
 
-  /** @param needed - grid points needed. @param maxSupport - the limit. */
-  constructor(needed: number, maxSupport: number) {
-    super(`the composed PLD needs ${needed} grid points, more than maxSupport = ${maxSupport}`);
+  /**
+   * @param needed - grid points needed.
+   * @param limit - grid points allowed.
+   */
+  constructor(needed: number, limit: number) {
+    super(`the PLD needs ${needed} grid points, more than the limit of ${limit}`);
     this.name = 'SupportTooLargeError';
     this.needed = needed;
+    this.limit = limit;
   }
 }
+
+/**
+ * Most grid points of a single-step PLD: beyond, the interval is coarsened (a single step spanning a
+ * wide loss range, i.e. a small noise multiplier, has a large epsilon that a finer grid would not
+ * change meaningfully, and discretising it finely would be slow).
+ */
+export const MAX_SINGLE_STEP_POINTS = 2 ** 17;
 
 /** Adjacency direction: removal (`P` has the record) or addition (`Q` has it). */
 export type PldDirection = 'remove' | 'add';
@@ -99,7 +112,7 @@ export function discretizeSampledGaussian(
   noiseMultiplier: number,
   interval: number,
   tailMass: number,
-  maxSupport: number = DEFAULT_MAX_SUPPORT,
+  maxPoints: number = MAX_SINGLE_STEP_POINTS,
 ): Record<PldDirection, DiscretePld> {
   const q = sampleRate;
   const sigma = noiseMultiplier;
@@ -129,7 +142,7 @@ export function discretizeSampledGaussian(
   const first = Math.min(removeLow, -addHigh);
   const last = Math.max(removeHigh, -addLow);
   const count = last - first + 1;
-  if (!(count <= maxSupport)) throw new SupportTooLargeError(count, maxSupport);
+  if (!(count <= maxPoints)) throw new SupportTooLargeError(count, maxPoints);
   const tails0 = new Tails(count);
   const tails1 = new Tails(count);
   for (let i = 0; i < count; i++) {
@@ -172,14 +185,24 @@ export function discretizeSampledGaussian(
 }
 
 /**
- * `ln sum_i probs[i] e^{lambda i}` (sub-probability allowed), shifted by the largest exponent of the
- * support; NaN when every term underflows (the caller then ignores this lambda).
+ * `ln sum_i probs[i] e^{lambda i}` (sub-probability allowed), or NaN when every term underflows (the
+ * caller then ignores this lambda). The powers e^{lambda i} are built by repeated multiplication from
+ * the end where they are largest (so nothing overflows), re-seeded with Math.exp every 256 terms to
+ * keep the rounding drift below ~1e-13 relative; the result is raised by 1e-9 relative to stay an
+ * upper bound despite it.
  */
 function logMgf(probs: Float64Array, first: number, last: number, lambda: number): number {
-  const shift = lambda > 0 ? lambda * last : lambda * first;
+  const start = lambda > 0 ? last : first;
+  const direction = lambda > 0 ? -1 : 1;
+  const ratio = Math.exp(-Math.abs(lambda));
   let sum = 0;
-  for (let i = first; i <= last; i++) sum += probs[i]! * Math.exp(lambda * i - shift);
-  return sum > 0 ? shift + Math.log(sum) : Number.NaN;
+  let weight = 1;
+  for (let i = start, n = 0; i >= first && i <= last; i += direction, n++) {
+    if ((n & 255) === 0) weight = Math.exp(lambda * (i - start));
+    sum += probs[i]! * weight;
+    weight *= ratio;
+  }
+  return sum > 0 ? lambda * start + Math.log(sum) + 1e-9 : Number.NaN;
 }
 
 /**
@@ -207,7 +230,7 @@ function chernoffEnd(
   };
   // Minimise side * end over log(lambda) in [ln 1e-9, ln 1e4].
   // In index units lambda = lambda_loss * interval; the
-  // optimum is flat, so 16 golden-section steps (to ~1% in lambda) suffice.
+  // optimum is flat, so 12 golden-section steps (to ~3% in lambda) suffice.
   let a = Math.log(1e-8);
   let b = Math.log(1e-1);
   const g = (Math.sqrt(5) - 1) / 2;
@@ -215,7 +238,7 @@ function chernoffEnd(
   let d = a + g * (b - a);
   let fc = endFor(c);
   let fd = endFor(d);
-  for (let it = 0; it < 16; it++) {
+  for (let it = 0; it < 12; it++) {
     if (fc <= fd) {
       b = d;
       d = c;
@@ -246,16 +269,29 @@ function chernoffEnd(
   return { end, bound: Math.min(tail, Math.exp(count * k - lambda * end)) };
 }
 
-const fftCache = new Map<number, FFT>();
-function fftOfSize(size: number): FFT {
-  let fft = fftCache.get(size);
-  if (fft === undefined) {
-    // Keep a few sizes only: the tables are as large as the transforms.
-    if (fftCache.size >= 4) fftCache.clear();
-    fft = new FFT(size);
-    fftCache.set(size, fft);
+/** An FFT of one size with its work arrays, reused across compositions (they are large). */
+interface FftWorkspace {
+  readonly fft: FFT;
+  readonly input: Float64Array;
+  readonly spectrum: Float64Array;
+  readonly output: Float64Array;
+}
+
+const workspaces = new Map<number, FftWorkspace>();
+function workspaceOfSize(size: number): FftWorkspace {
+  let workspace = workspaces.get(size);
+  if (workspace === undefined) {
+    // Keep a few sizes only: each workspace holds 5 arrays of the transform's size.
+    if (workspaces.size >= 3) workspaces.clear();
+    workspace = {
+      fft: new FFT(size),
+      input: new Float64Array(size),
+      spectrum: new Float64Array(2 * size),
+      output: new Float64Array(2 * size),
+    };
+    workspaces.set(size, workspace);
   }
-  return fft;
+  return workspace;
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -277,8 +313,11 @@ function accurateSum(values: Float64Array): number {
   return sum;
 }
 
-/** Frequencies whose power is recomputed accurately (see {@link selfComposePld}), at most. */
-const MAX_ACCURATE_FREQUENCIES = 64;
+/**
+ * Work budget (terms summed) of the accurate low-frequency recomputation in {@link selfComposePld}:
+ * at least 64 frequencies, more when the support is short (then possibly all of them).
+ */
+const ACCURATE_FREQUENCY_WORK = 2 ** 22;
 /** Below this modulus of the composed coefficient, the FFT value is used (with an error allowance). */
 const ACCURATE_FREQUENCY_CUTOFF = 1e-7;
 
@@ -292,7 +331,7 @@ const ACCURATE_FREQUENCY_CUTOFF = 1e-7;
  * Accuracy: raising an FFT coefficient c to the power k multiplies its rounding error by about k,
  * and at low frequencies (|c| close to 1) that error spreads evenly over all entries, which could
  * understate far tails. So the low-frequency coefficients (those with |c|^k >= 1e-7, up to 64) are
- * recomputed directly as log c = log(S - a) + i b-terms with a = sum p_i 2 sin^2(w i / 2) and
+ * recomputed directly (at least 64, all when the support is short) as log c = log(S - a) + i b-terms with a = sum p_i 2 sin^2(w i / 2) and
  * b = -sum p_i sin(w i) (no cancellation), and raised to the power through k log c. For the remaining
  * frequencies an allowance k |c|^{k-1} eta (eta = 2 log2(N) u S, an estimate of the FFT's coefficient
  * error) plus the inverse FFT's rounding is spread over the entries as `entryError`.
@@ -310,13 +349,12 @@ export function selfComposePld(
   const width = upper.end - lower.end + 1;
   if (width > maxSupport) throw new SupportTooLargeError(width, maxSupport);
   const size = nextPowerOfTwo(Math.max(width, 2));
-  const input = new Float64Array(size);
+  const { fft, input, spectrum, output } = workspaceOfSize(size);
+  input.fill(0);
   for (let i = 0; i < probs.length; i++) {
     const position = i % size;
     input[position] = input[position]! + probs[i]!;
   }
-  const fft = fftOfSize(size);
-  const spectrum = new Float64Array(2 * size);
   fft.realTransform(spectrum, input);
   const total = accurateSum(probs);
   let first = 0;
@@ -326,22 +364,29 @@ export function selfComposePld(
   let meanIndex = 0;
   for (let i = first; i <= last; i++) meanIndex += probs[i]! * i;
   const center = Math.round(meanIndex / total);
+  // The accurate sums skip the far tails: entries below 1e-24 of the total change a and b by less
+  // than 1e-24 * (number of entries) relative to their size at the lowest frequency (~1e-9 of S).
+  let significantFirst = first;
+  while (significantFirst < last && probs[significantFirst]! < 1e-24 * total) significantFirst++;
+  let significantLast = last;
+  while (significantLast > significantFirst && probs[significantLast]! < 1e-24 * total) significantLast--;
   const log2Size = Math.log2(size);
   const eta = 2 * log2Size * Number.EPSILON * total;
   const half = size / 2;
   let spectralAllowance = 0;
   let accurate = true;
+  const maxAccurate = Math.max(64, Math.floor(ACCURATE_FREQUENCY_WORK / (last - first + 1)));
   for (let k = 0; k <= half; k++) {
     let re = spectrum[2 * k]!;
     let im = spectrum[2 * k + 1]!;
     const modulus = Math.hypot(re, im);
     const logPower = count * Math.log(modulus);
-    if (accurate && k < MAX_ACCURATE_FREQUENCIES && logPower > Math.log(ACCURATE_FREQUENCY_CUTOFF)) {
+    if (accurate && k < maxAccurate && logPower > Math.log(ACCURATE_FREQUENCY_CUTOFF)) {
       // c = e^{-i w center} sum_i p_i e^{-i w (i - center)}, w = 2 pi k / size; 1 - Re and Im without cancellation.
       const omega = (2 * Math.PI * k) / size;
       let a = 0;
       let b = 0;
-      for (let i = first; i <= last; i++) {
+      for (let i = significantFirst; i <= significantLast; i++) {
         const p = probs[i]!;
         const theta = omega * (i - center);
         const s = Math.sin(0.5 * theta);
@@ -382,7 +427,6 @@ export function selfComposePld(
     spectrum[2 * k] = spectrum[2 * (size - k)]!;
     spectrum[2 * k + 1] = -spectrum[2 * (size - k) + 1]!;
   }
-  const output = new Float64Array(2 * size);
   fft.inverseTransform(output, spectrum);
   // Composed relative index R in [lower.end, lower.end + size) sits at position R mod size.
   // Entries past the Chernoff end hold at most upper.bound in truth, already sent to +Infinity: drop them.
@@ -412,7 +456,7 @@ export function composePlds(a: DiscretePld, b: DiscretePld, maxSupport: number):
   const length = a.probs.length + b.probs.length - 1;
   if (length > maxSupport) throw new SupportTooLargeError(length, maxSupport);
   const size = nextPowerOfTwo(length);
-  const fft = fftOfSize(size);
+  const fft = workspaceOfSize(size).fft;
   const inputA = new Float64Array(size);
   inputA.set(a.probs);
   const inputB = new Float64Array(size);

@@ -86,7 +86,7 @@ export function logAIntegerOrder(sampleRate: number, noiseMultiplier: number, or
 }
 
 /** Most terms of a fractional-order series before its remainder is bounded instead of summed. */
-const MAX_SERIES_TERMS = 20_000;
+const MAX_SERIES_TERMS = 5_000;
 
 /**
  * `log A_alpha` for a fractional order: the two half-line binomial series, summed with their signs.
@@ -128,7 +128,7 @@ export function logAFractionalOrder(sampleRate: number, noiseMultiplier: number,
     const alternating = i > order + 1;
     const decreasing = logTerm < previousMagnitude;
     previousMagnitude = logTerm;
-    if (alternating && decreasing && (magnitude < 1e-13 * Math.abs(sum) || i >= MAX_SERIES_TERMS)) {
+    if (alternating && decreasing && (magnitude < 1e-11 * Math.abs(sum) || i >= MAX_SERIES_TERMS)) {
       // Remainder of an alternating series with decreasing terms is at most the next term <= this one.
       return reference + Math.log(sum + magnitude);
     }

@@ -68,7 +68,7 @@ export interface RunTableOptions {
   /** Progress after each step of the current row. */
   readonly onStep?: (step: number, totalSteps: number, loss: number) => void;
   /** Called when a row ends. */
-  readonly onRowEnd?: (result: RowResult) => void;
+  readonly onRowEnd?: (result: RowResult) => void | Promise<void>;
 }
 
 function identity(row: BenchRow): RowIdentity {
@@ -83,7 +83,14 @@ function identity(row: BenchRow): RowIdentity {
   };
 }
 
-function notRun(row: BenchRow, epochs: number, batchSize: number, delta: number, note: string): RowResult {
+/** The result of a row that did not train, with why. */
+export function notRunResult(
+  row: BenchRow,
+  epochs: number,
+  batchSize: number,
+  delta: number,
+  note: string,
+): RowResult {
   return {
     ...identity(row),
     status: 'not-run',
@@ -119,7 +126,7 @@ export async function runTable(options: RunTableOptions): Promise<RowResult[]> {
   try {
     for (const row of options.rows) {
       if (row.private && options.privateRunner == null) {
-        const result = notRun(
+        const result = notRunResult(
           row,
           options.epochs,
           options.batchSize,
@@ -127,7 +134,7 @@ export async function runTable(options: RunTableOptions): Promise<RowResult[]> {
           options.privateUnavailableReason ?? 'the PrivacyEngine is not available in this build',
         );
         results.push(result);
-        options.onRowEnd?.(result);
+        await options.onRowEnd?.(result);
         continue;
       }
       options.onRowStart?.(row, perEpoch * options.epochs);
@@ -175,14 +182,14 @@ export async function runTable(options: RunTableOptions): Promise<RowResult[]> {
           };
         }
         results.push(result);
-        options.onRowEnd?.(result);
+        await options.onRowEnd?.(result);
       } catch (error) {
         const result: RowResult = {
-          ...notRun(row, options.epochs, options.batchSize, delta, (error as Error).message),
+          ...notRunResult(row, options.epochs, options.batchSize, delta, (error as Error).message),
           status: 'failed',
         };
         results.push(result);
-        options.onRowEnd?.(result);
+        await options.onRowEnd?.(result);
       } finally {
         model.dispose();
       }

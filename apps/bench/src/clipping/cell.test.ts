@@ -40,8 +40,8 @@ describe('clipping comparison', () => {
 
   it('segmentation batches mark exactly the bright rectangle', () => {
     const { x, y } = segmentationBatch(4, 5);
-    const images = x.dataSync();
-    const masks = y.dataSync();
+    const images = x.dataSync() as Float32Array;
+    const masks = y.dataSync() as Float32Array;
     for (let i = 0; i < masks.length; i += 1) {
       if (masks[i] === 1) expect(images[i]).toBeGreaterThanOrEqual(0.7);
       else expect(images[i]).toBeLessThan(0.31);

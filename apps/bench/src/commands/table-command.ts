@@ -5,9 +5,10 @@ import { loadFashionMnist } from '../data/fashion-mnist';
 import { commandLine, machineInfo } from '../machine';
 import { type TableReport, withStepTimeRatios } from '../report/table-report';
 import { writeReport } from '../report/write';
-import { BATCH_SIZE, type Profile, profileByName, selectRows } from '../rows';
-import { runTable } from '../table';
+import { BATCH_SIZE, deltaFor, type Profile, profileByName, selectRows } from '../rows';
+import { notRunResult, runTable } from '../table';
 import { loadPrivateRunner } from '../train/private';
+import type { RowResult } from '../train/result';
 
 /** Options of the `table` command. */
 export interface TableCommandOptions {
@@ -35,7 +36,7 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
   const selection = await selectBackend({ preferred: options.backend });
   const machine = machineInfo(selection.backend);
   const data = await loadFashionMnist();
-  const privateRunner = await loadPrivateRunner();
+  const privateRunner = loadPrivateRunner();
   const trainExamples = options.trainExamples ?? profile.trainExamples ?? data.train.count;
   const profileName =
     epochs === profile.epochs && trainExamples === (profile.trainExamples ?? data.train.count)
@@ -57,7 +58,26 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
   );
   const overall = bars.create(rows.length, 0, { row: 'rows'.padEnd(26), loss: '-', status: '' });
   let bar: cliProgress.SingleBar | undefined;
-  const rowResults = await runTable({
+  const finished: RowResult[] = [];
+  const reportOf = (rowResults: readonly RowResult[]): TableReport => ({
+    profile: profileName,
+    date: new Date().toISOString(),
+    machine,
+    command: commandLine(),
+    epochs,
+    trainExamples,
+    testExamples: data.test.count,
+    seed: options.seed,
+    // Rows not reached yet are listed as not run, so that a partial file is still a whole table.
+    rows: withStepTimeRatios(
+      rows.map(
+        (row) =>
+          rowResults.find((r) => r.name === row.name) ??
+          notRunResult(row, epochs, BATCH_SIZE, deltaFor(trainExamples), 'not reached yet in this run'),
+      ),
+    ),
+  });
+  await runTable({
     rows,
     data,
     epochs,
@@ -70,7 +90,7 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
       bar = bars.create(totalSteps, 0, { row: row.name.padEnd(26), loss: '-', status: 'training' });
     },
     onStep: (step, _total, loss) => bar?.update(step, { loss: loss.toFixed(3) }),
-    onRowEnd: (result) => {
+    onRowEnd: async (result) => {
       console.error(
         `${result.name}: ${result.status}${result.accuracy == null ? '' : `, accuracy ${result.accuracy.toFixed(2)}%`}${
           result.epsilon == null ? '' : `, epsilon ${result.epsilon.toFixed(3)}`
@@ -87,20 +107,13 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
       bar?.stop();
       bar = undefined;
       overall.increment();
+      finished.push(result);
+      // Written after every row: a long run interrupted still leaves the rows it finished.
+      await writeReport(reportOf(finished), options.out);
     },
   });
   bars.stop();
-  const report: TableReport = {
-    profile: profileName,
-    date: new Date().toISOString(),
-    machine,
-    command: commandLine(),
-    epochs,
-    trainExamples,
-    testExamples: data.test.count,
-    seed: options.seed,
-    rows: withStepTimeRatios(rowResults),
-  };
+  const report = reportOf(finished);
   const written = await writeReport(report, options.out);
   console.error(`wrote ${written.json}, ${written.markdown}, ${written.plots.length} plots`);
   return report;

@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FashionMnist } from '../data/fashion-mnist';
 import { createMlp } from '../models/classifiers';
-import { ROWS } from '../rows';
-import { runTable } from '../table';
+import { ROWS, selectRows } from '../rows';
+import { notRunResult, runTable } from '../table';
+import { privateRowRunner } from '../train/private';
 import type { RowResult } from '../train/result';
 import {
   REQUIRED_REPORT_KEYS,
@@ -40,13 +41,14 @@ function syntheticData(train: number, test: number): FashionMnist {
 describe('report of a tiny synthetic run', () => {
   it('writes JSON with the schema fields, a markdown table and SVG/PNG plots', async () => {
     const rows = await runTable({
-      rows: ROWS,
+      // one correlated-noise row and DP-SGD through the engine, the two non-private rows directly
+      rows: selectRows(['blt-multi-epoch', 'dp-sgd', 'non-private', 'non-private-adam']),
       data: syntheticData(64, 20),
       epochs: 2,
       batchSize: 16,
       seed: 1,
       createModel: (seed) => createMlp({ seed }),
-      privateUnavailableReason: 'no engine in this test',
+      privateRunner: privateRowRunner,
     });
     const report: TableReport = {
       profile: 'test',
@@ -72,7 +74,12 @@ describe('report of a tiny synthetic run', () => {
 
     const json = JSON.parse(readFileSync(written.json, 'utf8')) as TableReport;
     for (const key of REQUIRED_REPORT_KEYS) expect(json).toHaveProperty(key);
-    expect(json.rows.map((r) => r.name)).toEqual(ROWS.map((r) => r.name));
+    expect(json.rows.map((r) => r.name)).toEqual([
+      'BLT (Multi Epoch)',
+      'DP-SGD',
+      'Non Private',
+      'Non Private (Adam)',
+    ]);
     for (const row of json.rows) for (const key of REQUIRED_ROW_KEYS) expect(row).toHaveProperty(key);
     const nonPrivate = json.rows.find((r) => r.name === 'Non Private')!;
     expect(nonPrivate.status).toBe('ok');
@@ -86,13 +93,24 @@ describe('report of a tiny synthetic run', () => {
     expect(nonPrivate.samplesPerSecond).toBeGreaterThan(0);
     const adam = json.rows.find((r) => r.name === 'Non Private (Adam)')!;
     expect(adam.stepTimeRatioToNonPrivate).toBeCloseTo(adam.stepTimeMs! / nonPrivate.stepTimeMs!, 12);
-    const dpSgd = json.rows.find((r) => r.name === 'DP-SGD')!;
-    expect(dpSgd).toMatchObject({ status: 'not-run', note: 'no engine in this test', accuracy: null });
-    expect(dpSgd.delta).toBeCloseTo(64 ** -1.1, 15);
+    for (const row of json.rows.filter((r) => r.mode !== 'non-private')) {
+      expect(row.status, `${row.name}: ${row.note}`).toBe('ok');
+      expect(row.delta).toBeCloseTo(64 ** -1.1, 15);
+      // the engine's accountant: spent epsilon at most the target, and not far below it (calibrated)
+      expect(row.epsilon!).toBeLessThanOrEqual(8 * (1 + 1e-6));
+      expect(row.epsilon!).toBeGreaterThan(7);
+      expect(row.noiseMultiplier!).toBeGreaterThan(0);
+      expect(row.sensitivity!).toBeGreaterThanOrEqual(1);
+      expect(row.accuracyPerEpoch).toHaveLength(2);
+      expect(row.stepTimeRatioToNonPrivate).toBeGreaterThan(0);
+    }
+    const blt = json.rows.find((r) => r.name === 'BLT (Multi Epoch)')!;
+    expect(blt.strategy).toMatchObject({ participation: expect.any(String) });
+    expect((blt.strategy as { blt?: { bufferCount: number } }).blt?.bufferCount).toBeGreaterThanOrEqual(1);
 
     const markdown = readFileSync(written.markdown, 'utf8');
     expect(markdown).toContain('| Method | ε spent | δ | Accuracy (%)');
-    expect(markdown).toMatch(/\| DP-SGD \| – \| .* \| not yet run \| 82\.01 \(ε 8\)/);
+    expect(markdown).toMatch(/\| DP-SGD \| [78]\.\d{3} \| 1\.03\de-2 \| \d+\.\d\d \| 82\.01 \(ε 8\)/);
     expect(markdown).toMatch(/\| Non Private \| ∞ \| 0 \| \d+\.\d\d \| 87\.86 \(ε ∞\)/);
     expect(markdown).toContain('Command: `vitest`');
 
@@ -109,6 +127,14 @@ describe('report of a tiny synthetic run', () => {
     }
     const accuracySvg = readFileSync(written.plots[0]!, 'utf8');
     expect(accuracySvg).toContain('Non Private (Adam)');
+  }, 120_000);
+
+  it('marks rows that did not train as not yet run', () => {
+    const row = notRunResult(ROWS[2]!, 2, 16, 0.01, 'engine missing');
+    expect(row).toMatchObject({ status: 'not-run', accuracy: null, epsilon: null, note: 'engine missing' });
+    expect(reportMarkdown({ ...baseReport(), rows: [row] })).toMatch(
+      /\| DP-SGD \| – \| 1\.000e-2 \| not yet run \|/,
+    );
   });
 
   it('leaves the step-time ratio empty without a non-private baseline', () => {

@@ -78,6 +78,18 @@ program
   });
 
 program
+  .command('report <json>')
+  .description('rewrite the markdown table and the plots of a results JSON file (beside it)')
+  .action(async (json: string) => {
+    const { readFile } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    const { writeReport } = await import('./report/write');
+    const report = JSON.parse(await readFile(json, 'utf8'));
+    const written = await writeReport(report, dirname(json));
+    console.error(`wrote ${written.markdown} and ${written.plots.length} plots`);
+  });
+
+program
   .command('micro')
   .description('private vs non-private step time, accountant and BLT-fit timings, noise throughput')
   .option('--batch-size <n>', 'batch size of the step timings', positiveInteger('batch-size'), 256)

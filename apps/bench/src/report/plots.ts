@@ -19,7 +19,7 @@ export function accuracyPerEpochSpec(report: TableReport): TopLevelSpec {
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
       y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-      color: { field: 'method', type: 'nominal', title: 'method' },
+      color: { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 400 } },
     },
   };
 }
@@ -58,10 +58,15 @@ export function privacyUtilitySpec(report: TableReport): TopLevelSpec {
         data: { values: points },
         mark: { type: 'point', filled: true, size: 90 },
         encoding: {
-          x: { field: 'epsilon', type: 'quantitative', title: 'ε spent (δ = N^-1.1)', scale: { zero: true } },
+          x: {
+            field: 'epsilon',
+            type: 'quantitative',
+            title: 'ε spent (δ = N^-1.1)',
+            scale: { zero: false, padding: 20 },
+          },
           y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-          color: { field: 'method', type: 'nominal', title: 'method' },
-          shape: { field: 'source', type: 'nominal', title: 'source' },
+          color: { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 400 } },
+          shape: { field: 'source', type: 'nominal', title: 'source', legend: { labelLimit: 400 } },
         },
       },
       {

@@ -65,6 +65,11 @@ program
   )
   .option('--steps <n>', 'timed steps per cell (after one warm-up step)', positiveInteger('steps'), 3)
   .option(
+    '--physical-batch <n>',
+    'process every batch in chunks of n examples (same gradients, bounded memory)',
+    positiveInteger('physical-batch'),
+  )
+  .option(
     '--cell-timeout <s>',
     'time limit of one cell in seconds (a cell over it is recorded as failed)',
     positiveInteger('cell-timeout'),

@@ -4,7 +4,7 @@ import { selectBackend, type TrainingBackendName } from '@cnm/tfjs';
 import { type ClippingCellResult, type ClippingMethod, runClippingCell } from './cell';
 import type { ClippingWorkload } from './workloads';
 
-const [modelName, method, batchSize, steps, backend] = process.argv.slice(2);
+const [modelName, method, batchSize, steps, backend, physical] = process.argv.slice(2);
 const selection = await selectBackend({ preferred: backend as TrainingBackendName });
 let result: ClippingCellResult;
 try {
@@ -13,6 +13,7 @@ try {
     method as ClippingMethod,
     Number(batchSize),
     Number(steps),
+    physical == null || physical === '' ? undefined : Number(physical),
   );
 } catch (error) {
   result = {

@@ -9,11 +9,14 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function weightsAfterStep(method: Parameters<typeof clippingStep>[2]): Float32Array[] {
+function weightsAfterStep(
+  method: Parameters<typeof clippingStep>[2],
+  physicalBatchSize?: number,
+): Float32Array[] {
   const workload = CLIPPING_WORKLOADS.cnn;
   const model = workload.createModel();
   const { x, y } = workload.batch(3, 11);
-  clippingStep(workload, model, method, x, y, 0.5);
+  clippingStep(workload, model, method, x, y, 0.5, physicalBatchSize);
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
   tf.dispose([x, y]);
   model.dispose();
@@ -34,6 +37,16 @@ describe('clipping comparison', () => {
       const weights = weightsAfterStep(method);
       weights.forEach((w, i) => {
         for (let j = 0; j < w.length; j += 97) expect(w[j]).toBeCloseTo(reference[i]![j]!, 5);
+      });
+    }
+  });
+
+  it('processing a batch in physical chunks gives the same step', () => {
+    for (const method of ['non-private', 'bookkeeping'] as const) {
+      const whole = weightsAfterStep(method);
+      const chunked = weightsAfterStep(method, 2);
+      whole.forEach((w, i) => {
+        for (let j = 0; j < w.length; j += 89) expect(chunked[i]![j]).toBeCloseTo(w[j]!, 5);
       });
     }
   });

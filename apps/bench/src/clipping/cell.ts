@@ -34,6 +34,8 @@ export interface ClippingCellResult {
   readonly peakMemoryMiB: number | null;
   /** Timed steps. */
   readonly steps: number;
+  /** Examples per physical chunk (memory bound), when the batch was processed in chunks. */
+  readonly physicalBatchSize?: number;
 }
 
 /**
@@ -47,17 +49,32 @@ export function clippingStep(
   x: tf.Tensor,
   y: tf.Tensor,
   learningRate = 0.01,
+  physicalBatchSize?: number,
 ): number {
   const size = x.shape[0]!;
+  const chunk = Math.min(physicalBatchSize ?? size, size);
   return tf.tidy(() => {
     let gradients: Map<string, tf.Tensor>;
     let loss: tf.Scalar;
     if (method === 'non-private') {
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(workload.lossFn(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
-      );
-      gradients = new Map(Object.entries(grads));
-      loss = value;
+      // Gradient accumulation over physical chunks: the same mean gradient, bounded memory.
+      gradients = new Map();
+      let lossSum = tf.scalar(0);
+      for (let start = 0; start < size; start += chunk) {
+        const count = Math.min(chunk, size - start);
+        const xs = tf.slice(x, start, count);
+        const ys = tf.slice(y, start, count);
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(workload.lossFn(ys, model.apply(xs, { training: true }) as tf.Tensor)) as tf.Scalar,
+        );
+        lossSum = tf.add(lossSum, value);
+        for (const [name, g] of Object.entries(grads)) {
+          const previous = gradients.get(name);
+          gradients.set(name, previous == null ? g : tf.add(previous, g));
+        }
+      }
+      gradients = new Map([...gradients].map(([name, g]) => [name, tf.div(g, size)]));
+      loss = tf.div(lossSum, size);
     } else {
       const clipped = computeClippedGradients({
         model,
@@ -66,6 +83,7 @@ export function clippingStep(
         y,
         maxGradNorm: 1,
         perExampleMethod: method,
+        physicalBatchSize: chunk,
       });
       gradients = new Map([...clipped.gradients].map(([name, g]) => [name, tf.div(g, size)]));
       loss = clipped.loss;
@@ -85,15 +103,16 @@ export function runClippingCell(
   method: ClippingMethod,
   batchSize: number,
   steps: number,
+  physicalBatchSize?: number,
 ): ClippingCellResult {
   const workload = CLIPPING_WORKLOADS[modelName];
   const model = workload.createModel();
   const { x, y } = workload.batch(batchSize, 7);
   try {
-    const warm = clippingStep(workload, model, method, x, y);
+    const warm = clippingStep(workload, model, method, x, y, 0.01, physicalBatchSize);
     if (!Number.isFinite(warm)) throw new Error(`loss ${warm} after the warm-up step`);
     const start = performance.now();
-    for (let i = 0; i < steps; i += 1) clippingStep(workload, model, method, x, y);
+    for (let i = 0; i < steps; i += 1) clippingStep(workload, model, method, x, y, 0.01, physicalBatchSize);
     const ms = (performance.now() - start) / steps;
     return {
       model: modelName,
@@ -104,6 +123,7 @@ export function runClippingCell(
       stepTimeMs: ms,
       peakMemoryMiB: process.resourceUsage().maxRSS / 1024,
       steps,
+      ...(physicalBatchSize == null ? {} : { physicalBatchSize }),
     };
   } finally {
     tf.dispose([x, y]);

@@ -22,6 +22,8 @@ export interface CompareClippingOptions {
   readonly out: string;
   /** Per-cell time limit, seconds. */
   readonly cellTimeout?: number;
+  /** Examples per physical chunk for every method (bounds memory); default the whole batch. */
+  readonly physicalBatch?: number;
 }
 
 const CELL_SCRIPT = join(import.meta.dirname, '..', 'clipping', 'cell-process.ts');
@@ -33,6 +35,7 @@ function runCell(
   steps: number,
   backend: string,
   timeoutSeconds: number,
+  physicalBatch: number | undefined,
 ): Promise<ClippingCellResult & { backend?: string }> {
   return new Promise((resolve) => {
     const child = spawn(
@@ -47,6 +50,7 @@ function runCell(
         String(batchSize),
         String(steps),
         backend,
+        String(physicalBatch ?? ''),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutSeconds * 1000 },
     );
@@ -158,7 +162,15 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
       for (const method of methods) {
         bar.update({ cell: `${model} ${method} batch ${batchSize}` });
         cells.push(
-          await runCell(model, method, batchSize, options.steps, options.backend, options.cellTimeout ?? 600),
+          await runCell(
+            model,
+            method,
+            batchSize,
+            options.steps,
+            options.backend,
+            options.cellTimeout ?? 600,
+            options.physicalBatch,
+          ),
         );
         bar.increment();
       }
@@ -178,7 +190,7 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
   const markdown = [
     `Command: \`${report.command}\``,
     '',
-    `Date: ${report.date}. Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, backend \`${backend}\`, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}. ${options.steps} timed steps per cell after one warm-up step, each cell in its own process.`,
+    `Date: ${report.date}. Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, backend \`${backend}\`, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}. ${options.steps} timed steps per cell after one warm-up step, each cell in its own process${options.physicalBatch == null ? '' : `, batches processed in physical chunks of ${options.physicalBatch} examples (same gradients, bounded memory)`}.`,
     '',
     clippingMarkdown(report.cells, options.models, options.batchSizes, methods),
   ].join('\n');

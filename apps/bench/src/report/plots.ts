@@ -62,7 +62,7 @@ export function privacyUtilitySpec(report: TableReport): TopLevelSpec {
             field: 'epsilon',
             type: 'quantitative',
             title: 'ε spent (δ = N^-1.1)',
-            scale: { zero: false, padding: 20 },
+            scale: { domain: [0, Math.ceil(Math.max(1, ...points.map((p) => p.epsilon))) + 1] },
           },
           y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
           color: { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 400 } },

@@ -14,6 +14,7 @@ import {
   rdpSampledGaussian,
 } from '../src/index';
 import gaussianReference from '../test/fixtures/gaussian-reference.json';
+import pldReference from '../test/fixtures/pld-reference.json';
 import rdpReference from '../test/fixtures/rdp-reference.json';
 
 let worstDelta = 0;
@@ -75,3 +76,14 @@ for (const [sigma, steps, delta] of [
     `PLD of ${steps} Gaussians sigma=${sigma} at delta=${delta}: ${viaPld.toFixed(7)} vs exact ${exact.toFixed(7)} (excess ${(viaPld - exact).toExponential(1)})`,
   );
 }
+let worstExcess = 0;
+for (const c of pldReference.twoSteps) {
+  const got = new PldAccountant()
+    .compose(new PoissonSampledEvent(c.sampleRate, new GaussianEvent(c.noiseMultiplier)), c.steps)
+    .getEpsilon(c.delta);
+  if (got < c.epsilon - 1e-9) throw new Error(`PLD below the exact two-step epsilon: ${JSON.stringify(c)}`);
+  worstExcess = Math.max(worstExcess, got - c.epsilon);
+}
+console.log(
+  `PLD vs exact two-step sampled Gaussian, ${pldReference.twoSteps.length} cases: never below, max excess ${worstExcess.toExponential(1)}`,
+);

@@ -4,7 +4,7 @@
  */
 import { brentRoot } from './brent';
 import { assertDelta, gaussianMu, gdpEpsilon } from './gaussian';
-import { assertInRange } from './validate';
+import { assertInRange, assertInteger } from './validate';
 
 /** Smallest noise multiplier considered by the calibrations. */
 export const MIN_CALIBRATED_NOISE_MULTIPLIER = 0.01;
@@ -67,7 +67,7 @@ export interface CalibrateGaussianOptions {
   readonly targetEpsilon: number;
   /** Target delta, in `(0, 1)`. */
   readonly targetDelta: number;
-  /** Number of composed Gaussian releases (or participations), an integer >= 1 (may be fractional for a sensitivity-scaled mechanism). */
+  /** Number of composed Gaussian releases (or participations), an integer >= 1. */
   readonly compositions: number;
 }
 
@@ -79,7 +79,7 @@ export function calibrateGaussian(options: CalibrateGaussianOptions): number {
   const { targetEpsilon, targetDelta, compositions } = options;
   assertTargetEpsilon(targetEpsilon);
   assertDelta(targetDelta, 'targetDelta');
-  assertInRange('compositions', compositions, { min: 0, max: Number.MAX_SAFE_INTEGER, minExclusive: true });
+  assertInteger('compositions', compositions, 1);
   const sigmaFor = (mu: number) => Math.sqrt(compositions) / mu;
   // epsilon is increasing in mu: bracket mu, solve, keep the end with epsilon <= target.
   let high = 1;

@@ -33,7 +33,7 @@ export interface DiscretePld {
   readonly entryError?: number;
 }
 
-/** Largest FFT length the composition may use by default (2^20 points: about 50 MiB of working memory). */
+/** Largest FFT length the composition may use by default (2^20 points: about 60 MiB of work arrays). */
 export const DEFAULT_MAX_SUPPORT = 2 ** 20;
 
 /** Thrown when a PLD would need more than the allowed number of grid points at the current interval. */
@@ -281,8 +281,8 @@ const workspaces = new Map<number, FftWorkspace>();
 function workspaceOfSize(size: number): FftWorkspace {
   let workspace = workspaces.get(size);
   if (workspace === undefined) {
-    // Keep a few sizes only: each workspace holds 5 arrays of the transform's size.
-    if (workspaces.size >= 3) workspaces.clear();
+    // Keep two sizes at most (a calibration alternates a coarse and a fine one): about 7 doubles per point.
+    if (workspaces.size >= 2) workspaces.clear();
     workspace = {
       fft: new FFT(size),
       input: new Float64Array(size),
@@ -446,7 +446,9 @@ export function selfComposePld(
     interval: pld.interval,
     offset: count * pld.offset + lower.end,
     probs: composed,
-    infinityMass: Math.min(1, 1 - finiteSurvival + upper.bound),
+    // Mass below the window (at most lower.bound) may have wrapped past the kept entries: count it at
+    // +Infinity too, so that even queries below the window stay pessimistic.
+    infinityMass: Math.min(1, 1 - finiteSurvival + upper.bound + lower.bound),
     entryError: spectralAllowance / size + inverseAllowance + count * (pld.entryError ?? 0),
   };
 }

@@ -74,8 +74,12 @@ describe('Blt', () => {
     expect(Array.from(state.buffers[0] as Float64Array)).toEqual(frozen);
     expect(() => b.restoreState({ ...state, size: 4 })).toThrow(/state.size must be 5/);
     expect(() => b.restoreState({ ...state, strategy: 'blt' })).toThrow(
-      /state.strategy must be 'blt-inverse'/,
+      /state.strategy must be 'blt-inverse\(/,
     );
+    // A state of another BLT with as many buffers is refused too.
+    expect(() =>
+      new Blt([0.9, 0.6, 0.2], [0.05, 0.15, 0.2]).createInverseStream(size).restoreState(state),
+    ).toThrow(/state.strategy must be/);
   });
 
   it('writes into Float32 outputs and in place', () => {

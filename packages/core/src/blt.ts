@@ -449,10 +449,14 @@ class BltStream implements NoiseStream {
   readonly #scales: Float64Array;
   readonly #buffers: Float64Array[];
   readonly #mode: 'forward' | 'inverse';
+  readonly #scratch: Float64Array;
+  readonly #input: Float64Array;
 
   constructor(decays: Float64Array, scales: Float64Array, size: number, mode: 'forward' | 'inverse') {
     checkStreamSize(size);
     this.size = size;
+    this.#scratch = new Float64Array(size);
+    this.#input = mode === 'forward' ? new Float64Array(size) : new Float64Array(0);
     this.#decays = decays.slice();
     this.#scales = scales.slice();
     this.#buffers = Array.from(decays, () => new Float64Array(size));
@@ -463,32 +467,35 @@ class BltStream implements NoiseStream {
     return this.#step;
   }
 
+  /** The state's strategy tag names the exact parameters, so a state only restores into the same BLT. */
   #kind(): string {
-    return this.#mode === 'inverse' ? 'blt-inverse' : 'blt';
+    const parameters = `decays=${Array.from(this.#decays).join(',')};outputScales=${Array.from(this.#scales).join(',')}`;
+    return `${this.#mode === 'inverse' ? 'blt-inverse' : 'blt'}(${parameters})`;
   }
 
   next(z: Float64Array | Float32Array, out?: Float64Array | Float32Array): Float64Array | Float32Array {
     const target = prepareStreamIo(this.size, z, out);
     const d = this.#decays.length;
-    const buffers = this.#buffers;
-    const decays = this.#decays;
-    const scales = this.#scales;
+    const size = this.size;
+    // One tight pass per buffer over a float64 scratch vector (faster in V8 than one pass over all buffers).
+    const acc = this.#scratch;
     const inverse = this.#mode === 'inverse';
-    for (let k = 0; k < this.size; k++) {
-      const zk = z[k] as number;
-      let acc = zk;
-      for (let i = 0; i < d; i++) {
-        const term = (scales[i] as number) * ((buffers[i] as Float64Array)[k] as number);
-        acc = inverse ? acc - term : acc + term;
-      }
-      // The buffers accumulate the inverse stream's own output, or the forward stream's input.
-      const feed = inverse ? acc : zk;
-      for (let i = 0; i < d; i++) {
-        const buffer = buffers[i] as Float64Array;
-        buffer[k] = (decays[i] as number) * (buffer[k] as number) + feed;
-      }
-      target[k] = acc;
+    const feed = inverse ? acc : this.#input;
+    for (let k = 0; k < size; k++) acc[k] = z[k] as number;
+    if (!inverse) feed.set(acc);
+    const sign = inverse ? -1 : 1;
+    for (let i = 0; i < d; i++) {
+      const buffer = this.#buffers[i] as Float64Array;
+      const scale = sign * (this.#scales[i] as number);
+      for (let k = 0; k < size; k++) acc[k] = (acc[k] as number) + scale * (buffer[k] as number);
     }
+    // The buffers accumulate the inverse stream's own output, or the forward stream's input.
+    for (let i = 0; i < d; i++) {
+      const buffer = this.#buffers[i] as Float64Array;
+      const decay = this.#decays[i] as number;
+      for (let k = 0; k < size; k++) buffer[k] = decay * (buffer[k] as number) + (feed[k] as number);
+    }
+    target.set(acc);
     this.#step++;
     return target;
   }

@@ -6,7 +6,7 @@
 import type { Participation } from './participation';
 import { sensitivity } from './sensitivity';
 import type { Strategy } from './strategies';
-import { prefixSums, toeplitzProduct } from './toeplitz';
+import { prefixSums } from './toeplitz';
 import { assertFiniteArray, assertInRange, assertInteger } from './validate';
 
 /** Per-step and summary errors of a workload under unit noise. */
@@ -53,21 +53,22 @@ function toeplitzRowErrors(b: Float64Array): ErrorSummary {
   return { perStepError, maxError: running, meanError: total / n };
 }
 
-/** Error of a general workload (momentum, learning-rate schedule) given the coefficients of C⁻¹. O(n²). */
+/**
+ * Error of a general workload (momentum, learning-rate schedule) given the coefficients of C⁻¹: O(n) for
+ * momentum alone (B stays Toeplitz), O(n²) with a learning-rate schedule.
+ */
 export function workloadError(inverseCoefficients: ArrayLike<number>, workload: Workload = {}): ErrorSummary {
   assertFiniteArray('inverseCoefficients', inverseCoefficients, { minLength: 1 });
   const n = inverseCoefficients.length;
   const momentum = workload.momentum ?? 0;
   assertInRange('momentum', momentum, { min: 0, max: 1, maxExclusive: true });
-  // h = (μ^k)_k * d: the response of the momentum buffer to one unit of noise.
-  const decay = new Float64Array(n);
-  let p = 1;
-  for (let k = 0; k < n; k++) {
-    decay[k] = p;
-    p *= momentum;
+  // h = (μ^k)_k * d, the momentum buffer's response to the noise, by the recursion h_t = μ h_{t-1} + d_t.
+  const h = new Float64Array(n);
+  let previous = 0;
+  for (let t = 0; t < n; t++) {
+    previous = momentum * previous + (inverseCoefficients[t] as number);
+    h[t] = previous;
   }
-  const h =
-    momentum === 0 ? Float64Array.from(inverseCoefficients) : toeplitzProduct(decay, inverseCoefficients, n);
   if (workload.learningRates === undefined) return toeplitzRowErrors(prefixSums(h));
   const rates = workload.learningRates;
   assertFiniteArray('learningRates', rates);
@@ -120,7 +121,8 @@ export interface StrategyLossOptions {
 
 /**
  * Sensitivity, max/mean error and the losses sens·√(max error), sens·RMSE of a strategy, computed directly
- * from its coefficients (O(n) for the prefix-sum workload, O(n²) with momentum or a learning-rate schedule).
+ * from its coefficients: O(n) for the prefix-sum workload and for momentum, O(n²) with a learning-rate
+ * schedule, plus the cost of the strategy's own coefficients.
  */
 export function strategyLoss(strategy: Strategy, options: StrategyLossOptions): LossSummary {
   assertInteger('steps', options.steps, 1);

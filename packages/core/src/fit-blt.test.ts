@@ -1,11 +1,10 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import reference from '../test/fixtures/reference.json' with { type: 'json' };
 import { Blt } from './blt';
 import { bltLoss } from './blt-loss';
 import { strategyLoss } from './error';
 import { fitBlt, fitObjective, type Problem, squareRootBltApproximation } from './fit-blt';
-import { bltStrategy, singleParameterStrategy } from './strategies';
+import { bltStrategy } from './strategies';
 
 describe('fitObjective', () => {
   it('has the gradient of a central finite difference', () => {
@@ -42,40 +41,6 @@ describe('fitObjective', () => {
 });
 
 describe('fitBlt', () => {
-  it('finds the n = 100,000 two-buffer optimum of the shared notes', () => {
-    const fit = fitBlt({ steps: 100_000, bufferCount: 2 });
-    expect(fit.converged).toBe(true);
-    expect(fit.bufferCount).toBe(2);
-    const order = Array.from(fit.blt.decays.keys()).sort((i, j) => fit.blt.decays[j]! - fit.blt.decays[i]!);
-    const decays = order.map((i) => fit.blt.decays[i]!);
-    const scales = order.map((i) => fit.blt.outputScales[i]!);
-    expect(decays[0]).toBeCloseTo(0.9999528892, 9);
-    expect(decays[1]).toBeCloseTo(0.9857068667, 8);
-    expect(scales[0]).toBeCloseTo(0.0122853238, 8);
-    expect(scales[1]).toBeCloseTo(0.1878393665, 7);
-    expect(fit.loss).toBeCloseTo(5.29675, 5);
-    // The reported figures are those of the returned BLT.
-    const check = bltLoss(fit.blt, { steps: 100_000, participation: 'single' });
-    expect(check.maxErrorLoss).toBeCloseTo(fit.loss, 9);
-    expect(check.sensitivity).toBeCloseTo(fit.sensitivity, 9);
-  });
-
-  it('comes within 0.2% of the square root with 3 buffers at n = 1024, never below the best Toeplitz', () => {
-    const sqrt = reference.squareRootMaxErrorRoot1024;
-    const best = reference.bestToeplitz1024.max;
-    for (const bufferCount of [3, 4]) {
-      const fit = fitBlt({ steps: 1024, bufferCount });
-      expect(fit.converged).toBe(true);
-      expect(fit.loss).toBeLessThan(sqrt * 1.002);
-      expect(fit.loss).toBeGreaterThanOrEqual(best * (1 - 1e-12));
-      const direct = strategyLoss(bltStrategy(fit.blt), { steps: 1024, participation: 'single' });
-      expect(direct.maxErrorLoss).toBeCloseTo(fit.loss, 10);
-    }
-    const rmse = fitBlt({ steps: 1024, bufferCount: 4, error: 'rmse' });
-    expect(rmse.loss).toBeGreaterThanOrEqual(reference.bestToeplitz1024.rmse * (1 - 1e-12));
-    expect(rmse.loss).toBeLessThan(reference.bestToeplitz1024.rmse * 1.002);
-  });
-
   it('keeps decays within 1e-9 of 1 precise (n = 10^10) and reports the figures of the returned BLT', () => {
     const steps = 1e10;
     const fit = fitBlt({ steps, bufferCount: 7, restarts: 0 });
@@ -105,35 +70,18 @@ describe('fitBlt', () => {
     expect(direct.maxErrorLoss).toBeCloseTo(fit.loss, 8);
   });
 
-  it('never ends above its start or above the single-parameter strategy (property)', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 400 }),
-        fc.integer({ min: 1, max: 60 }),
-        fc.integer({ min: 1, max: 6 }),
-        fc.constantFrom('max' as const, 'rmse' as const),
-        fc.integer({ min: 1, max: 3 }),
-        (steps, minSeparation, maxParticipations, error, bufferCount) => {
-          const fit = fitBlt({ steps, minSeparation, maxParticipations, error, bufferCount, restarts: 0 });
-          expect(fit.loss).toBeLessThanOrEqual(fit.startLoss * (1 + 1e-12));
-          const participation = { minSeparation, maxParticipations };
-          for (const gamma of [0, 0.3, 0.6, 0.9, 0.99]) {
-            const single = strategyLoss(singleParameterStrategy(gamma), { steps, participation });
-            const value = error === 'max' ? single.maxErrorLoss : single.rmseLoss;
-            expect(fit.loss).toBeLessThanOrEqual(value * (1 + 1e-9));
-          }
-        },
-      ),
-      { numRuns: 12 },
-    );
-  });
-
   it('starts below the best single-buffer BLT with the rational square-root approximation', () => {
     const start = squareRootBltApproximation(4, 1024);
     const loss = bltLoss(start, { steps: 1024, participation: 'single' }).maxErrorLoss;
     expect(loss).toBeLessThan(fitBlt({ steps: 1024, bufferCount: 1 }).loss);
     expect(loss).toBeGreaterThan(reference.squareRootMaxErrorRoot1024);
     expect(() => squareRootBltApproximation(0, 10)).toThrow(/bufferCount must be an integer in \[1, 16\]/);
+  });
+
+  it('says so when the optimum needs decays closer to 1 than float64 keeps (n = 10^15)', () => {
+    const fit = fitBlt({ steps: 1e15, bufferCount: 3, restarts: 0 });
+    expect(fit.converged).toBe(false);
+    expect(Number.isFinite(fit.loss)).toBe(true);
   });
 
   it('says so when it does not converge, and reports progress', () => {

@@ -22,7 +22,7 @@ export interface FitProgress {
   readonly start: number;
   /** Iteration within this start. */
   readonly iteration: number;
-  /** Current loss (sens · √error) of this start. */
+  /** Current loss (sens · √error, times the negligible barrier factor) of this start. */
   readonly loss: number;
   /** Best loss found so far over all buffer counts and starts. */
   readonly bestLoss: number;
@@ -293,7 +293,7 @@ function pairFromBlt(u: Float64Array, omega: Float64Array): Float64Array | undef
   for (let i = 0; i < u.length; i++) {
     x[i] = Math.log(u[i] as number);
   }
-  // The i-th û is paired with nothing in particular: the pair formulas only need the two sets.
+  // The pair formulas only need the two sets of complements, in any order.
   for (let i = 0; i < u.length; i++) x[u.length + i] = Math.log(uh[i] as number);
   return x;
 }
@@ -358,7 +358,8 @@ function fitFixed(
   const starts: Float64Array[] = [];
   for (const sMin of [1 / problem.steps, 4 / problem.steps, 0.25 / problem.steps]) {
     if (!(sMin < 1)) continue;
-    const { u, omega } = squareRootStart(d, Math.min(sMin, 0.5));
+    // Keep the slowest start buffer well inside the representable range (decays up to 1 - 1e-12).
+    const { u, omega } = squareRootStart(d, Math.max(Math.min(sMin, 0.5), 1e-12));
     const x = pairFromBlt(u, omega);
     if (x !== undefined) starts.push(x);
   }
@@ -408,6 +409,8 @@ function fitFixed(
     });
     const evaluation = fitObjective(problem, result.x, undefined);
     if (evaluation === undefined) continue;
+    // Stationary, or stuck only where the log-loss is flat (a decay at the 1e-13 floor with n·(1 - θ) ≪ 1 is
+    // effectively 1). A floor that still pulls (optimum beyond float64's reach) leaves a large gradient.
     const converged =
       result.reason === 'gradient' ||
       ((result.reason === 'stalled' || result.reason === 'line-search') && result.gradientNorm <= 1e-6);

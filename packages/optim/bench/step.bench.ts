@@ -104,12 +104,21 @@ for (const [label, optimizer] of optimizers)
 
 // Rows are timed round-robin, one step each per round, so that load from other processes on the machine
 // spreads evenly over them and the ratios stay meaningful.
+// CPU time (user + system of this process) is reported beside wall time: it counts only the cycles this
+// process got, so it is far less sensitive to other processes than wall time on a shared machine.
 const samples = rows.map(() => [] as number[]);
+const cpuMicros = rows.map(() => 0);
 for (let round = 0; round < warmup + measured; round++) {
   rows.forEach(([, run], i) => {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     run();
-    if (round >= warmup) (samples[i] as number[]).push(performance.now() - start);
+    const wall = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    if (round >= warmup) {
+      (samples[i] as number[]).push(wall);
+      cpuMicros[i] = (cpuMicros[i] as number) + cpu.user + cpu.system;
+    }
   });
 }
 const { cpus, loadavg } = await import('node:os');
@@ -121,10 +130,11 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
-console.log('| what | median ms/step | 10th percentile ms/step |');
-console.log('|---|---:|---:|');
+console.log('| what | wall median ms/step | wall 10th percentile ms/step | CPU ms/step (mean) |');
+console.log('|---|---:|---:|---:|');
 rows.forEach(([label], i) => {
   const { median, p10 } = summarise(samples[i] as number[]);
-  console.log(`| ${label} | ${median.toFixed(2)} | ${p10.toFixed(2)} |`);
+  const cpu = (cpuMicros[i] as number) / measured / 1000;
+  console.log(`| ${label} | ${median.toFixed(2)} | ${p10.toFixed(2)} | ${cpu.toFixed(2)} |`);
 });
 console.log(`tensors alive at the end: ${tf.memory().numTensors} (before the rows: ${tensorsBefore})`);

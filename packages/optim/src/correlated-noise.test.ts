@@ -172,6 +172,12 @@ describe('CorrelatedNoise', () => {
     expect(() => new CorrelatedNoise({ ...options, noiseMultiplier: 1 }).restoreState(state)).toThrow(
       /state.standardDeviation/,
     );
+    const otherBlt = new CorrelatedNoise({
+      ...options,
+      strategy: bltStrategy(new Blt([0.9, 0.5, 0.1], [0.1, 0.1, 0.1])),
+    });
+    expect(otherBlt.strategy.name).toBe(options.strategy.name);
+    expect(() => otherBlt.restoreState(state)).toThrow(/state.strategyCoefficients/);
     const target = new CorrelatedNoise(options);
     expect(() => target.restoreState({ ...state, step: 2 })).toThrow(/step/);
     expect(target.step).toBe(0);

@@ -48,6 +48,11 @@ export interface CorrelatedNoiseOptions {
 export interface CorrelatedNoiseState {
   /** Name of the strategy (restoring into another strategy is refused). */
   readonly strategy: string;
+  /**
+   * The first coefficients of C: strategies of the same name with other parameters (two BLTs with the
+   * same buffer count) differ here, and restoring across them is refused.
+   */
+  readonly strategyCoefficients: readonly number[];
   /** Coordinates per step. */
   readonly size: number;
   /** Standard deviation of the draws, `noiseMultiplier * maxGradNorm * sensitivity`. */
@@ -63,6 +68,9 @@ export interface CorrelatedNoiseState {
   /** Generator state, or `null` for secure randomness (which cannot be exported). */
   readonly random: SeededRandomState | null;
 }
+
+/** Number of coefficients of C kept in the state to tell strategies apart. */
+const FINGERPRINT_LENGTH = 32;
 
 /**
  * Correlated Gaussian noise for a flat vector of parameters: at step t it emits
@@ -87,6 +95,7 @@ export class CorrelatedNoise {
   readonly #output: Float64Array;
   readonly #impulseIn = new Float64Array(1);
   readonly #impulseOut = new Float64Array(1);
+  readonly #fingerprint: readonly number[];
   #rowNormSquared = 0;
 
   /** Builds the generator; throws a `RangeError`/`TypeError` naming any bad option. */
@@ -120,6 +129,7 @@ export class CorrelatedNoise {
     } else {
       throw new TypeError("random must be 'secure' or { seed: number | bigint }");
     }
+    this.#fingerprint = Array.from(strategy.coefficients(FINGERPRINT_LENGTH));
     this.#stream = strategy.createInverseStream(size);
     this.#impulse = strategy.createInverseStream(1);
     this.#draws = new Float64Array(size);
@@ -171,6 +181,7 @@ export class CorrelatedNoise {
   exportState(): CorrelatedNoiseState {
     return {
       strategy: this.strategy.name,
+      strategyCoefficients: [...this.#fingerprint],
       size: this.size,
       standardDeviation: this.standardDeviation,
       step: this.step,
@@ -192,6 +203,16 @@ export class CorrelatedNoise {
     }
     if (state.strategy !== this.strategy.name) {
       throw new RangeError(`state.strategy must be '${this.strategy.name}', got '${String(state.strategy)}'`);
+    }
+    const coefficients = state.strategyCoefficients;
+    if (
+      !Array.isArray(coefficients) ||
+      coefficients.length !== this.#fingerprint.length ||
+      coefficients.some((c, i) => c !== this.#fingerprint[i])
+    ) {
+      throw new RangeError(
+        `state.strategyCoefficients must be the first ${FINGERPRINT_LENGTH} coefficients of this strategy (a state of another '${this.strategy.name}')`,
+      );
     }
     if (state.size !== this.size) {
       throw new RangeError(`state.size must be ${this.size}, got ${String(state.size)}`);

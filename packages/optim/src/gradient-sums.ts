@@ -2,11 +2,11 @@ import { type NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { NumericArray } from './update-rules';
 
 /**
- * The clipped per-example gradient sums of one step: a map from each trainable variable to its sum
- * (same shape), or a `NamedTensorMap` keyed by `variable.name`. Every variable of the optimizer must
- * have exactly one entry.
+ * The clipped per-example gradient sums of one step: a map from each trainable variable (or its
+ * `name`) to its sum (same shape), or a `NamedTensorMap` keyed by `variable.name`. Every variable of the
+ * optimizer must have exactly one entry.
  */
-export type GradientSums = ReadonlyMap<Variable, Tensor> | NamedTensorMap;
+export type GradientSums = ReadonlyMap<Variable | string, Tensor> | NamedTensorMap;
 
 /** Checks the variables an optimizer is built over: non-empty, distinct float32 tfjs variables. */
 export function checkVariables(variables: readonly Variable[]): Variable[] {
@@ -39,26 +39,26 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  */
 export function readGradientSums(variables: readonly Variable[], gradientSums: GradientSums): NumericArray[] {
   if (gradientSums === null || typeof gradientSums !== 'object') {
-    throw new TypeError('gradientSums must be a Map<tf.Variable, tf.Tensor> or a NamedTensorMap');
+    throw new TypeError(
+      'gradientSums must be a Map keyed by tf.Variable or variable name, or a NamedTensorMap',
+    );
   }
-  const isMap = gradientSums instanceof Map;
   const owned = new Set<string>(variables.map((v) => v.name));
-  const keys: string[] = isMap
-    ? [...(gradientSums as ReadonlyMap<Variable, Tensor>).keys()].map((v) =>
-        v instanceof Variable ? v.name : String(v),
-      )
-    : Object.keys(gradientSums);
-  for (const key of keys) {
-    if (!owned.has(key)) {
+  const byName = new Map<string, unknown>();
+  const entries: [unknown, unknown][] =
+    gradientSums instanceof Map ? [...gradientSums.entries()] : Object.entries(gradientSums);
+  for (const [key, sum] of entries) {
+    const name = key instanceof Variable ? key.name : String(key);
+    if (!owned.has(name)) {
       throw new RangeError(
-        `gradientSums has an entry for '${key}', which is not a variable of this optimizer`,
+        `gradientSums has an entry for '${name}', which is not a variable of this optimizer`,
       );
     }
+    if (byName.has(name)) throw new RangeError(`gradientSums has two entries for variable '${name}'`);
+    byName.set(name, sum);
   }
   return variables.map((variable) => {
-    const sum = isMap
-      ? (gradientSums as ReadonlyMap<Variable, Tensor>).get(variable)
-      : (gradientSums as NamedTensorMap)[variable.name];
+    const sum = byName.get(variable.name);
     if (sum === undefined) {
       throw new RangeError(`gradientSums has no entry for variable '${variable.name}'`);
     }
@@ -74,12 +74,14 @@ export function readGradientSums(variables: readonly Variable[], gradientSums: G
       throw new TypeError(`gradient sum for '${variable.name}' must have dtype float32, got ${sum.dtype}`);
     }
     const values = sum.dataSync() as Float32Array;
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i] as number)) {
-        throw new RangeError(
-          `gradient sum for '${variable.name}' must be finite, got ${String(values[i])} at flat index ${i}`,
-        );
-      }
+    // A float64 sum of float32 values cannot overflow, so it is finite exactly when every value is.
+    let total = 0;
+    for (let i = 0; i < values.length; i++) total += values[i] as number;
+    if (!Number.isFinite(total)) {
+      const index = values.findIndex((v) => !Number.isFinite(v));
+      throw new RangeError(
+        `gradient sum for '${variable.name}' must be finite, got ${String(values[index])} at flat index ${index}`,
+      );
     }
     return values;
   });

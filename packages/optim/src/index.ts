@@ -39,6 +39,17 @@ export {
   strategyKindOf,
 } from './modes';
 export {
+  type CorrelatedNoiseStateJson,
+  correlatedNoiseStateFromJson,
+  correlatedNoiseStateToJson,
+  type DpAdamBcStateJson,
+  type DpOptimizerState,
+  type DpOptimizerStateJson,
+  type DpSgdStateJson,
+  optimizerStateFromJson,
+  optimizerStateToJson,
+} from './state-json';
+export {
   type AdamBcStepParameters,
   adamBcUpdate,
   type NumericArray,

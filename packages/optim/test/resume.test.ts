@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { optimizerStateFromJson, optimizerStateToJson } from '../src/state-json';
 import { runScenario, type ScenarioKind, scenarioOptimizer, scenarioVariables } from './resume-scenario';
 import { useCpuBackend } from './tfjs-setup';
 
@@ -45,6 +46,17 @@ describe.each(['sgd', 'adam'] as ScenarioKind[])('exact resume (%s, BLT noise)',
     expect(values(fresh)).toEqual(expected);
   });
 
+  it('survives a JSON round trip (JSON.stringify / parse) bit for bit', () => {
+    const expected = uninterrupted();
+    const { state, values: saved } = interrupted();
+    const text = JSON.stringify(optimizerStateToJson(state));
+    const fresh = scenarioVariables(tf, saved);
+    const resumed = scenarioOptimizer(kind, fresh);
+    resumed.restoreState(optimizerStateFromJson(JSON.parse(text)) as never);
+    runScenario(tf, resumed, fresh, secondPart);
+    expect(values(fresh)).toEqual(expected);
+  });
+
   it('restored in a fresh process, continues bit for bit', () => {
     const expected = uninterrupted();
     const { state, values: saved } = interrupted();
@@ -68,5 +80,9 @@ describe.each(['sgd', 'adam'] as ScenarioKind[])('exact resume (%s, BLT noise)',
     const badShapes = { ...state, variableShapes: [[3, 4], [3], [2, 2]] };
     expect(() => same.restoreState(badShapes as never)).toThrow(/variableShapes\[0\]/);
     expect(same.iterations).toBe(0);
+    const json = optimizerStateToJson(state);
+    expect(() => optimizerStateFromJson({ ...json, kind: 'sgd' } as never)).toThrow(/json.kind/);
+    const broken = JSON.parse(JSON.stringify(json).replace(/"buffers":\[\[/, '"buffers":[["x",'));
+    expect(() => optimizerStateFromJson(broken)).toThrow(/buffers/);
   });
 });

@@ -7,10 +7,18 @@
  * Combinations whose accounting would not hold are refused with the reason.
  */
 import {
+  type AccountantState,
   calibrateGaussian,
   calibrateNoiseMultiplier,
   computeEpsilon,
+  eventFromJSON,
+  GaussianAccountant,
+  GaussianEvent,
   gaussianEpsilon,
+  PldAccountant,
+  PoissonSampledEvent,
+  type PrivacyAccountant,
+  RdpAccountant,
 } from '@cnm/accountant';
 import {
   bltStrategy,
@@ -23,6 +31,7 @@ import {
   singleParameterStrategy,
 } from '@cnm/core';
 import { describeMode } from '@cnm/optim';
+import type { BatchSampler } from '@cnm/sampler';
 import type { EngineConfig } from './engine-config';
 
 /** The shape of the run: how many examples, batches and steps the accounting covers. */
@@ -68,6 +77,7 @@ export interface PrivacyMechanism {
  * run, more epochs than `maxParticipations` (each epoch is one participation).
  */
 export function planRun(config: EngineConfig): RunShape {
+  if (config.sampler !== undefined) return planWithSampler(config, config.sampler);
   const { datasetSize, epochs } = config;
   if (config.poissonSampling) {
     if (config.batchSize === undefined) {
@@ -121,6 +131,67 @@ export function planRun(config: EngineConfig): RunShape {
     );
   }
   return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
+}
+
+/**
+ * The run shape of a sampler given by the caller, refusing the samplers whose participation does not support
+ * the mode's accounting.
+ */
+function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape {
+  const { datasetSize, epochs, mode } = config;
+  if (sampler.datasetSize !== datasetSize) {
+    throw new RangeError(
+      `sampler.datasetSize must be the number of examples in data (${datasetSize}), got ${sampler.datasetSize}`,
+    );
+  }
+  if (sampler.step !== 0)
+    throw new RangeError(`sampler must be at step 0 (a fresh sampler), got step ${sampler.step}`);
+  if (config.batchSize !== undefined || config.minSeparation !== undefined) {
+    throw new TypeError('batchSize and minSeparation (b) follow from the sampler given: remove them');
+  }
+  const participation = sampler.participation;
+  const stepsPerEpoch = sampler.stepsPerEpoch;
+  const totalSteps = stepsPerEpoch * epochs;
+  if (config.secureMode && sampler.exportState().rng !== null) {
+    throw new TypeError('secureMode needs a sampler drawing from SecureRandom; this one uses a SeededRandom');
+  }
+  const k = config.maxParticipations;
+  if (k !== undefined && epochs > k) {
+    throw new RangeError(
+      `maxParticipations (k) must be at least epochs (${epochs}): the sampler makes every example participate up to once per epoch, got k = ${k}`,
+    );
+  }
+  switch (participation.kind) {
+    case 'poisson':
+      // validateConfig already tied Poisson sampling to 'DP-SGD-AMPLIFIED'.
+      return {
+        datasetSize,
+        batchSize: participation.sampleRate * datasetSize,
+        stepsPerEpoch,
+        epochs,
+        totalSteps,
+        sampleRate: participation.sampleRate,
+      };
+    case 'cyclic':
+      return { datasetSize, batchSize: participation.batchSize, stepsPerEpoch, epochs, totalSteps };
+    case 'shuffle':
+    case 'ballsInBins': {
+      if (mode !== 'DP-SGD-BASE') {
+        throw new RangeError(
+          `mode '${mode}' is accounted with the sensitivity of its strategy under min-separation, and a ${participation.kind} ` +
+            'sampler gives none: an example can be in the last batch of one epoch and the first of the next (1 step apart). ' +
+            "Use a CyclicSampler (fixed batches), or mode 'DP-SGD-BASE', whose accounting needs only one participation per epoch",
+        );
+      }
+      const batchSize =
+        participation.kind === 'shuffle' ? participation.batchSize : datasetSize / participation.binCount;
+      return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
+    }
+    default:
+      throw new RangeError(
+        `sampler participation '${String((participation as { kind: unknown }).kind)}' is not supported`,
+      );
+  }
 }
 
 /** The participation the cyclic sampler produces over `shape.totalSteps` steps. */
@@ -258,6 +329,60 @@ export class RunAccounting {
     }
     const effective = (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps);
     return gaussianEpsilon({ noiseMultiplier: effective, compositions: 1, delta });
+  }
+
+  /**
+   * The accountant's history after `steps` steps, as `@cnm/accountant` serialises it: the Poisson-subsampled
+   * Gaussian event composed `steps` times (PLD or RDP), or one Gaussian event of noise multiplier
+   * `noiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant). Empty before the first step and
+   * without noise (then epsilon is infinite and no accountant applies).
+   */
+  historyAfter(steps: number, noiseMultiplier: number): AccountantState {
+    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+      const event = new PoissonSampledEvent(
+        this.shape.sampleRate as number,
+        new GaussianEvent(noiseMultiplier || 1),
+      );
+      return {
+        version: 1,
+        kind: this.accountant,
+        options: {},
+        history: steps === 0 || noiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
+      };
+    }
+    const history =
+      steps === 0 || noiseMultiplier === 0
+        ? []
+        : [
+            {
+              event: new GaussianEvent(
+                (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps),
+              ).toJSON(),
+              count: 1,
+            },
+          ];
+    return { version: 1, kind: 'gaussian', options: {}, history };
+  }
+
+  /**
+   * A `@cnm/accountant` accountant with the history of the first `steps` steps composed: its `getEpsilon`
+   * is the run's epsilon. Infinite privacy loss (no noise) has no accountant: a `RangeError`.
+   */
+  accountantAfter(steps: number, noiseMultiplier: number): PrivacyAccountant {
+    if (noiseMultiplier === 0 && steps > 0) {
+      throw new RangeError(
+        'a run without noise (noiseMultiplier 0) has infinite epsilon: no accountant applies',
+      );
+    }
+    const state = this.historyAfter(steps, noiseMultiplier);
+    const accountant: PrivacyAccountant =
+      state.kind === 'gaussian'
+        ? new GaussianAccountant()
+        : state.kind === 'pld'
+          ? new PldAccountant()
+          : new RdpAccountant();
+    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
+    return accountant;
   }
 
   /** The most steps (<= totalSteps) whose epsilon at `delta` stays at most `epsilon`. */

@@ -101,4 +101,31 @@ describe('checkpoint format', () => {
     trainer.restoreState(state);
     expect(trainer.steps).toBe(1);
   });
+
+  it('a step that failed midway blocks the run until a checkpoint is restored', async () => {
+    let fail = false;
+    const trainer = new PrivacyEngine().makePrivate({
+      model: classifier(),
+      lossFn: (y, p) => {
+        if (fail) throw new Error('loss failed');
+        return crossEntropy(y, p);
+      },
+      data: separableTask(16, 1),
+      epochs: 2,
+      batchSize: 4,
+      noiseMultiplier: 1,
+      maxGradNorm: 1,
+      mode: 'BLT',
+      seed: 4,
+    });
+    trainer.step();
+    const saved = trainer.exportState();
+    fail = true;
+    expect(() => trainer.step()).toThrow('loss failed');
+    fail = false;
+    expect(() => trainer.step()).toThrow(/failed midway/);
+    trainer.restoreState(saved);
+    trainer.step();
+    expect(trainer.steps).toBe(2);
+  });
 });

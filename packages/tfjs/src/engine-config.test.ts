@@ -1,4 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { CyclicSampler, PoissonSampler, SeededRandom, ShuffleSampler } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
@@ -117,6 +118,59 @@ describe('combinations whose accounting would not hold are refused with the reas
   it('per-layer norms must cover exactly the trainable layers', () => {
     expect(make({ maxGradNorm: [1, 1] })).toThrow(/one norm per trainable layer \(1: /);
     expect(make({ maxGradNorm: { nope: 1 } })).toThrow(/no norm for trainable layer/);
+  });
+});
+
+describe('a sampler given by the caller', () => {
+  const rng = () => SeededRandom.fromSeed(5);
+  const { batchSize: _, ...noBatch } = good;
+  const withSampler = (sampler: unknown, mode = 'BLT') =>
+    // biome-ignore lint/suspicious/noExplicitAny: deliberately loose options
+    new PrivacyEngine().makePrivateWithEpsilon({ ...noBatch, mode, sampler } as any);
+  it('correlated modes refuse shuffling and Poisson sampling, saying why', () => {
+    expect(() => withSampler(new ShuffleSampler({ datasetSize: 32, batchSize: 8, rng: rng() }))).toThrow(
+      /shuffle sampler gives none: an example can be in the last batch of one epoch and the first of the next/,
+    );
+    expect(() => withSampler(new PoissonSampler({ datasetSize: 32, sampleRate: 0.25, rng: rng() }))).toThrow(
+      /Poisson sampling gives no separation/,
+    );
+  });
+  it('a cyclic sampler is used as it is, with its own separation', () => {
+    const sampler = new CyclicSampler({ datasetSize: 32, batchSize: 8, rng: rng() });
+    const trainer = withSampler(sampler, 'Multi-Epoch-BLT');
+    expect(trainer.sampler).toBe(sampler);
+    expect(trainer.report.run).toEqual({
+      datasetSize: 32,
+      batchSize: 8,
+      stepsPerEpoch: 4,
+      epochs: 2,
+      totalSteps: 8,
+    });
+  });
+  it('DP-SGD-BASE accepts shuffling (one participation per epoch): sensitivity sqrt(epochs)', () => {
+    const trainer = withSampler(
+      new ShuffleSampler({ datasetSize: 32, batchSize: 8, rng: rng() }),
+      'DP-SGD-BASE',
+    );
+    expect(trainer.report.sensitivity).toBeCloseTo(Math.SQRT2, 15);
+  });
+  it('DP-SGD-AMPLIFIED takes its rate from a Poisson sampler and refuses any other', () => {
+    const trainer = withSampler(
+      new PoissonSampler({ datasetSize: 32, sampleRate: 0.25, rng: rng() }),
+      'DP-SGD-AMPLIFIED',
+    );
+    expect(trainer.report.run.totalSteps).toBe(8);
+    expect(() =>
+      withSampler(new CyclicSampler({ datasetSize: 32, batchSize: 8 }), 'DP-SGD-AMPLIFIED'),
+    ).toThrow(/the sampler must be a PoissonSampler, got participation 'cyclic'/);
+  });
+  it('refuses a sampler over another dataset or already advanced', () => {
+    expect(() => withSampler(new CyclicSampler({ datasetSize: 33, batchSize: 8 }))).toThrow(
+      /sampler.datasetSize must be the number of examples in data \(32\), got 33/,
+    );
+    const used = new CyclicSampler({ datasetSize: 32, batchSize: 8 });
+    used.nextBatch();
+    expect(() => withSampler(used)).toThrow(/sampler must be at step 0/);
   });
 });
 

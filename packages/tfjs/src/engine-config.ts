@@ -3,6 +3,7 @@
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
+import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
@@ -65,6 +66,13 @@ export interface PrivateTrainingOptions {
   readonly lossReduction?: 'mean' | 'sum';
   /** Poisson sampling; required by (and the default of) `'DP-SGD-AMPLIFIED'`, refused elsewhere. Alias `poisson_sampling`. */
   readonly poissonSampling?: boolean;
+  /**
+   * A batch sampler of `@cnm/sampler` over the training set, at step 0, instead of the one the engine builds.
+   * Its declared participation must support the mode's accounting: Poisson for 'DP-SGD-AMPLIFIED'; cyclic for
+   * the correlated modes (participations exactly `stepsPerEpoch` apart); cyclic, shuffle or balls-in-bins (at
+   * most one participation per epoch) for 'DP-SGD-BASE'. Anything else is refused with the reason.
+   */
+  readonly sampler?: BatchSampler;
   /** Learning rate of the private optimizer (default 0.1). */
   readonly learningRate?: number;
   /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
@@ -147,6 +155,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'gamma',
   'lossReduction',
   'poissonSampling',
+  'sampler',
   'learningRate',
   'momentum',
   'beta1',
@@ -222,6 +231,8 @@ export interface EngineConfig {
   readonly lossReduction: 'mean' | 'sum';
   /** The validated `poissonSampling` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly poissonSampling: boolean;
+  /** The sampler given by the caller, if any. */
+  readonly sampler: BatchSampler | undefined;
   /** The validated `learningRate` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly learningRate: number;
   /** The validated `momentum` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -397,10 +408,35 @@ export function validateConfig(
   if (options.poissonSampling !== undefined && typeof options.poissonSampling !== 'boolean') {
     throw new TypeError('poissonSampling must be a boolean');
   }
-  const poissonSampling = (options.poissonSampling as boolean | undefined) ?? amplified;
+  const sampler = options.sampler as BatchSampler | undefined;
+  let samplerKind: string | undefined;
+  if (sampler !== undefined) {
+    if (
+      sampler === null ||
+      typeof sampler !== 'object' ||
+      typeof sampler.nextBatch !== 'function' ||
+      typeof sampler.exportState !== 'function' ||
+      typeof sampler.participation?.kind !== 'string'
+    ) {
+      throw new TypeError('sampler must be a BatchSampler of @cnm/sampler (with a declared participation)');
+    }
+    samplerKind = sampler.participation.kind;
+    if (options.poissonSampling !== undefined && options.poissonSampling !== (samplerKind === 'poisson')) {
+      throw new RangeError(
+        `poissonSampling (${String(options.poissonSampling)}) contradicts the sampler given, whose participation is '${samplerKind}'`,
+      );
+    }
+  }
+  const poissonSampling =
+    samplerKind !== undefined
+      ? samplerKind === 'poisson'
+      : ((options.poissonSampling as boolean | undefined) ?? amplified);
   if (amplified && !poissonSampling) {
     throw new RangeError(
-      "mode 'DP-SGD-AMPLIFIED' is accounted with amplification by Poisson subsampling: poissonSampling must be true",
+      "mode 'DP-SGD-AMPLIFIED' is accounted with amplification by Poisson subsampling: " +
+        (samplerKind === undefined
+          ? 'poissonSampling must be true'
+          : `the sampler must be a PoissonSampler, got participation '${samplerKind}'`),
     );
   }
   if (!amplified && poissonSampling) {
@@ -524,6 +560,7 @@ export function validateConfig(
     gamma,
     lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
     poissonSampling,
+    sampler,
     learningRate: finiteIn('learningRate', options.learningRate ?? 0.1, { min: 0, max: Number.MAX_VALUE }),
     momentum: finiteIn('momentum', options.momentum ?? 0, { min: 0, max: 1, maxOpen: true }),
     beta1: finiteIn('beta1', options.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true }),

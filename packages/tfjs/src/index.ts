@@ -16,6 +16,15 @@ export {
   conv2DBackpropInputWasm,
   conv2DBackpropInputWasmConfig,
 } from './backends/conv2d-backprop-input';
+export {
+  depthwiseConv2dBackpropFilterWasm,
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasm,
+  depthwiseConv2dBackpropInputWasmConfig,
+} from './backends/depthwise-conv2d-backprop';
+export { fusedMatMulWasm, fusedMatMulWasmConfig } from './backends/fused-mat-mul';
+export { identityWasm, identityWasmConfig } from './backends/identity';
+export { maxPoolWasm, maxPoolWasmConfig } from './backends/max-pool';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
   registerWasmTrainingKernels,
@@ -30,6 +39,14 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backends/select-backend';
+export {
+  loadWasmSimdKernels,
+  setWasmSimdKernelsEnabled,
+  type WasmSimdKernelsStatus,
+  wasmSimdKernelsStatus,
+} from './backends/simd-kernels';
+export { sumWasm, sumWasmConfig } from './backends/sum';
+export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export {
   AdaptiveClipNorm,

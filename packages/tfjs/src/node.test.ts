@@ -81,3 +81,11 @@ describe('TerminalProgressBar', () => {
     expect(log).toEqual([expect.stringMatching(/^epoch 1\/2 \[####\] 4\/4 loss \d\.\d{4} eps -\n$/)]);
   });
 });
+
+describe('entries', () => {
+  it('the main entry never loads the Node-only one', async () => {
+    const index = await readFile(join(import.meta.dirname, 'index.ts'), 'utf8');
+    expect(index).not.toMatch(/from '\.\/node'/);
+    expect(index).toMatch(/from '\.\/privacy-engine'/);
+  });
+});

@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { computeEpsilon, gaussianEpsilon } from '@cnm/accountant';
+import { computeEpsilon, gaussianEpsilon, PldAccountant, RdpAccountant } from '@cnm/accountant';
 import type { ModeName } from '@cnm/optim';
 import { CyclicSampler, type CyclicSamplerState, SeededRandom } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
@@ -125,8 +125,11 @@ describe('reported epsilon equals the accountant', () => {
       delta,
     });
     expect(trainer.getEpsilon()).toBeCloseTo(early, 12);
+    expect(trainer.getEpsilon()).toBe(trainer.accountant().getEpsilon(delta));
     await trainer.fit();
     expect(trainer.getEpsilon()).toBe(gaussianEpsilon({ noiseMultiplier: sigma, compositions: 1, delta }));
+    expect(trainer.accountant().getEpsilon(delta)).toBe(trainer.getEpsilon());
+    expect(trainer.exportState().accountant.state).toEqual(trainer.accountant().toJSON());
   });
 
   it('DP-SGD-BASE: 4 participations composed, sqrt(4) / sigma', async () => {
@@ -148,6 +151,11 @@ describe('reported epsilon equals the accountant', () => {
       expect(trainer.getEpsilon(delta)).toBe(
         computeEpsilon({ noiseMultiplier: 1.1, sampleRate: 0.25, steps: 8, delta, accountant }),
       );
+      // The checkpoint's accountant history rebuilds the same accountant.
+      const rebuilt = (accountant === 'pld' ? PldAccountant : RdpAccountant).fromJSON(
+        trainer.exportState().accountant.state,
+      );
+      expect(rebuilt.getEpsilon(delta)).toBeCloseTo(trainer.getEpsilon(delta), 10);
     },
   );
 });
@@ -209,6 +217,32 @@ describe('budget', () => {
     const unbounded = new PrivacyEngine().makePrivate({ ...free, noiseMultiplier: 1 });
     for (let i = 0; i <= budgetSteps; i++) unbounded.step();
     expect(unbounded.getEpsilon(delta)).toBeGreaterThan(2);
+  });
+
+  it('an empty Poisson batch still takes a noisy step (skipping it would change the accounted distribution)', () => {
+    const trainer = new PrivacyEngine().makePrivate({
+      model: classifier(),
+      lossFn: crossEntropy,
+      data: separableTask(4, 1),
+      epochs: 3,
+      batchSize: 1,
+      noiseMultiplier: 1,
+      maxGradNorm: 1,
+      mode: 'DP-SGD-AMPLIFIED',
+      accountant: 'rdp',
+      seed: 2,
+    });
+    let empty = 0;
+    for (let i = 0; i < trainer.totalSteps; i++) {
+      const before = weightsOf(trainer);
+      const loss = trainer.step();
+      if (Number.isNaN(loss)) {
+        empty++;
+        expect(weightsOf(trainer)).not.toEqual(before);
+      }
+    }
+    expect(empty).toBeGreaterThan(0);
+    expect(trainer.steps).toBe(12);
   });
 
   it('refuses steps beyond the planned run', async () => {
@@ -326,6 +360,28 @@ describe('callbacks and options', () => {
     expect(long.report.blt?.bufferCount).toBe(2);
   });
 
+  it("lossReduction 'sum' divides by 1 instead of the batch size", async () => {
+    const run = async (lossReduction: 'mean' | 'sum', learningRate: number) => {
+      const trainer = new PrivacyEngine().makePrivate({
+        ...base('BLT'),
+        targetEpsilon: undefined as unknown as number,
+        targetDelta: undefined as unknown as number,
+        noiseMultiplier: 0.5,
+        lossReduction,
+        learningRate,
+      });
+      await trainer.fit({ epochs: 1 });
+      return weightsOf(trainer);
+    };
+    const mean = await run('mean', 0.32);
+    const sum = await run('sum', 0.02);
+    mean.forEach((values, i) => {
+      values.forEach((v, j) => {
+        expect(Math.abs(v - ((sum[i] as Float32Array)[j] as number))).toBeLessThan(1e-5);
+      });
+    });
+  });
+
   it('per-layer norms: one per trainable layer, sensitivity the root of their squares', async () => {
     const trainer = new PrivacyEngine().makePrivateWithEpsilon({
       ...base('BLT'),
@@ -345,6 +401,14 @@ describe('callbacks and options', () => {
     expect(trainer.sampler.exportState().rng).toBeNull();
     trainer.step();
     expect(trainer.optimizer.exportState().noise.random).toBeNull();
+    // A secure run resumes from its checkpoint (buffers and position; fresh secure draws follow).
+    const resumed = new PrivacyEngine({ secureMode: true }).makePrivateWithEpsilon(options);
+    resumed.restoreState(await decodeCheckpoint(await encodeCheckpoint(trainer.exportState())));
+    expect(resumed.steps).toBe(1);
+    expect(resumed.optimizer.exportState().noise.stream).toEqual(
+      trainer.optimizer.exportState().noise.stream,
+    );
+    resumed.step();
     expect(() => new PrivacyEngine({ secureMode: true }).makePrivateWithEpsilon(base('BLT'))).toThrow(
       /secureMode .* accepts no seed/,
     );

@@ -152,13 +152,15 @@ export class PrivacyEngine {
         : BigInt(config.seed);
     const samplerRng: RandomGenerator =
       seed === undefined ? new SecureRandom() : SeededRandom.fromSeed((seed + SAMPLER_SEED_OFFSET) & MASK_64);
-    const sampler: BatchSampler = config.poissonSampling
-      ? new PoissonSampler({
-          datasetSize: shape.datasetSize,
-          sampleRate: shape.sampleRate as number,
-          rng: samplerRng,
-        })
-      : new CyclicSampler({ datasetSize: shape.datasetSize, batchSize: shape.batchSize, rng: samplerRng });
+    const sampler: BatchSampler =
+      config.sampler ??
+      (config.poissonSampling
+        ? new PoissonSampler({
+            datasetSize: shape.datasetSize,
+            sampleRate: shape.sampleRate as number,
+            rng: samplerRng,
+          })
+        : new CyclicSampler({ datasetSize: shape.datasetSize, batchSize: shape.batchSize, rng: samplerRng }));
     if (sampler.stepsPerEpoch !== shape.stepsPerEpoch) {
       throw new Error(
         `internal: sampler has ${sampler.stepsPerEpoch} steps per epoch, the accounting ${shape.stepsPerEpoch}`,

@@ -3,6 +3,7 @@
  * the privacy spent so far, the enforced budget, and the exact state for checkpoints.
  */
 
+import type { AccountantState, PrivacyAccountant } from '@cnm/accountant';
 import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
@@ -76,6 +77,8 @@ export interface SavedWeight {
 
 /** The accountant's history in a {@link TrainerState}. */
 export interface SavedAccountant {
+  /** The composed events, as `@cnm/accountant` serialises an accountant (`fromJSON` rebuilds it). */
+  readonly state: AccountantState;
   /** The accounting used. */
   readonly accounting: string;
   /** Steps composed. */
@@ -236,6 +239,7 @@ export class PrivateTrainer {
   readonly #fingerprint: Readonly<Record<string, unknown>>;
   readonly #normaliser: number;
   #steps = 0;
+  #failed = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -282,6 +286,14 @@ export class PrivateTrainer {
     return this.#accounting.epsilonAfter(this.#steps, this.#noiseMultiplier, d);
   }
 
+  /**
+   * A `@cnm/accountant` accountant holding the events of the steps taken; its `getEpsilon(delta)` is
+   * {@link PrivateTrainer.getEpsilon}. Throws without noise (infinite epsilon).
+   */
+  accountant(): PrivacyAccountant {
+    return this.#accounting.accountantAfter(this.#steps, this.#noiseMultiplier);
+  }
+
   /** Steps the budget allows (the planned run when no budget is set or it fits). */
   get stepsWithinBudget(): number {
     return this.report.stepsWithinBudget;
@@ -294,6 +306,11 @@ export class PrivateTrainer {
    * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
    */
   step(): number {
+    if (this.#failed) {
+      throw new Error(
+        'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
+      );
+    }
     const next = this.#steps + 1;
     if (next > this.totalSteps) {
       throw new RangeError(
@@ -310,8 +327,10 @@ export class PrivateTrainer {
         this.getEpsilon(),
       );
     }
-    const indices = this.sampler.nextBatch();
+    // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
+    this.#failed = true;
     let loss = Number.NaN;
+    const indices = this.sampler.nextBatch();
     if (indices.length === 0) {
       const zeros: tf.NamedTensorMap = {};
       for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
@@ -349,6 +368,7 @@ export class PrivateTrainer {
         tf.dispose(result);
       }
     }
+    this.#failed = false;
     this.#steps = next;
     return loss;
   }
@@ -420,6 +440,8 @@ export class PrivateTrainer {
             count++;
           }
           await call('onBatchEnd', batch, this.#logs(loss), this);
+          // Let the event loop run (a browser repaints its progress, a server answers) between steps.
+          await new Promise((resolve) => setTimeout(resolve, 0));
           if (this.stopTraining) reason = 'stopped';
         }
         if (reason !== 'completed') {
@@ -491,6 +513,7 @@ export class PrivateTrainer {
       optimizer: this.optimizer.exportState(),
       sampler: this.sampler.exportState(),
       accountant: {
+        state: this.#accounting.historyAfter(this.#steps, this.#noiseMultiplier),
         accounting: this.report.accounting,
         steps: this.#steps,
         noiseMultiplier: this.#noiseMultiplier,
@@ -529,6 +552,12 @@ export class PrivateTrainer {
         'checkpoint is inconsistent: accountant, optimizer and sampler steps differ from its step',
       );
     }
+    const history = JSON.stringify(this.#accounting.historyAfter(state.step, this.#noiseMultiplier));
+    if (JSON.stringify(state.accountant.state) !== history) {
+      throw new RangeError(
+        `checkpoint is inconsistent: its accountant history is not that of ${state.step} steps of this run`,
+      );
+    }
     const weights = modelWeights(this.model);
     if (!Array.isArray(state.weights) || state.weights.length !== weights.length) {
       throw new RangeError(
@@ -563,6 +592,7 @@ export class PrivateTrainer {
       value.dispose();
     });
     this.#steps = state.step;
+    this.#failed = false;
   }
 }
 

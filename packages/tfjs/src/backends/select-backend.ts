@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
+import { loadWasmSimdKernels } from './simd-kernels';
 
 /** Backends `selectBackend` can choose, fastest first. */
 export type TrainingBackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -14,8 +15,9 @@ export interface SelectBackendOptions {
   /** Where the wasm binaries are served from (browsers and bundlers; passed to `setWasmPaths`). */
   wasmPaths?: string | Record<string, string>;
   /**
-   * Loads a module by name; default: the runtime's dynamic `import`. Injected in tests, or by applications whose
-   * bundler needs the native package named statically.
+   * Loads a module by name; default: dynamic `import` (literal specifiers for the wasm and cpu backends, so
+   * bundlers include them). Injected in tests, or by applications whose bundler needs the native package named
+   * statically.
    */
   importModule?: (specifier: string) => Promise<unknown>;
 }
@@ -54,11 +56,19 @@ function isNode(): boolean {
 }
 
 /**
- * The default module loader: a dynamic import whose specifier bundlers do not try to resolve, so that a
- * browser build neither needs nor bundles the optional native packages.
+ * The default module loader. The wasm and cpu backends are imported by literal specifiers, so bundlers include
+ * them; the optional native packages by a specifier that bundlers leave alone, so a browser build neither needs
+ * nor bundles them.
  */
-function dynamicImport(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+function defaultImport(specifier: string): Promise<unknown> {
+  switch (specifier) {
+    case '@tensorflow/tfjs-backend-wasm':
+      return import('@tensorflow/tfjs-backend-wasm');
+    case '@tensorflow/tfjs-backend-cpu':
+      return import('@tensorflow/tfjs-backend-cpu');
+    default:
+      return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+  }
 }
 
 function describe(error: unknown): string {
@@ -100,7 +110,12 @@ async function tryWasm(
     };
     if (wasmPaths !== undefined) wasm.setWasmPaths?.(wasmPaths);
     const registeredKernels = registerWasmTrainingKernels();
-    if (await tf.setBackend('wasm')) return { registeredKernels };
+    if (await tf.setBackend('wasm')) {
+      // After the backend exists, so that the module is instantiated asynchronously for its memory. Without
+      // WASM SIMD the pack runs its pure JS paths.
+      await loadWasmSimdKernels();
+      return { registeredKernels };
+    }
     return { reason: 'the wasm backend failed to initialise (binary not found or WebAssembly unavailable)' };
   } catch (error) {
     return { reason: describe(error) };
@@ -126,7 +141,8 @@ async function tryCpu(
  *    user installed one (Node.js only). They are not dependencies of this package (their install downloads
  *    libtensorflow); they are found at run time by a dynamic import that is allowed to fail.
  * 2. `wasm` — `@tensorflow/tfjs-backend-wasm` with the training-kernel pack of this package registered
- *    ({@link registerWasmTrainingKernels}); the default in Node.js without the native packages, and in browsers.
+ *    ({@link registerWasmTrainingKernels}) and its WASM SIMD module loaded ({@link loadWasmSimdKernels}); the
+ *    default in Node.js without the native packages, and in browsers.
  * 3. `cpu` — the pure-JS backend: slow, kept as the reference (test oracle) and last resort.
  *
  * `preferred` moves one backend to the front; the others follow in that order if it is unavailable. The result
@@ -139,7 +155,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   if (!ORDER.includes(preferred)) {
     throw new RangeError(`preferred: expected one of ${ORDER.join(', ')}, got ${String(preferred)}`);
   }
-  const importModule = options.importModule ?? dynamicImport;
+  const importModule = options.importModule ?? defaultImport;
   const order = [preferred, ...ORDER.filter((name) => name !== preferred)];
   const attempts: BackendAttempt[] = [];
   for (const backend of order) {

@@ -1,0 +1,108 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_RESULTS_DIRECTORY, tableCommand } from './commands/table-command';
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    }
+    return parsed;
+  };
+}
+
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(`seed must be a non-negative integer, got '${value}'`);
+  }
+  return parsed;
+}
+
+const backendOption = () =>
+  new Option('--backend <name>', 'preferred tfjs backend (falls back in the order tensorflow, wasm, cpu)')
+    .choices(['tensorflow', 'wasm', 'cpu'])
+    .default('wasm');
+
+const program = new Command()
+  .name('cnm-bench')
+  .description(
+    'Benchmarks of @cnm: the Fashion-MNIST table, the clipping-method comparison, micro-benchmarks',
+  );
+
+program
+  .command('table', { isDefault: true })
+  .description('train the table rows on Fashion-MNIST and write results/<profile>.{json,md} and plots')
+  .addOption(
+    new Option('--profile <name>', 'quick (about 20 min on 2 cores) or full (50 epochs)')
+      .choices(['quick', 'full'])
+      .default('quick'),
+  )
+  .option('--rows <ids>', 'comma-separated row ids or names (default: all)', (v: string) => v.split(','))
+  .option('--epochs <n>', 'epochs per row (overrides the profile)', positiveInteger('epochs'))
+  .option('--train-examples <n>', 'use only the first n training examples', positiveInteger('train-examples'))
+  .option('--seed <n>', 'seed of initialisation, sampling and noise', nonNegativeInteger, 0)
+  .addOption(backendOption())
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (options) => {
+    await tableCommand(options);
+  });
+
+program
+  .command('compare-clipping')
+  .description('samples/s and peak memory of non-private training and each per-example clipping method')
+  .option('--models <names>', 'comma-separated: cnn, unet', (v: string) => v.split(','), ['cnn', 'unet'])
+  .option(
+    '--batch-sizes <list>',
+    'comma-separated batch sizes',
+    (v: string) => v.split(',').map(Number),
+    [64, 256, 1024],
+  )
+  .option(
+    '--methods <list>',
+    'comma-separated: non-private, loop, materialized, ghost, bookkeeping',
+    (v: string) => v.split(','),
+  )
+  .option('--steps <n>', 'timed steps per cell (after one warm-up step)', positiveInteger('steps'), 3)
+  .option(
+    '--physical-batch <n>',
+    'process every batch in chunks of n examples (same gradients, bounded memory)',
+    positiveInteger('physical-batch'),
+  )
+  .option(
+    '--cell-timeout <s>',
+    'time limit of one cell in seconds (a cell over it is recorded as failed)',
+    positiveInteger('cell-timeout'),
+    600,
+  )
+  .addOption(backendOption())
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (options) => {
+    const { compareClippingCommand } = await import('./commands/compare-clipping');
+    await compareClippingCommand(options);
+  });
+
+program
+  .command('report <json>')
+  .description('rewrite the markdown table and the plots of a results JSON file (beside it)')
+  .action(async (json: string) => {
+    const { readFile } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    const { writeReport } = await import('./report/write');
+    const report = JSON.parse(await readFile(json, 'utf8'));
+    const written = await writeReport(report, dirname(json));
+    console.error(`wrote ${written.markdown} and ${written.plots.length} plots`);
+  });
+
+program
+  .command('micro')
+  .description('private vs non-private step time, accountant and BLT-fit timings, noise throughput')
+  .option('--batch-size <n>', 'batch size of the step timings', positiveInteger('batch-size'), 256)
+  .option('--steps <n>', 'timed steps', positiveInteger('steps'), 3)
+  .addOption(backendOption())
+  .action(async (options) => {
+    const { microCommand } = await import('./commands/micro');
+    await microCommand(options);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,101 @@
+import type { ModeName } from '@cnm/optim';
+import { PrivacyEngine } from '@cnm/tfjs';
+import type { PrivateRowRunner, RowContext } from '../table';
+import { PeakMemory } from './memory';
+import { yieldToEventLoop } from './non-private';
+import { accuracyPercent, perExampleCrossEntropy } from './tensors';
+
+/** The private-row trainer, or why there is none. */
+export interface PrivateRunnerAvailability {
+  /** Trains a private row through the PrivacyEngine; absent when the engine is not available. */
+  readonly runner?: PrivateRowRunner;
+  /** Why it is absent. */
+  readonly reason: string;
+}
+
+/** The engine participation of a row (DP-SGD uses Poisson sampling, which is its mode's default). */
+function participationOf(context: RowContext): { participation?: 'minSep' | 'streaming' } {
+  switch (context.row.participation) {
+    case 'minSep':
+      return { participation: 'minSep' };
+    case 'streaming':
+      return { participation: 'streaming' };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Trains a private row with `PrivacyEngine.makePrivateWithEpsilon` (noise calibrated so that the whole planned
+ * run spends at most the target epsilon), one `step()` at a time, evaluating on the test set after every
+ * epoch. The epsilon reported is the engine accountant's `getEpsilon(delta)` after the last step.
+ */
+export const privateRowRunner: PrivateRowRunner = async (context) => {
+  const { row, model, train, test } = context;
+  const engine = new PrivacyEngine({ secureMode: false });
+  const trainer = engine.makePrivateWithEpsilon({
+    model,
+    lossFn: perExampleCrossEntropy,
+    data: { x: train.x, y: train.y },
+    epochs: context.epochs,
+    mode: row.mode as ModeName,
+    batchSize: context.batchSize,
+    maxGradNorm: context.clipNorm,
+    learningRate: row.learningRate,
+    targetEpsilon: context.targetEpsilon,
+    targetDelta: context.delta,
+    seed: context.seed,
+    ...participationOf(context),
+  });
+  const report = trainer.report;
+  const perEpoch = report.run.stepsPerEpoch;
+  const totalSteps = trainer.totalSteps;
+  const memory = new PeakMemory();
+  const accuracyPerEpoch: number[] = [];
+  let trainMs = 0;
+  for (let step = 1; step <= totalSteps; step += 1) {
+    const start = performance.now();
+    const loss = trainer.step();
+    trainMs += performance.now() - start;
+    memory.sample();
+    context.onStep?.(step, totalSteps, loss);
+    await yieldToEventLoop();
+    if (step % perEpoch === 0 || step === totalSteps) {
+      const accuracy = accuracyPercent(model, test);
+      accuracyPerEpoch.push(accuracy);
+      context.onEpoch?.(accuracyPerEpoch.length, accuracy);
+    }
+  }
+  return {
+    status: 'ok',
+    ...(row.deviation == null ? {} : { note: row.deviation }),
+    epochs: context.epochs,
+    steps: totalSteps,
+    batchSize: report.run.batchSize,
+    clipNorm: report.clipNorm,
+    epsilon: trainer.getEpsilon(context.delta),
+    targetEpsilon: context.targetEpsilon,
+    delta: context.delta,
+    accuracy: accuracyPerEpoch.at(-1) ?? null,
+    accuracyPerEpoch,
+    noiseMultiplier: report.noiseMultiplier,
+    sensitivity: report.sensitivity,
+    strategy: {
+      name: report.strategy,
+      accounting: report.accounting,
+      participation: report.participation,
+      noiseSensitivity: report.noiseSensitivity,
+      ...(report.blt == null ? {} : { blt: report.blt }),
+    },
+    samplesPerSecond: (totalSteps * report.run.batchSize) / (trainMs / 1000),
+    stepTimeMs: trainMs / totalSteps,
+    stepTimeRatioToNonPrivate: null,
+    peakMemoryMiB: memory.peakMiB,
+    trainSeconds: trainMs / 1000,
+  };
+};
+
+/** The private-row trainer of this build. */
+export function loadPrivateRunner(): PrivateRunnerAvailability {
+  return { runner: privateRowRunner, reason: '' };
+}

@@ -93,19 +93,27 @@ async function main() {
         ] as [string, () => void],
     ),
   ];
-  const rates = new Map<string, number>();
-  console.log(`backend ${tf.getBackend()}, batch ${batch}, ${steps} timed steps after one warm-up`);
-  for (const [name, step] of runs) {
+  // Warm up every method once, then time them interleaved (round-robin), so that load from other processes
+  // affects all methods alike.
+  const available = runs.filter(([name, step]) => {
     try {
       step();
-      const start = performance.now();
-      for (let i = 0; i < steps; i++) step();
-      const seconds = (performance.now() - start) / 1000;
-      rates.set(name, (batch * steps) / seconds);
+      return true;
     } catch (error) {
       console.log(`${name.padEnd(13)} unavailable: ${(error as Error).message.split('\n')[0]}`);
+      return false;
+    }
+  });
+  const seconds = new Map<string, number>(available.map(([name]) => [name, 0]));
+  console.log(`backend ${tf.getBackend()}, batch ${batch}, ${steps} timed rounds after one warm-up`);
+  for (let round = 0; round < steps; round++) {
+    for (const [name, step] of available) {
+      const start = performance.now();
+      step();
+      seconds.set(name, seconds.get(name)! + (performance.now() - start) / 1000);
     }
   }
+  const rates = new Map([...seconds].map(([name, s]) => [name, (batch * steps) / s]));
   const baseline = rates.get('non-private');
   for (const [name, rate] of rates) {
     const ratio = baseline != null ? `  time ratio to non-private ${(baseline / rate).toFixed(2)}` : '';

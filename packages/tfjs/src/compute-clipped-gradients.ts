@@ -7,7 +7,7 @@ import {
   type NormStrategy,
   variableNorms,
 } from './per-example/contributions';
-import { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
+import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
 import { assertInteger, assertPositive } from './validate';
@@ -23,6 +23,16 @@ import { assertInteger, assertPositive } from './validate';
 export type PerExampleMethod = 'bookkeeping' | 'ghost' | 'materialized' | 'loop';
 
 const methods: readonly PerExampleMethod[] = ['bookkeeping', 'ghost', 'materialized', 'loop'];
+
+/** Layers that draw fresh randomness on every training-mode call. */
+const stochasticLayers = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+]);
 
 /** Per-example loss: `(yTrue, yPred) => [B]`, example `i`'s loss depending on example `i` only. */
 export type PerExampleLossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -168,6 +178,12 @@ function clipFactorsFor(
   });
 }
 
+/** `t` with the rows (leading index) where `keep` is false replaced by zeros (0 · NaN would stay NaN). */
+function zeroRows(t: tf.Tensor, keep: tf.Tensor1D): tf.Tensor {
+  const shape = [t.shape[0]!, ...t.shape.slice(1).map(() => 1)];
+  return tf.where(tf.reshape(keep, shape), t, tf.zerosLike(t));
+}
+
 function factorForLayer(factors: tf.Tensor, layerIndex: number): tf.Tensor1D {
   return factors.rank === 1
     ? (factors as tf.Tensor1D)
@@ -226,15 +242,32 @@ function recordedChunk(
       });
     }
     const layerSquaredNorms = tf.stack(layerSquared, 1) as tf.Tensor2D;
-    const factors = clipFactorsFor(layerSquaredNorms, mask, clipping, threshold, layerNames);
+    // An example whose gradient is not finite is dropped (factor 0, rows zeroed) rather than turning the whole
+    // sum into NaN, which would reveal that one example of the batch diverged.
+    const finite = tf.isFinite(tf.sum(layerSquaredNorms, 1)) as tf.Tensor1D;
+    const keep = tf.all(finite).dataSync()[0] === 1 ? undefined : finite;
+    let factors = clipFactorsFor(layerSquaredNorms, mask, clipping, threshold, layerNames);
+    if (keep != null) factors = zeroRows(factors, keep);
     const sums = new Map<string, tf.Tensor>();
+    if (method === 'ghost' && keep != null) {
+      throw new RangeError(
+        'an example has a non-finite gradient: perExampleMethod "ghost" cannot drop it from its second pass; use "bookkeeping"',
+      );
+    }
     if (method !== 'ghost') {
       for (const { variable, layerIndex, merged, perExample } of perVariable) {
         const weights = factorForLayer(factors, layerIndex);
-        sums.set(variable.name, clippedSum(merged, weights, variable.shape as number[], perExample));
+        sums.set(variable.name, clippedSum(merged, weights, variable.shape as number[], perExample, keep));
       }
     }
-    const lossSum = tf.sum(tf.mul(recording.perExampleLoss, mask)) as tf.Scalar;
+    const lossSum = tf.sum(
+      tf.mul(
+        keep == null
+          ? recording.perExampleLoss
+          : tf.where(keep, recording.perExampleLoss, tf.zerosLike(recording.perExampleLoss)),
+        mask,
+      ),
+    ) as tf.Scalar;
     return { sums, layerSquaredNorms, factors, lossSum };
   } finally {
     recording.dispose();
@@ -270,6 +303,7 @@ function loopChunk(
   const squared = new Float32Array(batch * entries.length);
   const losses: number[] = [];
   const perExampleGrads: Map<string, tf.Tensor>[] = [];
+  const finite: boolean[] = [];
   for (let i = 0; i < batch; i++) {
     const xi = Array.isArray(x) ? x.map((t) => tf.slice(t, i, 1)) : tf.slice(x, i, 1);
     const yi = tf.slice(y, i, 1);
@@ -277,17 +311,26 @@ function loopChunk(
       () => tf.sum(perExampleLoss(options, xi, yi)) as tf.Scalar,
       variables.map(({ v }) => v.read() as tf.Variable),
     );
-    losses.push(value.dataSync()[0]! * mask[i]!);
+    let total = 0;
     for (const { v, layerIndex } of variables) {
-      squared[i * entries.length + layerIndex]! += tf.sum(tf.square(grads[v.name]!)).dataSync()[0]!;
+      const sq = tf.sum(tf.square(grads[v.name]!)).dataSync()[0]!;
+      squared[i * entries.length + layerIndex]! += sq;
+      total += sq;
     }
+    // Like the recorded methods: an example with a non-finite gradient is dropped, not summed as NaN.
+    finite.push(Number.isFinite(total));
+    losses.push(finite[i] ? value.dataSync()[0]! * mask[i]! : 0);
     perExampleGrads.push(new Map(Object.entries(grads)));
   }
   const layerSquaredNorms = tf.tensor2d(squared, [batch, entries.length]);
   const maskTensor = tf.tensor1d(mask);
-  const factors = clipFactorsFor(layerSquaredNorms, maskTensor, clipping, threshold, layerNames);
+  const factors = zeroRows(
+    clipFactorsFor(layerSquaredNorms, maskTensor, clipping, threshold, layerNames),
+    tf.tensor1d(finite.map(Number), 'bool'),
+  );
   const factorValues = factors.dataSync();
   for (let i = 0; i < batch; i++) {
+    if (!finite[i]) continue;
     for (const { v, layerIndex } of variables) {
       const c = factors.rank === 1 ? factorValues[i]! : factorValues[i * entries.length + layerIndex]!;
       const previous = sums.get(v.name)!;
@@ -340,6 +383,16 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     if (method === 'ghost') {
       throw new RangeError(
         'perExampleMethod "ghost" needs one clip factor per example: use flat or adaptive clipping',
+      );
+    }
+  }
+  if (method === 'ghost') {
+    // Ghost clipping runs the model twice: a layer drawing new noise in the second pass would give gradients other
+    // than the ones whose norms were clipped, and the sensitivity bound would no longer hold.
+    const stochastic = leafLayers(options.model).find((layer) => stochasticLayers.has(layer.getClassName()));
+    if (stochastic != null) {
+      throw new RangeError(
+        `perExampleMethod "ghost" cannot be used with the stochastic layer "${stochastic.name}" (${stochastic.getClassName()}): its two passes would differ; use "bookkeeping"`,
       );
     }
   }
@@ -398,6 +451,12 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     lossSum = total;
   }
 
+  // In model order; a trainable layer the forward pass never reached has a zero gradient, listed so that every
+  // trainable variable gets its noise from the optimizer.
+  const gradients = new Map<string, tf.Tensor>();
+  for (const entry of entries) {
+    for (const v of entry.variables) gradients.set(v.name, sums.get(v.name) ?? tf.zeros(v.shape as number[]));
+  }
   const exampleCount = maskAll.reduce((a, b) => a + b, 0);
   const result = tf.tidy(() => {
     const layerSquaredNorms = norms.length === 1 ? norms[0]! : tf.concat(norms, 0);
@@ -417,7 +476,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
   }
   return {
-    gradients: sums,
+    gradients,
     ...result,
     layerNames,
     exampleCount,

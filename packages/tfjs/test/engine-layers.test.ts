@@ -160,6 +160,23 @@ describe('per-example clipped sums match an example-by-example reference (cpu)',
     check(model, rand([4, 2, 3, 4], 14), rand([4, 2], 15), 0.3);
   });
 
+  it('LayerNormalization over two axes and over a middle axis, Dense on a rank-4 input', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [2, 3, 4], units: 3, activation: 'relu' }),
+        tfl.layers.layerNormalization({ axis: 1 }),
+        // A nonlinearity between the normalisations: a LayerNormalization right after another one over other axes
+        // would cancel the first one's beta exactly (a zero gradient has no meaningful relative error).
+        tfl.layers.dense({ units: 3, activation: 'tanh' }),
+        // (tfjs cannot differentiate its own LayerNormalization with center or scale off, so both stay on.)
+        tfl.layers.layerNormalization({ axis: [-2, -1] }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    check(model, rand([5, 2, 3, 4], 16), rand([5, 2], 17), 0.3);
+  });
+
   it('Embedding (repeated tokens) and LayerNormalization', () => {
     const model = tfl.sequential({
       layers: [

@@ -153,6 +153,7 @@ describe('batch handling', () => {
       });
       expect(maxRelativeError(result.gradients, expected)).toBeLessThanOrEqual(1e-5);
       expect(Array.from(result.clipFactors.dataSync())).toEqual(new Array(7).fill(1));
+      expect([...result.gradients.keys()]).toEqual(model.trainableWeights.map((v) => v.name));
       disposeResult(result);
     }
   });
@@ -175,6 +176,24 @@ describe('batch handling', () => {
     disposeResult(chunked);
   });
 
+  it('a physical batch larger than the logical one (fixed shape for Poisson batches) changes nothing', () => {
+    const whole = computeClippedGradients({ model, lossFn: mseLoss, x, y, maxGradNorm: 0.3 });
+    const padded = computeClippedGradients({
+      model,
+      lossFn: mseLoss,
+      x,
+      y,
+      maxGradNorm: 0.3,
+      physicalBatchSize: 10,
+    });
+    const expected = new Map([...whole.gradients].map(([k, v]) => [k, Float64Array.from(v.dataSync())]));
+    expect(maxRelativeError(padded.gradients, expected)).toBeLessThanOrEqual(1e-6);
+    expect(padded.clipFactors.shape).toEqual([7]);
+    expect(padded.exampleCount).toBe(7);
+    disposeResult(whole);
+    disposeResult(padded);
+  });
+
   it('a mask drops padded examples exactly', () => {
     const mask = [1, 0, 1, 1, 0, 1, 1];
     const reference = referenceClippedSums(model, mseLoss, x, y, 0.3, mask);
@@ -195,6 +214,40 @@ describe('batch handling', () => {
       expect(factors[4]).toBe(0);
       disposeResult(result);
     }
+  });
+
+  it('drops an example whose gradient is not finite instead of making the sum NaN', () => {
+    const poisoned = tf.tidy(() => {
+      const rows = tf.unstack(x);
+      rows[2] = tf.fill(rows[2]!.shape, Number.NaN);
+      return tf.stack(rows);
+    });
+    const reference = referenceClippedSums(model, mseLoss, x, y, 0.3, [1, 1, 0, 1, 1, 1, 1]);
+    for (const method of ['bookkeeping', 'materialized', 'loop'] as const) {
+      const result = computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x: poisoned,
+        y,
+        maxGradNorm: 0.3,
+        perExampleMethod: method,
+      });
+      expect(maxRelativeError(result.gradients, reference.sums), method).toBeLessThanOrEqual(1e-5);
+      expect(result.clipFactors.dataSync()[2]).toBe(0);
+      expect(Number.isFinite(result.loss.dataSync()[0]!)).toBe(true);
+      disposeResult(result);
+    }
+    expect(() =>
+      computeClippedGradients({
+        model,
+        lossFn: mseLoss,
+        x: poisoned,
+        y,
+        maxGradNorm: 0.3,
+        perExampleMethod: 'ghost',
+      }),
+    ).toThrow(/non-finite gradient/);
+    poisoned.dispose();
   });
 
   it('keeps the tensor count flat over many steps', () => {

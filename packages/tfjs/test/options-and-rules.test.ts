@@ -204,6 +204,23 @@ describe('options', () => {
       }),
     ).toThrow(/ghost.*flat or adaptive/);
   });
+
+  it('rejects ghost clipping with a stochastic layer (its two passes would differ); book-keeping is fine', () => {
+    const withDropout = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [3], units: 4 }),
+        tfl.layers.dropout({ rate: 0.5 }),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    const options = { model: withDropout, lossFn: mseLoss, x, y, maxGradNorm: 1 };
+    expect(() => computeClippedGradients({ ...options, perExampleMethod: 'ghost' })).toThrow(
+      /stochastic layer.*Dropout/,
+    );
+    const result = computeClippedGradients(options);
+    expect(Math.max(...result.perExampleNorms.dataSync())).toBeGreaterThan(0);
+    disposeResult(result);
+  });
 });
 
 describe('clipping modes in the engine', () => {

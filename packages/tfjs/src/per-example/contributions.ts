@@ -132,16 +132,23 @@ export function variableNorms(
 
 /**
  * `Σᵢ factorsᵢ · gᵢ` for one variable, shaped like the variable: from the materialised per-example gradients when
- * they exist, otherwise straight from the records (one matrix product, or a scatter-add for row lookups).
+ * they exist, otherwise straight from the records (one matrix product, or a scatter-add for row lookups). With
+ * `keep` (`[B]` bool), examples where it is false contribute exactly zero whatever their values.
  */
 export function clippedSum(
   c: GradientContribution,
   factors: tf.Tensor1D,
   variableShape: number[],
   perExample?: tf.Tensor,
+  keep?: tf.Tensor1D,
 ): tf.Tensor {
+  // Rows of dropped examples are replaced by zeros, not multiplied by 0: 0 · NaN would still be NaN.
+  const rowsKept = (t: tf.Tensor) =>
+    keep == null
+      ? t
+      : tf.where(tf.reshape(keep, [t.shape[0]!, ...t.shape.slice(1).map(() => 1)]), t, tf.zerosLike(t));
   if (perExample != null || c.kind === 'materialized') {
-    const grads = perExample ?? (c as { perExample: tf.Tensor }).perExample;
+    const grads = rowsKept(perExample ?? (c as { perExample: tf.Tensor }).perExample);
     // factorsᵀ · G as one plain matrix product: a sum over the leading axis transposes first on wasm.
     const batch = factors.shape[0];
     const flat = tf.reshape(grads, [batch, -1]);
@@ -152,12 +159,12 @@ export function clippedSum(
   if (c.kind === 'outer') {
     const k = c.left.shape[2]!;
     const f = c.right.shape[2]!;
-    const left = tf.transpose(tf.reshape(c.left, [-1, k]));
-    const right = tf.reshape(tf.mul(c.right, weights), [-1, f]);
+    const left = tf.transpose(tf.reshape(rowsKept(c.left), [-1, k]));
+    const right = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
     return tf.reshape(tf.matMul(left, right), variableShape);
   }
   const f = c.right.shape[2]!;
-  const updates = tf.reshape(tf.mul(c.right, weights), [-1, f]);
+  const updates = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
   const indices = tf.reshape(c.indices, [-1, 1]);
   return tf.reshape(tf.scatterND(indices, updates, [c.rowCount, f]), variableShape);
 }

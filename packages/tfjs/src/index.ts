@@ -7,6 +7,7 @@ export {
   conv2DBackpropInputWasm,
   conv2DBackpropInputWasmConfig,
 } from './backends/conv2d-backprop-input';
+export { identityWasm, identityWasmConfig } from './backends/identity';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
   registerWasmTrainingKernels,
@@ -21,6 +22,13 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backends/select-backend';
+export {
+  loadWasmSimdKernels,
+  setWasmSimdKernelsEnabled,
+  type WasmSimdKernelsStatus,
+  wasmSimdKernelsStatus,
+} from './backends/simd-kernels';
+export { sumWasm, sumWasmConfig } from './backends/sum';
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,

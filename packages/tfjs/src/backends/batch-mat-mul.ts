@@ -25,8 +25,13 @@ export function transposeLastTwo(
   rows: number,
   cols: number,
 ): void {
-  const block = 32;
   const matrix = rows * cols;
+  if (rows === 1 || cols === 1) {
+    // A vector: the transposed layout is the same sequence of values.
+    dst.set(src.subarray(0, batch * matrix));
+    return;
+  }
+  const block = 32;
   for (let b = 0; b < batch; b++) {
     const base = b * matrix;
     for (let r0 = 0; r0 < rows; r0 += block) {

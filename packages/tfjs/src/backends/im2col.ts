@@ -159,3 +159,64 @@ export function col2imAccumulate(cols: Float32Array, dx: Float32Array, g: ConvGe
     }
   }
 }
+
+/**
+ * True when {@link im2colTransposedFromPlanes} applies: stride 1 and an output the size of the input (for
+ * example 'same' padding with an odd filter), so every patch row is the channel plane shifted by a constant.
+ */
+export function isShiftedPlaneCase(g: ConvGeometry): boolean {
+  return (
+    g.strideHeight === 1 && g.strideWidth === 1 && g.outHeight === g.inHeight && g.outWidth === g.inWidth
+  );
+}
+
+/**
+ * The transposed patch matrix (same layout as {@link im2colTransposed}) for the {@link isShiftedPlaneCase}
+ * geometry, from `planes`, the input laid out channel-major as `[inChannels, batch, height, width]` for images
+ * `[batchStart, batchEnd)` only. Each patch row is one contiguous copy of a channel plane shifted by the filter
+ * offset, after which the positions whose source lies in the padding are zeroed.
+ */
+export function im2colTransposedFromPlanes(
+  planes: Float32Array,
+  colsT: Float32Array,
+  g: ConvGeometry,
+  imageCount: number,
+): void {
+  const { inHeight: height, inWidth: width, inChannels, filterHeight, filterWidth } = g;
+  const { dilationHeight, dilationWidth, padTop, padLeft } = g;
+  const planeSize = imageCount * height * width;
+  const imageSize = height * width;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    const dh = kh * dilationHeight - padTop;
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const dw = kw * dilationWidth - padLeft;
+      const shift = dh * width + dw;
+      for (let ci = 0; ci < inChannels; ci++) {
+        const rowBase = ((kh * filterWidth + kw) * inChannels + ci) * planeSize;
+        const planeBase = ci * planeSize;
+        // Copy the plane shifted by `shift`, clipped to the plane.
+        const start = Math.max(0, -shift);
+        const end = Math.min(planeSize, planeSize - shift);
+        if (end > start) {
+          colsT.set(planes.subarray(planeBase + start + shift, planeBase + end + shift), rowBase + start);
+        }
+        colsT.fill(0, rowBase, rowBase + Math.min(planeSize, start));
+        colsT.fill(0, rowBase + Math.max(start, end), rowBase + planeSize);
+        // Zero the positions whose source row or column falls outside their own image.
+        for (let b = 0; b < imageCount; b++) {
+          const imageBase = rowBase + b * imageSize;
+          if (dh < 0) colsT.fill(0, imageBase, imageBase + Math.min(height, -dh) * width);
+          if (dh > 0) colsT.fill(0, imageBase + Math.max(0, height - dh) * width, imageBase + imageSize);
+          if (dw !== 0) {
+            const lo = dw < 0 ? 0 : Math.max(0, width - dw);
+            const hi = dw < 0 ? Math.min(width, -dw) : width;
+            for (let oh = 0; oh < height; oh++) {
+              const rowStart = imageBase + oh * width;
+              for (let ow = lo; ow < hi; ow++) colsT[rowStart + ow] = 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}

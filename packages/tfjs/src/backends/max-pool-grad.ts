@@ -1,9 +1,11 @@
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapF32 } from './wasm-internals';
+import { simdKernelsFor } from './simd-kernels';
+import { asWasmBackend, heapF32, heapOffset } from './wasm-internals';
 
 /**
- * Gradient of 2-D max pooling on the wasm backend, replacing the stock kernel's naive loops: one pass over the
+ * Gradient of 2-D max pooling on the wasm backend, replacing the stock kernel's naive loops (by the WASM SIMD
+ * module's loop when it is loaded, else by the same loop in JS): one pass over the
  * output positions that finds each window's first maximum (strictly greater, as the cpu backend does; windows
  * with no finite maximum pass no gradient) with the channels innermost, and adds `dy` there.
  */
@@ -31,39 +33,59 @@ export function maxPoolGradWasm(args: {
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
   const dxInfo = backend.makeOutput([...input.shape], 'float32');
   const dx = heapF32(backend, dxInfo);
+  dx.fill(0);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && dilationHeight === 1 && dilationWidth === 1) {
+    simd.max_pool_grad(
+      heapOffset(backend, input),
+      heapOffset(backend, dy),
+      heapOffset(backend, dxInfo),
+      batchSize,
+      inHeight,
+      inWidth,
+      channels,
+      outHeight,
+      outWidth,
+      effectiveFilterHeight,
+      effectiveFilterWidth,
+      strideHeight,
+      strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return dxInfo;
+  }
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
-  dx.fill(0);
-  const best = new Float32Array(channels);
-  const bestIndex = new Int32Array(channels);
+  const rowStride = inWidth * channels;
   for (let b = 0; b < batchSize; b++) {
-    const imageBase = b * inHeight * inWidth * channels;
+    const imageBase = b * inHeight * rowStride;
     for (let oh = 0; oh < outHeight; oh++) {
       const hStart = oh * strideHeight - info.padInfo.top;
+      // First and last window rows inside the image (dilation steps).
+      const khLo = hStart >= 0 ? 0 : Math.ceil(-hStart / dilationHeight) * dilationHeight;
+      const khHi = Math.min(effectiveFilterHeight, inHeight - hStart);
       for (let ow = 0; ow < outWidth; ow++) {
         const wStart = ow * strideWidth - info.padInfo.left;
-        best.fill(Number.NEGATIVE_INFINITY);
-        bestIndex.fill(-1);
-        for (let kh = 0; kh < effectiveFilterHeight; kh += dilationHeight) {
-          const h = hStart + kh;
-          if (h < 0 || h >= inHeight) continue;
-          for (let kw = 0; kw < effectiveFilterWidth; kw += dilationWidth) {
-            const w = wStart + kw;
-            if (w < 0 || w >= inWidth) continue;
-            const base = imageBase + (h * inWidth + w) * channels;
-            for (let c = 0; c < channels; c++) {
-              const value = x[base + c]!;
-              if (value > best[c]!) {
-                best[c] = value;
-                bestIndex[c] = base + c;
+        const kwLo = wStart >= 0 ? 0 : Math.ceil(-wStart / dilationWidth) * dilationWidth;
+        const kwHi = Math.min(effectiveFilterWidth, inWidth - wStart);
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        const windowBase = imageBase + hStart * rowStride + wStart * channels;
+        for (let c = 0; c < channels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestIndex = -1;
+          for (let kh = khLo; kh < khHi; kh += dilationHeight) {
+            let index = windowBase + kh * rowStride + kwLo * channels + c;
+            for (let kw = kwLo; kw < kwHi; kw += dilationWidth) {
+              const value = x[index]!;
+              if (value > best) {
+                best = value;
+                bestIndex = index;
               }
+              index += dilationWidth * channels;
             }
           }
-        }
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
-        for (let c = 0; c < channels; c++) {
-          const index = bestIndex[c]!;
-          if (index >= 0) dx[index] = dx[index]! + g[dyBase + c]!;
+          if (bestIndex >= 0) dx[bestIndex] = dx[bestIndex]! + g[dyBase + c]!;
         }
       }
     }

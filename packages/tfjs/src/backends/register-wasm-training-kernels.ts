@@ -3,14 +3,18 @@ import {
   BatchMatMul,
   Conv2D,
   getKernel,
+  Identity,
   registerKernel,
+  Sum,
   Transpose,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import { identityWasmConfig } from './identity';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { sumWasmConfig } from './sum';
 import { captureStockKernel } from './wasm-internals';
 
 /** The kernels of the training pack, in registration order. */
@@ -19,10 +23,12 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputWasmConfig,
   maxPoolGradWasmConfig,
   batchMatMulWasmConfig,
+  sumWasmConfig,
+  identityWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Identity, Sum, Transpose];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {

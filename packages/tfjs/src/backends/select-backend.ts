@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
+import { loadWasmSimdKernels } from './simd-kernels';
 
 /** Backends `selectBackend` can choose, fastest first. */
 export type TrainingBackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -99,6 +100,8 @@ async function tryWasm(
       setWasmPaths?: (paths: string | Record<string, string>) => void;
     };
     if (wasmPaths !== undefined) wasm.setWasmPaths?.(wasmPaths);
+    // Without WASM SIMD the pack runs its pure JS paths.
+    await loadWasmSimdKernels();
     const registeredKernels = registerWasmTrainingKernels();
     if (await tf.setBackend('wasm')) return { registeredKernels };
     return { reason: 'the wasm backend failed to initialise (binary not found or WebAssembly unavailable)' };
@@ -126,7 +129,8 @@ async function tryCpu(
  *    user installed one (Node.js only). They are not dependencies of this package (their install downloads
  *    libtensorflow); they are found at run time by a dynamic import that is allowed to fail.
  * 2. `wasm` — `@tensorflow/tfjs-backend-wasm` with the training-kernel pack of this package registered
- *    ({@link registerWasmTrainingKernels}); the default in Node.js without the native packages, and in browsers.
+ *    ({@link registerWasmTrainingKernels}) and its WASM SIMD module loaded ({@link loadWasmSimdKernels}); the
+ *    default in Node.js without the native packages, and in browsers.
  * 3. `cpu` — the pure-JS backend: slow, kept as the reference (test oracle) and last resort.
  *
  * `preferred` moves one backend to the front; the others follow in that order if it is unavailable. The result

@@ -144,26 +144,27 @@ export function aliasAs(backend: WasmBackendInternals, info: TensorInfo, shape: 
  * A zero-copy view of `info`'s data under a new tensor id, to pass as the `b` operand of the stock matMul.
  * The stock kernel caches its XNNPACK operator (with the packed `b` and its shape) by `b`'s tensor id only, so
  * the same data used as `b` under two shapes (reshapes share the id) silently gives wrong products; a fresh id
- * per call avoids that. Release it with {@link releaseFreshView}, never with `disposeData` (the memory belongs to
+ * per call avoids that. `elementOffset` (in float32/int32 elements) views a contiguous part. Release it with {@link releaseFreshView}, never with `disposeData` (the memory belongs to
  * `info`).
  */
-export function freshView(backend: WasmBackendInternals, info: TensorInfo, shape: number[]): TensorInfo {
+export function freshView(
+  backend: WasmBackendInternals,
+  info: TensorInfo,
+  shape: number[],
+  elementOffset = 0,
+): TensorInfo {
   const size = sizeOfShape(shape);
-  if (size !== sizeOfShape(info.shape)) {
-    throw new Error(`wasm training kernels: cannot view shape [${info.shape}] as [${shape}]`);
+  if (elementOffset < 0 || elementOffset + size > sizeOfShape(info.shape)) {
+    throw new Error(`wasm training kernels: a view [${shape}] at ${elementOffset} exceeds [${info.shape}]`);
   }
   const record = tensorRecord(backend, info);
   const counter = backend as unknown as { dataIdNextNumber: number };
   const id = counter.dataIdNextNumber++;
   const dataId = { id };
-  backend.dataIdMap.set(dataId, {
-    id,
-    memoryOffset: record.memoryOffset,
-    shape,
-    dtype: info.dtype,
-    refCount: 1,
-  });
-  backend.wasm.tfjs.registerTensor(id, size, record.memoryOffset);
+  // float32 and int32 both take 4 bytes per element.
+  const memoryOffset = record.memoryOffset + elementOffset * 4;
+  backend.dataIdMap.set(dataId, { id, memoryOffset, shape, dtype: info.dtype, refCount: 1 });
+  backend.wasm.tfjs.registerTensor(id, size, memoryOffset);
   return { dataId, shape, dtype: info.dtype };
 }
 

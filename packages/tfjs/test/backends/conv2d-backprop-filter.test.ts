@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patchMatrixBudget } from '../../src/backends/conv2d-backprop-filter';
 import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/backends/simd-kernels';
 import { expectWasmMatchesCpu, seededValues } from './kernel-test-utils';
 
 type Pad =
@@ -71,10 +72,15 @@ function padOf(c: ConvCase): Pad {
       ];
 }
 
-describe('Conv2DBackpropFilter on wasm', () => {
+describe.each([
+  { path: 'WASM SIMD module', simd: true },
+  { path: 'pure JS fallback', simd: false },
+])('Conv2DBackpropFilter on wasm ($path)', ({ simd }) => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     registerWasmTrainingKernels();
+    expect(await loadWasmSimdKernels()).toBe(true);
+    setWasmSimdKernelsEnabled(simd);
   });
 
   it('matches the cpu backend on random shapes, strides, paddings and data formats', async () => {

@@ -2,12 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/backends/simd-kernels';
 import { expectAllClose, expectWasmMatchesCpu, gradientOn } from './kernel-test-utils';
 
-describe('MaxPoolGrad on wasm', () => {
+describe.each([
+  { path: 'WASM SIMD module', simd: true },
+  { path: 'pure JS fallback', simd: false },
+])('MaxPoolGrad on wasm ($path)', ({ simd }) => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     registerWasmTrainingKernels();
+    expect(await loadWasmSimdKernels()).toBe(true);
+    setWasmSimdKernelsEnabled(simd);
   });
 
   // Called as a kernel: the stock wasm MaxPool forward (XNNPACK) corrupts the heap on some window shapes

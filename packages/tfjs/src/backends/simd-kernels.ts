@@ -1,0 +1,126 @@
+import { TRAINING_KERNELS_WASM_BASE64 } from './simd/training-kernels-wasm';
+import type { WasmBackendInternals } from './wasm-internals';
+
+/**
+ * Loader of the small WASM SIMD module compiled from `native/training-kernels.c`. It is embedded as base64
+ * (no file or network access, so it loads the same way in Node and browsers), compiled once, and instantiated
+ * per tfjs wasm backend with that backend's memory, so its functions work on tensors in place. When it is not
+ * loaded, not supported (no WASM SIMD) or disabled, the kernels use their pure JS paths.
+ */
+
+/** Functions exported by the SIMD module; pointers are byte offsets into the tfjs wasm heap. */
+export interface SimdTrainingKernels {
+  conv2d_backprop_filter(
+    x: number,
+    dy: number,
+    dw: number,
+    batch: number,
+    inHeight: number,
+    inWidth: number,
+    inChannels: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    dilationHeight: number,
+    dilationWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
+  max_pool_grad(
+    x: number,
+    dy: number,
+    dx: number,
+    batch: number,
+    inHeight: number,
+    inWidth: number,
+    channels: number,
+    outHeight: number,
+    outWidth: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
+  sum_leading_axes(x: number, out: number, outer: number, inner: number): void;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let loading: Promise<boolean> | undefined;
+let failure: string | undefined;
+let enabled = true;
+const instances = new WeakMap<object, SimdTrainingKernels>();
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles the WASM SIMD training kernels (once; later calls return the first result). Without it, or where
+ * the runtime lacks WASM SIMD, the kernel pack runs its pure JS paths.
+ *
+ * @returns whether the SIMD kernels are available.
+ */
+export function loadWasmSimdKernels(): Promise<boolean> {
+  loading ??= (async () => {
+    try {
+      const bytes = decodeBase64(TRAINING_KERNELS_WASM_BASE64);
+      if (!WebAssembly.validate(bytes)) {
+        failure = 'this runtime cannot validate the module (no WebAssembly SIMD support)';
+        return false;
+      }
+      compiled = await WebAssembly.compile(bytes);
+      return true;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      return false;
+    }
+  })();
+  return loading;
+}
+
+/** Whether the SIMD kernels are compiled and enabled, and why not if they are not. */
+export interface WasmSimdKernelsStatus {
+  /** The module was compiled by {@link loadWasmSimdKernels}. */
+  loaded: boolean;
+  /** The kernels use it when loaded (see {@link setWasmSimdKernelsEnabled}). */
+  enabled: boolean;
+  /** Why loading failed, if it did. */
+  failure?: string;
+}
+
+/** The state of the WASM SIMD training kernels. */
+export function wasmSimdKernelsStatus(): WasmSimdKernelsStatus {
+  return { loaded: compiled !== undefined, enabled, ...(failure === undefined ? {} : { failure }) };
+}
+
+/**
+ * Turns the use of the loaded SIMD kernels on or off (on by default), for example to compare them with the
+ * pure JS paths, which stay available and tested.
+ */
+export function setWasmSimdKernelsEnabled(value: boolean): void {
+  enabled = value;
+}
+
+/** The SIMD kernels bound to `backend`'s memory, or undefined when they are not loaded or disabled. */
+export function simdKernelsFor(backend: WasmBackendInternals): SimdTrainingKernels | undefined {
+  if (!enabled || compiled === undefined) return undefined;
+  const key = backend.wasm;
+  let kernels = instances.get(key);
+  if (kernels === undefined) {
+    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+    if (!(memory instanceof WebAssembly.Memory)) return undefined;
+    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    kernels = instance.exports as unknown as SimdTrainingKernels;
+    instances.set(key, kernels);
+  }
+  return kernels;
+}

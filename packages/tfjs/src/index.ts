@@ -50,6 +50,7 @@ export {
 } from './compute-clipped-gradients';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
+export { setPerExampleSimdEnabled } from './per-example/per-example-wasm';
 export {
   getLayerRule,
   registerLayerRule,
@@ -58,6 +59,7 @@ export {
 } from './per-example/registry';
 export type {
   AnyLayer,
+  ConvolutionContribution,
   GradientContribution,
   LayerCallKwargs,
   LayerRule,

@@ -13,8 +13,10 @@ import { type ConvGeometry, convAxis } from '../src/per-example/patches';
 import {
   perExampleConvGradientsWasm,
   rowSquaredNormsWasm,
+  sumOverPositionsWasm,
   weightedRowSumWasm,
 } from '../src/per-example/per-example-wasm';
+import { PER_EXAMPLE_WASM_BASE64 } from '../src/per-example/simd/per-example-wasm';
 import { disposeResult, maxRelativeError, mseLoss, referenceClippedSums } from './reference';
 
 beforeAll(async () => {
@@ -150,6 +152,7 @@ describe('per-example WASM SIMD paths', () => {
       [5, 37],
       [7, 130],
       [3, 3],
+      [9, 18432],
     ] as const) {
       const g = tf.randomNormal([rows, cols], 0, 1, 'float32', rows) as tf.Tensor2D;
       const w = tf.randomUniform([rows], 0, 1, 'float32', cols) as tf.Tensor1D;
@@ -167,6 +170,32 @@ describe('per-example WASM SIMD paths', () => {
       expect(relativeError(sum.dataSync(), wantSum)).toBeLessThanOrEqual(1e-6);
       tf.dispose([g, w, norms, sum]);
     }
+  });
+
+  it('sums over positions match float64 sums', () => {
+    for (const shape of [
+      [3, 5, 7],
+      [2, 49, 64],
+      [4, 1, 3],
+    ] as [number, number, number][]) {
+      const [batch, positions, features] = shape;
+      const t = tf.randomNormal(shape, 0, 1, 'float32', positions) as tf.Tensor3D;
+      const v = t.dataSync() as Float32Array;
+      const want = Array.from({ length: batch * features }, (_, k) => {
+        const b = Math.floor(k / features);
+        let s = 0;
+        for (let p = 0; p < positions; p++) s += v[(b * positions + p) * features + (k % features)]!;
+        return s;
+      });
+      const got = sumOverPositionsWasm(t)!;
+      expect(got.shape).toEqual([batch, features]);
+      expect(relativeError(got.dataSync(), want)).toBeLessThanOrEqual(1e-6);
+      tf.dispose([t, got]);
+    }
+  });
+
+  it('the embedded module stays small enough for synchronous compilation in browsers (4 KB)', () => {
+    expect(atob(PER_EXAMPLE_WASM_BASE64).length).toBeLessThanOrEqual(4096);
   });
 
   it('fast paths step aside on the cpu backend and when disabled', async () => {

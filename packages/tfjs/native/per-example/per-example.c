@@ -35,45 +35,58 @@ void row_squared_norms(const float *g, float *out, int rows, int cols) {
 }
 
 // out[c] = sum over r of w[r] * g[r][c] for a row-major [rows, cols] matrix: the clip-weighted sum of
-// per-example gradients. Columns are processed in blocks of 64 (16 registers) so that every row's block is
-// read once; the output block stays in registers over all rows.
+// per-example gradients. Rows are streamed in order, four at a time, into the output row (which stays in cache),
+// so the matrix is read once, sequentially.
 EXPORT(weighted_row_sum)
 void weighted_row_sum(const float *g, const float *w, float *out, int rows, int cols) {
-  int c = 0;
-  for (; c + 32 <= cols; c += 32) {
-    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (int r = 0; r < rows; r++) {
-      const float *p = g + (long)r * cols + c;
-      const v128_t s = wasm_f32x4_splat(w[r]);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(p)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(p + 4)));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(p + 8)));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(p + 12)));
-      a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(s, wasm_v128_load(p + 16)));
-      a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(s, wasm_v128_load(p + 20)));
-      a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(s, wasm_v128_load(p + 24)));
-      a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(s, wasm_v128_load(p + 28)));
+  const int cols4 = cols & ~3;
+  for (int c = 0; c < cols; c++) out[c] = 0.0f;
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *g0 = g + (long)r * cols;
+    const float *g1 = g0 + cols;
+    const float *g2 = g1 + cols;
+    const float *g3 = g2 + cols;
+    const v128_t w0 = wasm_f32x4_splat(w[r]), w1 = wasm_f32x4_splat(w[r + 1]);
+    const v128_t w2 = wasm_f32x4_splat(w[r + 2]), w3 = wasm_f32x4_splat(w[r + 3]);
+    int c = 0;
+    for (; c < cols4; c += 4) {
+      v128_t a = wasm_f32x4_add(wasm_f32x4_mul(w0, wasm_v128_load(g0 + c)), wasm_f32x4_mul(w1, wasm_v128_load(g1 + c)));
+      v128_t b = wasm_f32x4_add(wasm_f32x4_mul(w2, wasm_v128_load(g2 + c)), wasm_f32x4_mul(w3, wasm_v128_load(g3 + c)));
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_f32x4_add(a, b)));
     }
-    wasm_v128_store(out + c, a0);
-    wasm_v128_store(out + c + 4, a1);
-    wasm_v128_store(out + c + 8, a2);
-    wasm_v128_store(out + c + 12, a3);
-    wasm_v128_store(out + c + 16, a4);
-    wasm_v128_store(out + c + 20, a5);
-    wasm_v128_store(out + c + 24, a6);
-    wasm_v128_store(out + c + 28, a7);
+    for (; c < cols; c++) out[c] += (w[r] * g0[c] + w[r + 1] * g1[c]) + (w[r + 2] * g2[c] + w[r + 3] * g3[c]);
   }
-  for (; c + 4 <= cols; c += 4) {
-    v128_t a = wasm_f32x4_splat(0.0f);
-    for (int r = 0; r < rows; r++) {
-      a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(w[r]), wasm_v128_load(g + (long)r * cols + c)));
+  for (; r < rows; r++) {
+    const float *g0 = g + (long)r * cols;
+    for (int c = 0; c < cols; c++) out[c] += w[r] * g0[c];
+  }
+}
+
+// out[b][f] = sum over t of x[b][t][f] for a row-major [batch, positions, features] tensor (per-example bias
+// gradients: the pre-activation gradient summed over positions).
+EXPORT(sum_middle_axis)
+void sum_middle_axis(const float *x, float *out, int batch, int positions, int features) {
+  const int f4 = features & ~3;
+  for (int b = 0; b < batch; b++) {
+    const float *xb = x + (long)b * positions * features;
+    float *ob = out + (long)b * features;
+    int f = 0;
+    for (; f < f4; f += 4) {
+      v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+      int t = 0;
+      for (; t + 2 <= positions; t += 2) {
+        a0 = wasm_f32x4_add(a0, wasm_v128_load(xb + (long)t * features + f));
+        a1 = wasm_f32x4_add(a1, wasm_v128_load(xb + (long)(t + 1) * features + f));
+      }
+      if (t < positions) a0 = wasm_f32x4_add(a0, wasm_v128_load(xb + (long)t * features + f));
+      wasm_v128_store(ob + f, wasm_f32x4_add(a0, a1));
     }
-    wasm_v128_store(out + c, a);
-  }
-  for (; c < cols; c++) {
-    float a = 0.0f;
-    for (int r = 0; r < rows; r++) a += w[r] * g[(long)r * cols + c];
-    out[c] = a;
+    for (; f < features; f++) {
+      float a = 0.0f;
+      for (int t = 0; t < positions; t++) a += xb[(long)t * features + f];
+      ob[f] = a;
+    }
   }
 }
 

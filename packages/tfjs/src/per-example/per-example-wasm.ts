@@ -8,7 +8,7 @@ import { PER_EXAMPLE_WASM_BASE64 } from './simd/per-example-wasm';
  * Fast paths of the per-example rules on the tfjs wasm backend. Per-example convolution kernel gradients come
  * from the training-kernel pack's SIMD `conv2d_backprop_filter` run once per example (no im2col patches, no
  * batched matMul); their squared norms and the clip-weighted sums of per-example gradients come from a small
- * WASM SIMD module (`native/per-example/per-example.c`, embedded as base64, 3 KB, compiled synchronously on
+ * WASM SIMD module (`native/per-example/per-example.c`, embedded as base64, under 4 KB, compiled synchronously on
  * first use) instantiated on the tfjs heap. Every function returns `undefined` when its fast path is not
  * available (another backend, no WASM SIMD, SIMD kernels not loaded or disabled); callers then use tfjs ops.
  */
@@ -17,6 +17,7 @@ interface PerExampleSimd {
   row_squared_norms(g: number, out: number, rows: number, cols: number): void;
   weighted_row_sum(g: number, w: number, out: number, rows: number, cols: number): void;
   zero_floats(p: number, n: number): void;
+  sum_middle_axis(x: number, out: number, batch: number, positions: number, features: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -165,4 +166,17 @@ export function weightedRowSumWasm(perExample: tf.Tensor2D, weights: tf.Tensor1D
   const out = backend.makeOutput([cols], 'float32');
   simd.weighted_row_sum(gOffset, wOffset, backend.dataIdMap.get(out.dataId)!.memoryOffset, rows, cols);
   return wrap(backend, out) as tf.Tensor1D;
+}
+
+/** `[B, T, F]` summed over the middle axis to `[B, F]`, or `undefined` without the fast path. */
+export function sumOverPositionsWasm(t: tf.Tensor3D): tf.Tensor2D | undefined {
+  const wasm = currentWasm();
+  if (wasm === undefined) return undefined;
+  const { backend, simd } = wasm;
+  const offset = offsetOf(backend, t);
+  if (offset === undefined) return undefined;
+  const [batch, positions, features] = t.shape;
+  const out = backend.makeOutput([batch, features], 'float32');
+  simd.sum_middle_axis(offset, backend.dataIdMap.get(out.dataId)!.memoryOffset, batch, positions, features);
+  return wrap(backend, out) as tf.Tensor2D;
 }

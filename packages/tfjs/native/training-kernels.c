@@ -154,7 +154,32 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int batch, int in
         const int kw_hi = in_w - w0 < filter_w ? in_w - w0 : filter_w;
         const float *g = dy + ((long)(b * out_h + oh) * out_w + ow) * channels;
         const long window = image + (long)h0 * row_stride + (long)w0 * channels;
-        for (int c = 0; c < channels; c++) {
+        int c = 0;
+        // Four channels at a time: lane-wise strict comparison keeps each lane's first maximum.
+        for (; c + 4 <= channels; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t best_index = wasm_i32x4_splat(-1);
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            long index = window + kh * row_stride + (long)kw_lo * channels + c;
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              const v128_t value = wasm_v128_load(x + index);
+              const v128_t greater = wasm_f32x4_gt(value, best);
+              const v128_t lanes = wasm_i32x4_add(wasm_i32x4_splat((int)index), wasm_i32x4_make(0, 1, 2, 3));
+              best = wasm_v128_bitselect(value, best, greater);
+              best_index = wasm_v128_bitselect(lanes, best_index, greater);
+              index += channels;
+            }
+          }
+          const int i0 = wasm_i32x4_extract_lane(best_index, 0);
+          const int i1 = wasm_i32x4_extract_lane(best_index, 1);
+          const int i2 = wasm_i32x4_extract_lane(best_index, 2);
+          const int i3 = wasm_i32x4_extract_lane(best_index, 3);
+          if (i0 >= 0) dx[i0] += g[c];
+          if (i1 >= 0) dx[i1] += g[c + 1];
+          if (i2 >= 0) dx[i2] += g[c + 2];
+          if (i3 >= 0) dx[i3] += g[c + 3];
+        }
+        for (; c < channels; c++) {
           float best = -__builtin_inff();
           long best_index = -1;
           for (int kh = kh_lo; kh < kh_hi; kh++) {
@@ -200,5 +225,53 @@ void sum_leading_axes(const float *x, float *out, int outer, int inner) {
       p += inner;
     }
     out[c] = (float)total;
+  }
+}
+
+// 2-D max pooling (NHWC): each output is the largest value of its window, comparing strictly from -infinity
+// (NaN never wins; a window entirely in the padding gives -infinity), as the cpu backend does.
+EXPORT(max_pool)
+void max_pool(const float *x, float *y, int batch, int in_h, int in_w, int channels, int out_h, int out_w,
+              int filter_h, int filter_w, int stride_h, int stride_w, int pad_top, int pad_left) {
+  const long row_stride = (long)in_w * channels;
+  float *out = y;
+  for (int b = 0; b < batch; b++) {
+    const long image = (long)b * in_h * row_stride;
+    for (int oh = 0; oh < out_h; oh++) {
+      const int h0 = oh * stride_h - pad_top;
+      const int kh_lo = h0 < 0 ? -h0 : 0;
+      const int kh_hi = in_h - h0 < filter_h ? in_h - h0 : filter_h;
+      for (int ow = 0; ow < out_w; ow++) {
+        const int w0 = ow * stride_w - pad_left;
+        const int kw_lo = w0 < 0 ? -w0 : 0;
+        const int kw_hi = in_w - w0 < filter_w ? in_w - w0 : filter_w;
+        const long window = image + (long)h0 * row_stride + (long)w0 * channels;
+        int c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            long index = window + kh * row_stride + (long)kw_lo * channels + c;
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              const v128_t value = wasm_v128_load(x + index);
+              best = wasm_v128_bitselect(value, best, wasm_f32x4_gt(value, best));
+              index += channels;
+            }
+          }
+          wasm_v128_store(out + c, best);
+        }
+        for (; c < channels; c++) {
+          float best = -__builtin_inff();
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            long index = window + kh * row_stride + (long)kw_lo * channels + c;
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              if (x[index] > best) best = x[index];
+              index += channels;
+            }
+          }
+          out[c] = best;
+        }
+        out += channels;
+      }
+    }
   }
 }

@@ -7,7 +7,15 @@ export {
   conv2DBackpropInputWasm,
   conv2DBackpropInputWasmConfig,
 } from './backends/conv2d-backprop-input';
+export {
+  depthwiseConv2dBackpropFilterWasm,
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasm,
+  depthwiseConv2dBackpropInputWasmConfig,
+} from './backends/depthwise-conv2d-backprop';
+export { fusedMatMulWasm, fusedMatMulWasmConfig } from './backends/fused-mat-mul';
 export { identityWasm, identityWasmConfig } from './backends/identity';
+export { maxPoolWasm, maxPoolWasmConfig } from './backends/max-pool';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
 export {
   registerWasmTrainingKernels,
@@ -29,6 +37,7 @@ export {
   wasmSimdKernelsStatus,
 } from './backends/simd-kernels';
 export { sumWasm, sumWasmConfig } from './backends/sum';
+export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,

@@ -1,9 +1,11 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import {
+  _FusedMatMul,
   BatchMatMul,
   Conv2D,
   getKernel,
   Identity,
+  MaxPool,
   registerKernel,
   Sum,
   Transpose,
@@ -12,9 +14,16 @@ import {
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import {
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasmConfig,
+} from './depthwise-conv2d-backprop';
+import { fusedMatMulWasmConfig } from './fused-mat-mul';
 import { identityWasmConfig } from './identity';
+import { maxPoolWasmConfig } from './max-pool';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
 import { sumWasmConfig } from './sum';
+import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { captureStockKernel } from './wasm-internals';
 
 /** The kernels of the training pack, in registration order. */
@@ -23,12 +32,25 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputWasmConfig,
   maxPoolGradWasmConfig,
   batchMatMulWasmConfig,
+  fusedMatMulWasmConfig,
   sumWasmConfig,
   identityWasmConfig,
+  depthwiseConv2dBackpropFilterWasmConfig,
+  depthwiseConv2dBackpropInputWasmConfig,
+  unsortedSegmentSumWasmConfig,
+  maxPoolWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */
-const DELEGATE_KERNELS: readonly string[] = [BatchMatMul, Conv2D, Identity, Sum, Transpose];
+const DELEGATE_KERNELS: readonly string[] = [
+  _FusedMatMul,
+  BatchMatMul,
+  Conv2D,
+  Identity,
+  MaxPool,
+  Sum,
+  Transpose,
+];
 
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface WasmTrainingKernelOptions {
@@ -52,6 +74,7 @@ export function wasmTrainingKernelNames(): string[] {
  *
  * @param options - optionally a subset of the pack's kernels to register.
  * @returns the names of the kernels this call registered (empty when the pack was already registered).
+ * @throws RangeError for a kernel name outside the pack; Error when the wasm backend package is not loaded.
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
   const known = wasmTrainingKernelNames();
@@ -61,7 +84,14 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
       throw new RangeError(`kernels: ${name} is not in the wasm training-kernel pack (${known.join(', ')})`);
     }
   }
-  for (const name of DELEGATE_KERNELS) captureStockKernel(name);
+  for (const name of DELEGATE_KERNELS) {
+    if (captureStockKernel(name) === undefined) {
+      throw new Error(
+        `registerWasmTrainingKernels: the wasm backend's ${name} kernel is not registered; import ` +
+          "'@tensorflow/tfjs-backend-wasm' (4.22.0) before registering the training kernels",
+      );
+    }
+  }
   const registered: string[] = [];
   for (const config of TRAINING_KERNELS) {
     if (!selected.includes(config.kernelName)) continue;

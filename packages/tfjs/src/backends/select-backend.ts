@@ -100,10 +100,13 @@ async function tryWasm(
       setWasmPaths?: (paths: string | Record<string, string>) => void;
     };
     if (wasmPaths !== undefined) wasm.setWasmPaths?.(wasmPaths);
-    // Without WASM SIMD the pack runs its pure JS paths.
-    await loadWasmSimdKernels();
     const registeredKernels = registerWasmTrainingKernels();
-    if (await tf.setBackend('wasm')) return { registeredKernels };
+    if (await tf.setBackend('wasm')) {
+      // After the backend exists, so that the module is instantiated asynchronously for its memory. Without
+      // WASM SIMD the pack runs its pure JS paths.
+      await loadWasmSimdKernels();
+      return { registeredKernels };
+    }
     return { reason: 'the wasm backend failed to initialise (binary not found or WebAssembly unavailable)' };
   } catch (error) {
     return { reason: describe(error) };

@@ -1,5 +1,6 @@
+import { engine } from '@tensorflow/tfjs-core';
 import { TRAINING_KERNELS_WASM_BASE64 } from './simd/training-kernels-wasm';
-import type { WasmBackendInternals } from './wasm-internals';
+import { asWasmBackend, type WasmBackendInternals } from './wasm-internals';
 
 /**
  * Loader of the small WASM SIMD module compiled from `native/training-kernels.c`. It is embedded as base64
@@ -47,6 +48,22 @@ export interface SimdTrainingKernels {
     padTop: number,
     padLeft: number,
   ): void;
+  max_pool(
+    x: number,
+    y: number,
+    batch: number,
+    inHeight: number,
+    inWidth: number,
+    channels: number,
+    outHeight: number,
+    outWidth: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
   sum_leading_axes(x: number, out: number, outer: number, inner: number): void;
 }
 
@@ -64,8 +81,10 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Compiles the WASM SIMD training kernels (once; later calls return the first result). Without it, or where
- * the runtime lacks WASM SIMD, the kernel pack runs its pure JS paths.
+ * Compiles the WASM SIMD training kernels (once; later calls return the first result) and, if the wasm backend
+ * is already initialised, instantiates them for it asynchronously (call it after `tf.setBackend('wasm')` in
+ * browsers, whose main thread may refuse synchronous instantiation). Without it, or where the runtime lacks
+ * WASM SIMD, the kernel pack runs its pure JS paths.
  *
  * @returns whether the SIMD kernels are available.
  */
@@ -78,6 +97,18 @@ export function loadWasmSimdKernels(): Promise<boolean> {
         return false;
       }
       compiled = await WebAssembly.compile(bytes);
+      // Instantiate for an already initialised wasm backend now, asynchronously: browsers may refuse
+      // synchronous instantiation on the main thread.
+      // The engine's registry of initialised backends (findBackend would initialise one as a side effect).
+      const backend = (engine() as unknown as { registry: Record<string, unknown> }).registry.wasm;
+      if (backend !== undefined) {
+        const wasmBackend = asWasmBackend(backend);
+        const memory = backendMemory(wasmBackend);
+        if (memory !== undefined && !instances.has(wasmBackend.wasm)) {
+          const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
+          instances.set(wasmBackend.wasm, instance.exports as unknown as SimdTrainingKernels);
+        }
+      }
       return true;
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
@@ -110,16 +141,28 @@ export function setWasmSimdKernelsEnabled(value: boolean): void {
   enabled = value;
 }
 
+/** The WebAssembly memory of a tfjs wasm backend (its Emscripten module's exported memory). */
+function backendMemory(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
 /** The SIMD kernels bound to `backend`'s memory, or undefined when they are not loaded or disabled. */
 export function simdKernelsFor(backend: WasmBackendInternals): SimdTrainingKernels | undefined {
   if (!enabled || compiled === undefined) return undefined;
   const key = backend.wasm;
   let kernels = instances.get(key);
   if (kernels === undefined) {
-    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-    if (!(memory instanceof WebAssembly.Memory)) return undefined;
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    kernels = instance.exports as unknown as SimdTrainingKernels;
+    const memory = backendMemory(backend);
+    if (memory === undefined) return undefined;
+    try {
+      const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+      kernels = instance.exports as unknown as SimdTrainingKernels;
+    } catch {
+      // A browser main thread may forbid synchronous instantiation: call loadWasmSimdKernels() after
+      // tf.setBackend('wasm') to instantiate asynchronously. Until then, the JS paths run.
+      return undefined;
+    }
     instances.set(key, kernels);
   }
   return kernels;

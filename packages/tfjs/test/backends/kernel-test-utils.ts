@@ -67,7 +67,8 @@ export function expectAllClose(actual: Float32Array, expected: Float32Array, rel
   for (const v of expected) scale = Math.max(scale, Math.abs(v));
   let worst = 0;
   for (let i = 0; i < actual.length; i++) {
-    const diff = Math.abs(actual[i]! - expected[i]!);
+    // Equal values (infinities included) differ by 0.
+    const diff = actual[i] === expected[i] ? 0 : Math.abs(actual[i]! - expected[i]!);
     if (!(diff <= worst)) worst = diff; // NaN propagates to a failure below
   }
   expect(worst / scale).toBeLessThanOrEqual(relativeTolerance);

@@ -29,6 +29,11 @@ describe('registerWasmTrainingKernels', () => {
     expect(registerWasmTrainingKernels()).toEqual(wasmTrainingKernelNames());
   });
 
+  it('rejects kernel names outside the pack', () => {
+    expect(() => registerWasmTrainingKernels({ kernels: ['Conv3D'] })).toThrow(RangeError);
+    expect(() => registerWasmTrainingKernels({ kernels: ['Conv3D'] })).toThrow(/Conv2DBackpropFilter/);
+  });
+
   it('rejects a non-wasm backend instance with a clear error', async () => {
     const { conv2DBackpropFilterWasm } = await import('../../src/backends/conv2d-backprop-filter');
     await tf.setBackend('cpu');

@@ -2,6 +2,7 @@
  * Per-example clipping methods against a non-private step, on the Fashion-MNIST benchmark CNN
  * (conv 1→8, pool, 8→16, pool, 16→32, 32→64, pool, dense 576→128→64→10; 107,146 parameters), on the wasm backend
  * with the training-kernel pack and its SIMD module registered (the stock wasm backend cannot train it).
+ * `--no-simd` runs the pack's and the per-example rules' pure tfjs + JS paths instead of the WASM SIMD modules.
  *
  *   pnpm exec tsx bench/clip-methods.ts [--backend wasm|cpu] [--batch 1024] [--steps 5]
  *                                       [--methods bookkeeping,materialized,ghost] [--physical 256] [--no-simd]
@@ -19,6 +20,7 @@ import {
   loadWasmSimdKernels,
   type PerExampleMethod,
   registerWasmTrainingKernels,
+  setPerExampleSimdEnabled,
   setWasmSimdKernelsEnabled,
 } from '../src/index';
 import { buildBenchmarkCnn, randomBatch } from './benchmark-cnn';
@@ -43,6 +45,7 @@ async function main() {
   await tf.setBackend(backend);
   const simd = backend === 'wasm' && useSimd && (await loadWasmSimdKernels());
   setWasmSimdKernelsEnabled(simd);
+  setPerExampleSimdEnabled(simd);
   const model = buildBenchmarkCnn();
   const { x, y } = randomBatch(batch);
   const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);

@@ -203,9 +203,13 @@ export function clippedSum(
   if (c.kind === 'outer') {
     const k = c.left.shape[2]!;
     const f = c.right.shape[2]!;
-    const left = tf.transpose(tf.reshape(rowsKept(c.left), [-1, k]));
+    const left = tf.reshape(rowsKept(c.left), [-1, k]);
     const right = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
-    return tf.reshape(tf.matMul(left, right), variableShape);
+    // Lᵀ·R with one explicit transpose of the narrower factor (the transpose flags are slow on wasm): either
+    // transpose L, or compute Rᵀ·L and transpose the small [F, K] result.
+    const product =
+      k <= f ? tf.matMul(tf.transpose(left), right) : tf.transpose(tf.matMul(tf.transpose(right), left));
+    return tf.reshape(product, variableShape);
   }
   const f = c.right.shape[2]!;
   const updates = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);

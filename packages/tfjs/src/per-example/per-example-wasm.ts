@@ -104,14 +104,16 @@ export function perExampleConvGradientsWasm(
   // Offsets are read after both allocations (an allocation may grow and move nothing, but may replace views).
   const outOffset = backend.dataIdMap.get(out.dataId)!.memoryOffset;
   const normsOffset = backend.dataIdMap.get(norms.dataId)!.memoryOffset;
-  simd.zero_floats(outOffset, batch * size);
   const xStride = height * width * channels * 4;
   const dyStride = outHeight * outWidth * filters * 4;
+  // Example by example: zero the gradient row, accumulate it, and take its norm while it is still in cache.
   for (let i = 0; i < batch; i++) {
+    const row = outOffset + i * size * 4;
+    simd.zero_floats(row, size);
     kernels.conv2d_backprop_filter(
       xOffset + i * xStride,
       dyOffset + i * dyStride,
-      outOffset + i * size * 4,
+      row,
       1,
       height,
       width,
@@ -128,8 +130,8 @@ export function perExampleConvGradientsWasm(
       rows.padBefore,
       cols.padBefore,
     );
+    simd.row_squared_norms(row, normsOffset + i * 4, 1, size);
   }
-  simd.row_squared_norms(outOffset, normsOffset, batch, size);
   return {
     perExample: wrap(backend, out) as tf.Tensor2D,
     squaredNorms: wrap(backend, norms) as tf.Tensor1D,

@@ -1,23 +1,39 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { simdKernelsFor } from '../backends/simd-kernels';
 import { asWasmBackend, type WasmBackendInternals } from '../backends/wasm-internals';
 import { type ConvGeometry, convAxis } from './patches';
 import { PER_EXAMPLE_WASM_BASE64 } from './simd/per-example-wasm';
 
 /**
- * Fast paths of the per-example rules on the tfjs wasm backend. Per-example convolution kernel gradients come
- * from the training-kernel pack's SIMD `conv2d_backprop_filter` run once per example (no im2col patches, no
- * batched matMul); their squared norms and the clip-weighted sums of per-example gradients come from a small
- * WASM SIMD module (`native/per-example/per-example.c`, embedded as base64, under 4 KB, compiled synchronously on
+ * Fast paths of the per-example rules on the tfjs wasm backend: per-example convolution kernel gradients (no
+ * im2col patches, no batched matMul), their squared norms, per-example bias gradients and the clip-weighted sums
+ * of per-example gradients, all from a small WASM SIMD module (`native/per-example/per-example.c`, embedded as base64, under 4 KB, compiled synchronously on
  * first use) instantiated on the tfjs heap. Every function returns `undefined` when its fast path is not
- * available (another backend, no WASM SIMD, SIMD kernels not loaded or disabled); callers then use tfjs ops.
+ * available (another backend, no WASM SIMD, disabled); callers then use tfjs ops.
  */
 
 interface PerExampleSimd {
   row_squared_norms(g: number, out: number, rows: number, cols: number): void;
   weighted_row_sum(g: number, w: number, out: number, rows: number, cols: number): void;
-  zero_floats(p: number, n: number): void;
   sum_middle_axis(x: number, out: number, batch: number, positions: number, features: number): void;
+  conv_filter_grad_example(
+    x: number,
+    dy: number,
+    dw: number,
+    inHeight: number,
+    inWidth: number,
+    inChannels: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    dilationHeight: number,
+    dilationWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -84,10 +100,9 @@ export function perExampleConvGradientsWasm(
   const wasm = currentWasm();
   if (wasm === undefined) return undefined;
   const { backend, simd } = wasm;
-  const kernels = simdKernelsFor(backend);
   const xOffset = offsetOf(backend, input);
   const dyOffset = offsetOf(backend, grad);
-  if (kernels === undefined || xOffset === undefined || dyOffset === undefined) return undefined;
+  if (xOffset === undefined || dyOffset === undefined) return undefined;
   const [batch, height, width, channels] = input.shape;
   const [, outHeight, outWidth, filters] = grad.shape;
   const [kh, kw] = geometry.kernelSize;
@@ -106,15 +121,13 @@ export function perExampleConvGradientsWasm(
   const normsOffset = backend.dataIdMap.get(norms.dataId)!.memoryOffset;
   const xStride = height * width * channels * 4;
   const dyStride = outHeight * outWidth * filters * 4;
-  // Example by example: zero the gradient row, accumulate it, and take its norm while it is still in cache.
+  // Example by example: write the gradient row, and take its norm while it is still in cache.
   for (let i = 0; i < batch; i++) {
     const row = outOffset + i * size * 4;
-    simd.zero_floats(row, size);
-    kernels.conv2d_backprop_filter(
+    simd.conv_filter_grad_example(
       xOffset + i * xStride,
       dyOffset + i * dyStride,
       row,
-      1,
       height,
       width,
       channels,

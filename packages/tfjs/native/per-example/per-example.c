@@ -166,6 +166,20 @@ void conv_filter_grad_example(const float *x, const float *dy, float *dw, int in
       }
       for (; ci < in_c; ci++) {
         int co = 0;
+        for (; co + 8 <= out_c; co += 8) {
+          v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+          for (int oh = oh_lo; oh < oh_hi && n > 0; oh++) {
+            const float *xp = x + ((long)(oh * sh + off_h) * in_w + ow_lo * sw + off_w) * in_c + ci;
+            const float *dp = dy + ((long)oh * out_w + ow_lo) * out_c + co;
+            for (int k = 0; k < n; k++, xp += x_step, dp += out_c) {
+              const v128_t xv = wasm_f32x4_splat(*xp);
+              s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xv, wasm_v128_load(dp)));
+              s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xv, wasm_v128_load(dp + 4)));
+            }
+          }
+          wasm_v128_store(w_block + (long)ci * out_c + co, s0);
+          wasm_v128_store(w_block + (long)ci * out_c + co + 4, s1);
+        }
         for (; co + 4 <= out_c; co += 4) {
           v128_t s0 = wasm_f32x4_splat(0.0f);
           for (int oh = oh_lo; oh < oh_hi && n > 0; oh++) {

@@ -15,8 +15,9 @@ export interface SelectBackendOptions {
   /** Where the wasm binaries are served from (browsers and bundlers; passed to `setWasmPaths`). */
   wasmPaths?: string | Record<string, string>;
   /**
-   * Loads a module by name; default: the runtime's dynamic `import`. Injected in tests, or by applications whose
-   * bundler needs the native package named statically.
+   * Loads a module by name; default: dynamic `import` (literal specifiers for the wasm and cpu backends, so
+   * bundlers include them). Injected in tests, or by applications whose bundler needs the native package named
+   * statically.
    */
   importModule?: (specifier: string) => Promise<unknown>;
 }
@@ -55,11 +56,19 @@ function isNode(): boolean {
 }
 
 /**
- * The default module loader: a dynamic import whose specifier bundlers do not try to resolve, so that a
- * browser build neither needs nor bundles the optional native packages.
+ * The default module loader. The wasm and cpu backends are imported by literal specifiers, so bundlers include
+ * them; the optional native packages by a specifier that bundlers leave alone, so a browser build neither needs
+ * nor bundles them.
  */
-function dynamicImport(specifier: string): Promise<unknown> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+function defaultImport(specifier: string): Promise<unknown> {
+  switch (specifier) {
+    case '@tensorflow/tfjs-backend-wasm':
+      return import('@tensorflow/tfjs-backend-wasm');
+    case '@tensorflow/tfjs-backend-cpu':
+      return import('@tensorflow/tfjs-backend-cpu');
+    default:
+      return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+  }
 }
 
 function describe(error: unknown): string {
@@ -146,7 +155,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   if (!ORDER.includes(preferred)) {
     throw new RangeError(`preferred: expected one of ${ORDER.join(', ')}, got ${String(preferred)}`);
   }
-  const importModule = options.importModule ?? dynamicImport;
+  const importModule = options.importModule ?? defaultImport;
   const order = [preferred, ...ORDER.filter((name) => name !== preferred)];
   const attempts: BackendAttempt[] = [];
   for (const backend of order) {

@@ -5,12 +5,12 @@
  * `--no-simd` runs the pack's and the per-example rules' pure tfjs + JS paths instead of the WASM SIMD modules.
  *
  *   pnpm exec tsx bench/clip-methods.ts [--backend wasm|cpu] [--batch 1024] [--steps 5]
- *                                       [--methods bookkeeping,materialized,ghost] [--physical 256] [--no-simd]
+ *                                       [--methods bookkeeping,materialized,ghost] [--physical 1024,256] [--no-simd]
  *
  * Every method computes the gradient of the mean loss over the batch (the private ones: flat clipping, threshold
  * 1). Methods are timed interleaved (round-robin) after one warm-up each, so that load from other processes
  * affects all alike. Prints samples/s per wall-clock second and per CPU-second of this process, and the time
- * ratio to the non-private step of the same run.
+ * ratio to the non-private step of the same run. Several `--physical` chunk sizes run every method once per size.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -34,7 +34,7 @@ const backend = argument('backend', 'wasm');
 const batch = Number(argument('batch', '1024'));
 const steps = Number(argument('steps', '5'));
 const methods = argument('methods', 'bookkeeping,materialized,ghost').split(',') as PerExampleMethod[];
-const physical = Number(argument('physical', String(batch)));
+const physicals = argument('physical', String(batch)).split(',').map(Number);
 const useSimd = !process.argv.includes('--no-simd');
 
 const crossEntropy = (yTrue: tf.Tensor, yPred: tf.Tensor) =>
@@ -62,30 +62,32 @@ async function main() {
         tf.dispose([value, grads]);
       },
     ],
-    ...methods.map(
-      (method) =>
-        [
-          method,
-          () => {
-            const result = computeClippedGradients({
-              model,
-              lossFn: crossEntropy,
-              x,
-              y,
-              maxGradNorm: 1,
-              perExampleMethod: method,
-              physicalBatchSize: physical,
-            });
-            result.loss.dataSync();
-            tf.dispose([
-              ...result.gradients.values(),
-              result.perExampleNorms,
-              result.perLayerNorms,
-              result.clipFactors,
-              result.loss,
-            ]);
-          },
-        ] as [string, () => void],
+    ...methods.flatMap((method) =>
+      physicals.map(
+        (physical) =>
+          [
+            physicals.length > 1 ? `${method}/${physical}` : method,
+            () => {
+              const result = computeClippedGradients({
+                model,
+                lossFn: crossEntropy,
+                x,
+                y,
+                maxGradNorm: 1,
+                perExampleMethod: method,
+                physicalBatchSize: physical,
+              });
+              result.loss.dataSync();
+              tf.dispose([
+                ...result.gradients.values(),
+                result.perExampleNorms,
+                result.perLayerNorms,
+                result.clipFactors,
+                result.loss,
+              ]);
+            },
+          ] as [string, () => void],
+      ),
     ),
   ];
   const available = runs.filter(([name, step]) => {
@@ -93,12 +95,12 @@ async function main() {
       step();
       return true;
     } catch (error) {
-      console.log(`${name.padEnd(13)} unavailable: ${(error as Error).message.split('\n')[0]}`);
+      console.log(`${name.padEnd(18)} unavailable: ${(error as Error).message.split('\n')[0]}`);
       return false;
     }
   });
   console.log(
-    `node ${process.version}, backend ${tf.getBackend()} (pack: ${registered.length > 0 ? 'registered' : 'none'}, SIMD module: ${simd ? 'on' : 'off'}), batch ${batch}, physical ${physical}, ${steps} interleaved timed rounds after one warm-up`,
+    `node ${process.version}, backend ${tf.getBackend()} (pack: ${registered.length > 0 ? 'registered' : 'none'}, SIMD module: ${simd ? 'on' : 'off'}), batch ${batch}, physical ${physicals.join('/')}, ${steps} interleaved timed rounds after one warm-up`,
   );
   const wall = new Map<string, number>(available.map(([name]) => [name, 0]));
   const cpu = new Map<string, number>(available.map(([name]) => [name, 0]));
@@ -122,7 +124,7 @@ async function main() {
         ? `  ratio to non-private: wall ${(w / baseWall).toFixed(2)}, CPU ${(c / baseCpu).toFixed(2)}`
         : '';
     console.log(
-      `${name.padEnd(13)} ${((batch * steps) / w).toFixed(0).padStart(6)} samples/s wall, ${((batch * steps) / c).toFixed(0).padStart(6)} per CPU-second${ratio}`,
+      `${name.padEnd(18)} ${((batch * steps) / w).toFixed(0).padStart(6)} samples/s wall, ${((batch * steps) / c).toFixed(0).padStart(6)} per CPU-second${ratio}`,
     );
   }
   console.log(`tensors alive at the end: ${tf.memory().numTensors}`);

@@ -1,17 +1,29 @@
 /**
  * Per-example clipping methods against a non-private step, on the Fashion-MNIST benchmark CNN
- * (conv 1→8, pool, 8→16, pool, 16→32, 32→64, pool, dense 576→128→64→10).
+ * (conv 1→8, pool, 8→16, pool, 16→32, 32→64, pool, dense 576→128→64→10; 107,146 parameters), on the wasm backend
+ * with the training-kernel pack and its SIMD module registered (the stock wasm backend cannot train it).
+ * `--no-simd` runs the pack's and the per-example rules' pure tfjs + JS paths instead of the WASM SIMD modules.
  *
- *   pnpm exec tsx bench/clip-methods.ts [--backend wasm|cpu] [--batch 256] [--steps 3]
+ *   pnpm exec tsx bench/clip-methods.ts [--backend wasm|cpu] [--batch 1024] [--steps 5]
+ *                                       [--methods bookkeeping,materialized,ghost] [--physical 1024,256] [--no-simd]
  *
- * Prints samples/s per method and the ratio to the non-private step measured in the same run. A method whose
- * kernels the backend lacks (stock wasm has no Conv2DBackpropFilter) is reported as unavailable.
+ * Every method computes the gradient of the mean loss over the batch (the private ones: flat clipping, threshold
+ * 1). Methods are timed interleaved (round-robin) after one warm-up each, so that load from other processes
+ * affects all alike. Prints samples/s per wall-clock second and per CPU-second of this process, and the time
+ * ratio to the non-private step of the same run. Several `--physical` chunk sizes run every method once per size.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { computeClippedGradients, type PerExampleMethod } from '../src/index';
+import {
+  computeClippedGradients,
+  loadWasmSimdKernels,
+  type PerExampleMethod,
+  registerWasmTrainingKernels,
+  setPerExampleSimdEnabled,
+  setWasmSimdKernelsEnabled,
+} from '../src/index';
+import { buildBenchmarkCnn, randomBatch } from './benchmark-cnn';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -19,41 +31,23 @@ function argument(name: string, fallback: string): string {
 }
 
 const backend = argument('backend', 'wasm');
-const batch = Number(argument('batch', '256'));
-const steps = Number(argument('steps', '3'));
-
-function benchmarkCnn(): tfl.LayersModel {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 8,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-      }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 128, activation: 'relu' }),
-      tfl.layers.dense({ units: 64, activation: 'relu' }),
-      tfl.layers.dense({ units: 10 }),
-    ],
-  });
-}
+const batch = Number(argument('batch', '1024'));
+const steps = Number(argument('steps', '5'));
+const methods = argument('methods', 'bookkeeping,materialized,ghost').split(',') as PerExampleMethod[];
+const physicals = argument('physical', String(batch)).split(',').map(Number);
+const useSimd = !process.argv.includes('--no-simd');
 
 const crossEntropy = (yTrue: tf.Tensor, yPred: tf.Tensor) =>
   tf.neg(tf.sum(tf.mul(yTrue, tf.logSoftmax(yPred)), 1));
 
 async function main() {
+  const registered = registerWasmTrainingKernels();
   await tf.setBackend(backend);
-  const model = benchmarkCnn();
-  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10);
+  const simd = backend === 'wasm' && useSimd && (await loadWasmSimdKernels());
+  setWasmSimdKernelsEnabled(simd);
+  setPerExampleSimdEnabled(simd);
+  const model = buildBenchmarkCnn();
+  const { x, y } = randomBatch(batch);
   const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
 
   const runs: [string, () => void][] = [
@@ -61,63 +55,77 @@ async function main() {
       'non-private',
       () => {
         const { value, grads } = tf.variableGrads(
-          () => tf.mean(crossEntropy(y, model.apply(x) as tf.Tensor)) as tf.Scalar,
+          () => tf.mean(crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
           variables,
         );
         value.dataSync();
         tf.dispose([value, grads]);
       },
     ],
-    ...(['bookkeeping', 'materialized', 'ghost'] as PerExampleMethod[]).map(
-      (method) =>
-        [
-          method,
-          () => {
-            const result = computeClippedGradients({
-              model,
-              lossFn: crossEntropy,
-              x,
-              y,
-              maxGradNorm: 1,
-              perExampleMethod: method,
-            });
-            result.loss.dataSync();
-            tf.dispose([
-              ...result.gradients.values(),
-              result.perExampleNorms,
-              result.perLayerNorms,
-              result.clipFactors,
-              result.loss,
-            ]);
-          },
-        ] as [string, () => void],
+    ...methods.flatMap((method) =>
+      physicals.map(
+        (physical) =>
+          [
+            physicals.length > 1 ? `${method}/${physical}` : method,
+            () => {
+              const result = computeClippedGradients({
+                model,
+                lossFn: crossEntropy,
+                x,
+                y,
+                maxGradNorm: 1,
+                perExampleMethod: method,
+                physicalBatchSize: physical,
+              });
+              result.loss.dataSync();
+              tf.dispose([
+                ...result.gradients.values(),
+                result.perExampleNorms,
+                result.perLayerNorms,
+                result.clipFactors,
+                result.loss,
+              ]);
+            },
+          ] as [string, () => void],
+      ),
     ),
   ];
-  // Warm up every method once, then time them interleaved (round-robin), so that load from other processes
-  // affects all methods alike.
   const available = runs.filter(([name, step]) => {
     try {
       step();
       return true;
     } catch (error) {
-      console.log(`${name.padEnd(13)} unavailable: ${(error as Error).message.split('\n')[0]}`);
+      console.log(`${name.padEnd(18)} unavailable: ${(error as Error).message.split('\n')[0]}`);
       return false;
     }
   });
-  const seconds = new Map<string, number>(available.map(([name]) => [name, 0]));
-  console.log(`backend ${tf.getBackend()}, batch ${batch}, ${steps} timed rounds after one warm-up`);
+  console.log(
+    `node ${process.version}, backend ${tf.getBackend()} (pack: ${registered.length > 0 ? 'registered' : 'none'}, SIMD module: ${simd ? 'on' : 'off'}), batch ${batch}, physical ${physicals.join('/')}, ${steps} interleaved timed rounds after one warm-up`,
+  );
+  const wall = new Map<string, number>(available.map(([name]) => [name, 0]));
+  const cpu = new Map<string, number>(available.map(([name]) => [name, 0]));
   for (let round = 0; round < steps; round++) {
     for (const [name, step] of available) {
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       step();
-      seconds.set(name, seconds.get(name)! + (performance.now() - start) / 1000);
+      wall.set(name, wall.get(name)! + (performance.now() - start) / 1000);
+      const used = process.cpuUsage(cpuStart);
+      cpu.set(name, cpu.get(name)! + (used.user + used.system) / 1e6);
     }
   }
-  const rates = new Map([...seconds].map(([name, s]) => [name, (batch * steps) / s]));
-  const baseline = rates.get('non-private');
-  for (const [name, rate] of rates) {
-    const ratio = baseline != null ? `  time ratio to non-private ${(baseline / rate).toFixed(2)}` : '';
-    console.log(`${name.padEnd(13)} ${rate.toFixed(0).padStart(7)} samples/s${ratio}`);
+  const baseWall = wall.get('non-private');
+  const baseCpu = cpu.get('non-private');
+  for (const [name] of available) {
+    const w = wall.get(name)!;
+    const c = cpu.get(name)!;
+    const ratio =
+      baseWall != null && baseCpu != null
+        ? `  ratio to non-private: wall ${(w / baseWall).toFixed(2)}, CPU ${(c / baseCpu).toFixed(2)}`
+        : '';
+    console.log(
+      `${name.padEnd(18)} ${((batch * steps) / w).toFixed(0).padStart(6)} samples/s wall, ${((batch * steps) / c).toFixed(0).padStart(6)} per CPU-second${ratio}`,
+    );
   }
   console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
 }

@@ -81,6 +81,7 @@ export {
 } from './engine-config';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
+export { setPerExampleSimdEnabled } from './per-example/per-example-wasm';
 export {
   getLayerRule,
   registerLayerRule,
@@ -89,6 +90,7 @@ export {
 } from './per-example/registry';
 export type {
   AnyLayer,
+  ConvolutionContribution,
   GradientContribution,
   LayerCallKwargs,
   LayerRule,

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientContribution } from './types';
+import { extractPatches } from './patches';
+import { perExampleConvGradientsWasm, rowSquaredNormsWasm, weightedRowSumWasm } from './per-example-wasm';
+import type { ConvolutionContribution, GradientContribution, OuterProductContribution } from './types';
 
 /**
  * How a variable's per-example squared norms are obtained: `'ghost'` from Gram matrices without forming
@@ -22,10 +24,11 @@ export interface VariableNorms {
  * still ghost-capable); anything else is materialised and added.
  */
 export function mergeContributions(
-  list: GradientContribution[],
+  given: GradientContribution[],
   variableShape: number[],
 ): GradientContribution {
-  if (list.length === 1) return list[0]!;
+  if (given.length === 1) return given[0]!;
+  const list = given.map((c) => (c.kind === 'convolution' ? convolutionAsOuter(c) : c));
   if (list.every((c) => c.kind === 'outer')) {
     return {
       kind: 'outer',
@@ -56,11 +59,29 @@ export function mergeContributions(
   return { kind: 'materialized', perExample: tf.addN(list.map((c) => materialize(c, variableShape))) };
 }
 
+/** A convolution contribution as an outer product of image patches `[B, Ho·Wo, kh·kw·C]` and gradients. */
+export function convolutionAsOuter(c: ConvolutionContribution): OuterProductContribution {
+  const [batch, outHeight, outWidth, filters] = c.grad.shape;
+  return {
+    kind: 'outer',
+    left: extractPatches(c.input, c.geometry),
+    right: tf.reshape(c.grad, [batch, outHeight * outWidth, filters]),
+  };
+}
+
 /** Per-example gradients `[B, ...variableShape]` of a contribution. */
 export function materialize(c: GradientContribution, variableShape: number[]): tf.Tensor {
   switch (c.kind) {
     case 'materialized':
       return c.perExample;
+    case 'convolution': {
+      const fast = perExampleConvGradientsWasm(c.input, c.grad, c.geometry);
+      if (fast !== undefined) {
+        fast.squaredNorms.dispose();
+        return tf.reshape(fast.perExample, [c.input.shape[0], ...variableShape]);
+      }
+      return materialize(convolutionAsOuter(c), variableShape);
+    }
     case 'outer': {
       // Explicit transpose + plain batched matMul: the transposeA flag takes a slow path on wasm.
       const product = tf.matMul(tf.transpose(c.left, [0, 2, 1]), c.right);
@@ -77,6 +98,8 @@ export function materialize(c: GradientContribution, variableShape: number[]): t
 /** `[B, ...]` -> `[B]` squared norms, reduced over one contiguous trailing axis (multi-axis sums are slow on wasm). */
 function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
   const batch = t.shape[0]!;
+  const fast = rowSquaredNormsWasm(tf.reshape(t, [batch, -1]) as tf.Tensor2D);
+  if (fast !== undefined) return fast;
   return tf.sum(tf.square(tf.reshape(t, [batch, -1])), 1) as tf.Tensor1D;
 }
 
@@ -88,6 +111,12 @@ function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
  * dense layers on non-sequence inputs, whose per-example gradients would be large.
  */
 export function ghostIsCheaper(c: GradientContribution): boolean {
+  if (c.kind === 'convolution') {
+    const [, outHeight, outWidth, f] = c.grad.shape;
+    const positions = outHeight * outWidth;
+    const k = c.geometry.kernelSize[0] * c.geometry.kernelSize[1] * c.input.shape[3];
+    return 2 * positions * (k + f) < k * f;
+  }
   if (c.kind === 'outer') {
     const positions = c.left.shape[1]!;
     const k = c.left.shape[2]!;
@@ -103,10 +132,22 @@ export function ghostIsCheaper(c: GradientContribution): boolean {
 
 /** Per-example squared norms of one variable's gradients with the given strategy. */
 export function variableNorms(
-  c: GradientContribution,
+  given: GradientContribution,
   variableShape: number[],
   strategy: NormStrategy,
 ): VariableNorms {
+  let c = given;
+  if (c.kind === 'convolution') {
+    const ghostWanted = strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c));
+    const fast = ghostWanted ? undefined : perExampleConvGradientsWasm(c.input, c.grad, c.geometry);
+    if (fast !== undefined) {
+      return {
+        squaredNorms: fast.squaredNorms,
+        perExample: tf.reshape(fast.perExample, [c.input.shape[0], ...variableShape]),
+      };
+    }
+    c = convolutionAsOuter(c);
+  }
   const ghost =
     c.kind !== 'materialized' && (strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c)));
   if (ghost && c.kind === 'outer') {
@@ -136,7 +177,7 @@ export function variableNorms(
  * `keep` (`[B]` bool), examples where it is false contribute exactly zero whatever their values.
  */
 export function clippedSum(
-  c: GradientContribution,
+  given: GradientContribution,
   factors: tf.Tensor1D,
   variableShape: number[],
   perExample?: tf.Tensor,
@@ -147,21 +188,28 @@ export function clippedSum(
     keep == null
       ? t
       : tf.where(tf.reshape(keep, [t.shape[0]!, ...t.shape.slice(1).map(() => 1)]), t, tf.zerosLike(t));
-  if (perExample != null || c.kind === 'materialized') {
-    const grads = rowsKept(perExample ?? (c as { perExample: tf.Tensor }).perExample);
+  if (perExample != null || given.kind === 'materialized') {
+    const grads = rowsKept(perExample ?? (given as { perExample: tf.Tensor }).perExample);
     // factorsᵀ · G as one plain matrix product: a sum over the leading axis transposes first on wasm.
     const batch = factors.shape[0];
-    const flat = tf.reshape(grads, [batch, -1]);
+    const flat = tf.reshape(grads, [batch, -1]) as tf.Tensor2D;
+    const fast = weightedRowSumWasm(flat, factors);
+    if (fast !== undefined) return tf.reshape(fast, variableShape);
     return tf.reshape(tf.matMul(tf.reshape(factors, [1, batch]), flat), variableShape);
   }
+  const c = given.kind === 'convolution' ? convolutionAsOuter(given) : given;
   const batch = factors.shape[0];
   const weights = tf.reshape(factors, [batch, 1, 1]);
   if (c.kind === 'outer') {
     const k = c.left.shape[2]!;
     const f = c.right.shape[2]!;
-    const left = tf.transpose(tf.reshape(rowsKept(c.left), [-1, k]));
+    const left = tf.reshape(rowsKept(c.left), [-1, k]);
     const right = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);
-    return tf.reshape(tf.matMul(left, right), variableShape);
+    // Lᵀ·R with one explicit transpose of the narrower factor (the transpose flags are slow on wasm): either
+    // transpose L, or compute Rᵀ·L and transpose the small [F, K] result.
+    const product =
+      k <= f ? tf.matMul(tf.transpose(left), right) : tf.transpose(tf.matMul(tf.transpose(right), left));
+    return tf.reshape(product, variableShape);
   }
   const f = c.right.shape[2]!;
   const updates = tf.reshape(tf.mul(rowsKept(c.right), weights), [-1, f]);

@@ -1,5 +1,6 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import type { LayerVariable, layers } from '@tensorflow/tfjs-layers';
+import type { ConvGeometry } from './patches';
 
 /** A tfjs-layers layer instance (`tf.layers.Layer`). */
 export type AnyLayer = layers.Layer;
@@ -62,9 +63,27 @@ export interface RowLookupContribution {
   readonly rowCount: number;
 }
 
+/**
+ * One variable's per-example gradients for a 2-D convolution kernel `[kh, kw, C, F]` (NHWC): example `i`'s
+ * gradient is the filter gradient of its own input and pre-activation gradient. Equivalent to an
+ * {@link OuterProductContribution} whose left factor is the input's image patches, but lets the engine compute
+ * per-example gradients without extracting patches where a fast kernel exists (the wasm backend).
+ */
+export interface ConvolutionContribution {
+  /** Discriminant. */
+  readonly kind: 'convolution';
+  /** Layer input, `[B, H, W, C]`. */
+  readonly input: Tensor4D;
+  /** Gradient of the pre-activation (convolution output before bias), `[B, Ho, Wo, F]`. */
+  readonly grad: Tensor4D;
+  /** Kernel size, strides, dilations and padding of the convolution. */
+  readonly geometry: ConvGeometry;
+}
+
 /** Per-example gradient information for one variable, in one of the forms the engine understands. */
 export type GradientContribution =
   | OuterProductContribution
+  | ConvolutionContribution
   | MaterializedContribution
   | RowLookupContribution;
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { sumOverPositionsWasm } from '../per-example-wasm';
 import type { AnyLayer, GradientContribution } from '../types';
 
 /** The fields of tfjs-layers layers the rules read (they are protected in the typings, public at run time). */
@@ -86,7 +87,7 @@ export function addBiasContribution(
   const perExample =
     rightBTF.shape[1] === 1
       ? tf.reshape(rightBTF, [rightBTF.shape[0]!, rightBTF.shape[2]!])
-      : tf.sum(rightBTF, 1);
+      : (sumOverPositionsWasm(rightBTF as tf.Tensor3D) ?? tf.sum(rightBTF, 1));
   out.set(bias, { kind: 'materialized', perExample });
 }
 

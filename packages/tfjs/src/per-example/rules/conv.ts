@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { type ConvGeometry, extractPatches } from '../patches';
+import type { ConvGeometry } from '../patches';
 import type { AnyLayer, GradientContribution, LayerRule } from '../types';
 import {
   activate,
@@ -86,9 +86,10 @@ export const convRule: LayerRule<ConvRecord> = {
     const right = tf.reshape(grad!, [batch, -1, grad!.shape[3]!]);
     const out = new Map<LayerVariable, GradientContribution>();
     out.set(requireVariable(layer, f.kernel, 'kernel'), {
-      kind: 'outer',
-      left: extractPatches(record.input, record.geometry),
-      right,
+      kind: 'convolution',
+      input: record.input,
+      grad: grad as tf.Tensor4D,
+      geometry: record.geometry,
     });
     addBiasContribution(out, f.bias, right);
     return out;

@@ -1,3 +1,3 @@
 import { cnmProject } from '../../vitest.shared.ts';
 
-export default cnmProject('tfjs');
+export default cnmProject('tfjs', { setupFiles: ['./test/setup-seeded-initializers.ts'] });

@@ -89,7 +89,11 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     onRowStart: (row, totalSteps) => {
       bar = bars.create(totalSteps, 0, { row: row.name.padEnd(26), loss: '-', status: 'training' });
     },
-    onStep: (step, _total, loss) => bar?.update(step, { loss: loss.toFixed(3) }),
+    onStep: (step, total, loss) => {
+      // The row's own step count (a cyclic sampler rounds the last batch up) replaces the planned one.
+      if (bar !== undefined && bar.getTotal() !== total) bar.setTotal(total);
+      bar?.update(step, { loss: loss.toFixed(3) });
+    },
     onRowEnd: async (result) => {
       console.error(
         `${result.name}: ${result.status}${result.accuracy == null ? '' : `, accuracy ${result.accuracy.toFixed(2)}%`}${

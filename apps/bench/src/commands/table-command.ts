@@ -47,7 +47,7 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
   );
   const bars = new cliProgress.MultiBar(
     {
-      format: ' {row} [{bar}] {value}/{total} steps | loss {loss} | ETA {eta_formatted} | {status}',
+      format: ' {row} [{bar}] {value}/{total} {unit} | loss {loss} | ETA {eta_formatted} | {status}',
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 20,
@@ -56,7 +56,12 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     },
     cliProgress.Presets.shades_classic,
   );
-  const overall = bars.create(rows.length, 0, { row: 'rows'.padEnd(26), loss: '-', status: '' });
+  const overall = bars.create(rows.length, 0, {
+    row: 'rows'.padEnd(26),
+    unit: 'rows',
+    loss: '-',
+    status: '',
+  });
   let bar: cliProgress.SingleBar | undefined;
   const finished: RowResult[] = [];
   const reportOf = (rowResults: readonly RowResult[]): TableReport => ({
@@ -87,7 +92,12 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     ...(privateRunner.runner == null ? {} : { privateRunner: privateRunner.runner }),
     privateUnavailableReason: privateRunner.reason,
     onRowStart: (row, totalSteps) => {
-      bar = bars.create(totalSteps, 0, { row: row.name.padEnd(26), loss: '-', status: 'training' });
+      bar = bars.create(totalSteps, 0, {
+        row: row.name.padEnd(26),
+        unit: 'steps',
+        loss: '-',
+        status: 'training',
+      });
     },
     onStep: (step, total, loss) => {
       // The row's own step count (a cyclic sampler rounds the last batch up) replaces the planned one.

@@ -2,16 +2,15 @@
  * Exact accountant for Gaussian mechanisms without amplification: k releases with noise multipliers
  * sigma_i compose to mu-GDP with mu = sqrt(sum_i 1/sigma_i^2), whose (epsilon, delta) curve is exact.
  */
-import { type AccountantState, assertAccountantState, type PrivacyAccountant } from './accountant';
+import type { AccountantState, PrivacyAccountant } from './accountant';
 import {
-  type DpEvent,
-  eventFromJSON,
-  flattenEvent,
-  type SampledGaussianAtom,
-  UnsupportedEventError,
-} from './events';
+  accountantState,
+  atomsToCompose,
+  type ComposedEntry,
+  restoreAccountant,
+} from './composition-history';
+import { type DpEvent, flattenEvent, type SampledGaussianAtom } from './events';
 import { assertDelta, assertEpsilon, gdpDelta, gdpEpsilon } from './gaussian';
-import { assertInteger } from './validate';
 
 function gaussianAtoms(event: DpEvent, count: number): SampledGaussianAtom[] | string {
   const atoms = flattenEvent(event, count);
@@ -30,14 +29,11 @@ export class GaussianAccountant implements PrivacyAccountant {
   /** Always `'gaussian'`. */
   readonly kind = 'gaussian' as const;
   private muSquared = 0;
-  private readonly history: { event: DpEvent; count: number }[] = [];
+  private readonly history: ComposedEntry[] = [];
 
   /** Rebuilds an accountant from {@link GaussianAccountant.toJSON} output. */
   static fromJSON(state: AccountantState): GaussianAccountant {
-    assertAccountantState(state, 'gaussian');
-    const accountant = new GaussianAccountant();
-    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
-    return accountant;
+    return restoreAccountant(state, 'gaussian', () => new GaussianAccountant());
   }
 
   /** True for Gaussian events without sampling (or with rate 1), and compositions of them. */
@@ -47,9 +43,7 @@ export class GaussianAccountant implements PrivacyAccountant {
 
   /** Adds `count` (default 1) repetitions of `event`. */
   compose(event: DpEvent, count = 1): this {
-    assertInteger('count', count, 0);
-    const atoms = gaussianAtoms(event, count);
-    if (typeof atoms === 'string') throw new UnsupportedEventError('Gaussian', event, atoms);
+    const atoms = atomsToCompose('Gaussian', event, count, gaussianAtoms);
     for (const atom of atoms) this.muSquared += atom.count / (atom.noiseMultiplier * atom.noiseMultiplier);
     this.history.push({ event, count });
     return this;
@@ -74,11 +68,6 @@ export class GaussianAccountant implements PrivacyAccountant {
 
   /** Serialisable state: the composition history. */
   toJSON(): AccountantState {
-    return {
-      version: 1,
-      kind: this.kind,
-      options: {},
-      history: this.history.map(({ event, count }) => ({ event: event.toJSON(), count })),
-    };
+    return accountantState(this.kind, {}, this.history);
   }
 }

@@ -2,14 +2,14 @@
  * Privacy-loss-distribution accountant for Poisson-subsampled Gaussian mechanisms: tight, pessimistic
  * (epsilon, delta) by FFT composition of discretised PLDs in both adjacency directions.
  */
-import { type AccountantState, assertAccountantState, type PrivacyAccountant } from './accountant';
+import type { AccountantState, PrivacyAccountant } from './accountant';
 import {
-  type DpEvent,
-  eventFromJSON,
-  flattenEvent,
-  type SampledGaussianAtom,
-  UnsupportedEventError,
-} from './events';
+  accountantState,
+  atomsToCompose,
+  type ComposedEntry,
+  restoreAccountant,
+} from './composition-history';
+import { type DpEvent, flattenEvent, type SampledGaussianAtom } from './events';
 import { assertDelta, assertEpsilon } from './gaussian';
 import {
   composePlds,
@@ -167,7 +167,7 @@ export class PldAccountant implements PrivacyAccountant {
   /** Largest number of grid points of any array. */
   readonly maxSupport: number;
   private atoms: SampledGaussianAtom[] = [];
-  private readonly history: { event: DpEvent; count: number }[] = [];
+  private readonly history: ComposedEntry[] = [];
   private cache: { tailMass: number; plds: ComposedPlds | undefined } | undefined;
   private readonly options: PldAccountantOptions;
 
@@ -184,10 +184,7 @@ export class PldAccountant implements PrivacyAccountant {
 
   /** Rebuilds an accountant from {@link PldAccountant.toJSON} output. */
   static fromJSON(state: AccountantState): PldAccountant {
-    assertAccountantState(state, 'pld');
-    const accountant = new PldAccountant(state.options as PldAccountantOptions);
-    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
-    return accountant;
+    return restoreAccountant(state, 'pld', (options) => new PldAccountant(options as PldAccountantOptions));
   }
 
   /** True for Gaussian events, possibly Poisson-sampled, and compositions of them. */
@@ -197,9 +194,7 @@ export class PldAccountant implements PrivacyAccountant {
 
   /** Adds `count` (default 1) repetitions of `event`. */
   compose(event: DpEvent, count = 1): this {
-    assertInteger('count', count, 0);
-    const atoms = flattenEvent(event, count);
-    if (typeof atoms === 'string') throw new UnsupportedEventError('PLD', event, atoms);
+    const atoms = atomsToCompose('PLD', event, count);
     const byKey = new Map(this.atoms.map((atom) => [`${atom.noiseMultiplier}|${atom.sampleRate}`, atom]));
     for (const atom of atoms) {
       const key = `${atom.noiseMultiplier}|${atom.sampleRate}`;
@@ -249,11 +244,6 @@ export class PldAccountant implements PrivacyAccountant {
     if (this.options.interval !== undefined) options.interval = this.interval;
     if (this.options.tailMass !== undefined) options.tailMass = this.tailMass;
     if (this.options.maxSupport !== undefined) options.maxSupport = this.maxSupport;
-    return {
-      version: 1,
-      kind: this.kind,
-      options,
-      history: this.history.map(({ event, count }) => ({ event: event.toJSON(), count })),
-    };
+    return accountantState(this.kind, options, this.history);
   }
 }

@@ -2,17 +2,16 @@
  * Renyi-DP accountant: keeps the composed RDP curve on a grid of orders (RDP composes by addition)
  * and converts it to (epsilon, delta) on demand.
  */
-import { type AccountantState, assertAccountantState, type PrivacyAccountant } from './accountant';
+import type { AccountantState, PrivacyAccountant } from './accountant';
 import {
-  type DpEvent,
-  eventFromJSON,
-  flattenEvent,
-  type SampledGaussianAtom,
-  UnsupportedEventError,
-} from './events';
+  accountantState,
+  atomsToCompose,
+  type ComposedEntry,
+  restoreAccountant,
+} from './composition-history';
+import { type DpEvent, flattenEvent, type SampledGaussianAtom } from './events';
 import { assertDelta, assertEpsilon } from './gaussian';
 import { DEFAULT_RDP_ORDERS, type RdpConversion, rdpSampledGaussian, rdpToDelta, rdpToEpsilon } from './rdp';
-import { assertInteger } from './validate';
 
 /** Options of {@link RdpAccountant}. */
 export interface RdpAccountantOptions {
@@ -43,7 +42,7 @@ export class RdpAccountant implements PrivacyAccountant {
   /** RDP-to-DP conversion in use. */
   readonly conversion: RdpConversion;
   private readonly rdp: Float64Array;
-  private readonly history: { event: DpEvent; count: number }[] = [];
+  private readonly history: ComposedEntry[] = [];
   private readonly options: RdpAccountantOptions;
 
   /** @param options - order grid and conversion rule. */
@@ -68,10 +67,7 @@ export class RdpAccountant implements PrivacyAccountant {
 
   /** Rebuilds an accountant from {@link RdpAccountant.toJSON} output. */
   static fromJSON(state: AccountantState): RdpAccountant {
-    assertAccountantState(state, 'rdp');
-    const accountant = new RdpAccountant(state.options as RdpAccountantOptions);
-    for (const entry of state.history) accountant.compose(eventFromJSON(entry.event), entry.count);
-    return accountant;
+    return restoreAccountant(state, 'rdp', (options) => new RdpAccountant(options as RdpAccountantOptions));
   }
 
   /** True for Gaussian events, possibly Poisson-sampled, and compositions of them. */
@@ -81,9 +77,7 @@ export class RdpAccountant implements PrivacyAccountant {
 
   /** Adds `count` (default 1) repetitions of `event` to the composed RDP curve. */
   compose(event: DpEvent, count = 1): this {
-    assertInteger('count', count, 0);
-    const atoms = flattenEvent(event, count);
-    if (typeof atoms === 'string') throw new UnsupportedEventError('RDP', event, atoms);
+    const atoms = atomsToCompose('RDP', event, count);
     for (const atom of atoms) {
       const rdp = rdpOfAtom(this.orders, atom);
       for (let k = 0; k < rdp.length; k++) this.rdp[k] = this.rdp[k]! + rdp[k]!;
@@ -114,11 +108,6 @@ export class RdpAccountant implements PrivacyAccountant {
     const options: Record<string, unknown> = {};
     if (this.options.orders !== undefined) options.orders = [...this.orders];
     if (this.options.conversion !== undefined) options.conversion = this.conversion;
-    return {
-      version: 1,
-      kind: this.kind,
-      options,
-      history: this.history.map(({ event, count }) => ({ event: event.toJSON(), count })),
-    };
+    return accountantState(this.kind, options, this.history);
   }
 }

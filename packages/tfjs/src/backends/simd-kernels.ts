@@ -1,4 +1,5 @@
 import { engine } from '@tensorflow/tfjs-core';
+import { backendMemory, type ConvFilterGradGeometry, decodeBase64, instanceForBackend } from '../wasm-module';
 import { TRAINING_KERNELS_WASM_BASE64 } from './simd/training-kernels-wasm';
 import { asWasmBackend, type WasmBackendInternals } from './wasm-internals';
 
@@ -9,6 +10,22 @@ import { asWasmBackend, type WasmBackendInternals } from './wasm-internals';
  * loaded, not supported (no WASM SIMD) or disabled, the kernels use their pure JS paths.
  */
 
+/** Geometry arguments (NHWC batch) of the WASM max-pool functions, in C order. */
+type PoolGeometry = [
+  batch: number,
+  inHeight: number,
+  inWidth: number,
+  channels: number,
+  outHeight: number,
+  outWidth: number,
+  filterHeight: number,
+  filterWidth: number,
+  strideHeight: number,
+  strideWidth: number,
+  padTop: number,
+  padLeft: number,
+];
+
 /** Functions exported by the SIMD module; pointers are byte offsets into the tfjs wasm heap. */
 export interface SimdTrainingKernels {
   conv2d_backprop_filter(
@@ -16,54 +33,10 @@ export interface SimdTrainingKernels {
     dy: number,
     dw: number,
     batch: number,
-    inHeight: number,
-    inWidth: number,
-    inChannels: number,
-    outHeight: number,
-    outWidth: number,
-    outChannels: number,
-    filterHeight: number,
-    filterWidth: number,
-    strideHeight: number,
-    strideWidth: number,
-    dilationHeight: number,
-    dilationWidth: number,
-    padTop: number,
-    padLeft: number,
+    ...geometry: ConvFilterGradGeometry
   ): void;
-  max_pool_grad(
-    x: number,
-    dy: number,
-    dx: number,
-    batch: number,
-    inHeight: number,
-    inWidth: number,
-    channels: number,
-    outHeight: number,
-    outWidth: number,
-    filterHeight: number,
-    filterWidth: number,
-    strideHeight: number,
-    strideWidth: number,
-    padTop: number,
-    padLeft: number,
-  ): void;
-  max_pool(
-    x: number,
-    y: number,
-    batch: number,
-    inHeight: number,
-    inWidth: number,
-    channels: number,
-    outHeight: number,
-    outWidth: number,
-    filterHeight: number,
-    filterWidth: number,
-    strideHeight: number,
-    strideWidth: number,
-    padTop: number,
-    padLeft: number,
-  ): void;
+  max_pool_grad(x: number, dy: number, dx: number, ...geometry: PoolGeometry): void;
+  max_pool(x: number, y: number, ...geometry: PoolGeometry): void;
   sum_leading_axes(x: number, out: number, outer: number, inner: number): void;
 }
 
@@ -72,13 +45,6 @@ let loading: Promise<boolean> | undefined;
 let failure: string | undefined;
 let enabled = true;
 const instances = new WeakMap<object, SimdTrainingKernels>();
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /**
  * Compiles the WASM SIMD training kernels (once; later calls return the first result) and, if the wasm backend
@@ -141,29 +107,14 @@ export function setWasmSimdKernelsEnabled(value: boolean): void {
   enabled = value;
 }
 
-/** The WebAssembly memory of a tfjs wasm backend (its Emscripten module's exported memory). */
-function backendMemory(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  return memory instanceof WebAssembly.Memory ? memory : undefined;
-}
-
 /** The SIMD kernels bound to `backend`'s memory, or undefined when they are not loaded or disabled. */
 export function simdKernelsFor(backend: WasmBackendInternals): SimdTrainingKernels | undefined {
   if (!enabled || compiled === undefined) return undefined;
-  const key = backend.wasm;
-  let kernels = instances.get(key);
-  if (kernels === undefined) {
-    const memory = backendMemory(backend);
-    if (memory === undefined) return undefined;
-    try {
-      const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-      kernels = instance.exports as unknown as SimdTrainingKernels;
-    } catch {
-      // A browser main thread may forbid synchronous instantiation: call loadWasmSimdKernels() after
-      // tf.setBackend('wasm') to instantiate asynchronously. Until then, the JS paths run.
-      return undefined;
-    }
-    instances.set(key, kernels);
+  try {
+    return instanceForBackend(compiled, backend, instances);
+  } catch {
+    // A browser main thread may forbid synchronous instantiation: call loadWasmSimdKernels() after
+    // tf.setBackend('wasm') to instantiate asynchronously. Until then, the JS paths run.
+    return undefined;
   }
-  return kernels;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { asWasmBackend, type WasmBackendInternals } from '../backends/wasm-internals';
+import { type ConvFilterGradGeometry, decodeBase64, instanceForBackend } from '../wasm-module';
 import { type ConvGeometry, convAxis } from './patches';
 import { PER_EXAMPLE_WASM_BASE64 } from './simd/per-example-wasm';
 
@@ -15,25 +16,7 @@ interface PerExampleSimd {
   row_squared_norms(g: number, out: number, rows: number, cols: number): void;
   weighted_row_sum(g: number, w: number, out: number, rows: number, cols: number): void;
   sum_middle_axis(x: number, out: number, batch: number, positions: number, features: number): void;
-  conv_filter_grad_example(
-    x: number,
-    dy: number,
-    dw: number,
-    inHeight: number,
-    inWidth: number,
-    inChannels: number,
-    outHeight: number,
-    outWidth: number,
-    outChannels: number,
-    filterHeight: number,
-    filterWidth: number,
-    strideHeight: number,
-    strideWidth: number,
-    dilationHeight: number,
-    dilationWidth: number,
-    padTop: number,
-    padLeft: number,
-  ): void;
+  conv_filter_grad_example(x: number, dy: number, dw: number, ...geometry: ConvFilterGradGeometry): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -43,9 +26,7 @@ const instances = new WeakMap<object, PerExampleSimd>();
 function compileModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      const binary = atob(PER_EXAMPLE_WASM_BASE64);
-      const bytes = new Uint8Array(binary.length);
-      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      const bytes = decodeBase64(PER_EXAMPLE_WASM_BASE64);
       compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled = null;
@@ -68,14 +49,8 @@ function currentWasm(): { backend: WasmBackendInternals; simd: PerExampleSimd } 
   const module = compileModule();
   if (module == null) return undefined;
   const backend = asWasmBackend(tf.backend());
-  let simd = instances.get(backend.wasm);
-  if (simd === undefined) {
-    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-    if (!(memory instanceof WebAssembly.Memory)) return undefined;
-    simd = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as PerExampleSimd;
-    instances.set(backend.wasm, simd);
-  }
-  return { backend, simd };
+  const simd = instanceForBackend(module, backend, instances);
+  return simd === undefined ? undefined : { backend, simd };
 }
 
 function offsetOf(backend: WasmBackendInternals, t: tf.Tensor): number | undefined {

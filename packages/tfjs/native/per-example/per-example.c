@@ -4,7 +4,7 @@
 // in place (pointers are byte offsets into that memory); it has no data segment and uses no shadow stack, which
 // build.sh checks on the compiled module.
 //
-// Build: native/per-example/build.sh (clang + wasm-ld, -msimd128).
+// Build: native/build.sh (clang + wasm-ld, -msimd128).
 
 #include <wasm_simd128.h>
 

@@ -95,6 +95,21 @@ program
   });
 
 program
+  .command('merge <jsons...>')
+  .description(
+    'merge results JSON files of one profile run in parallel processes into one table (and its plots)',
+  )
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (jsons: string[], options: { out: string }) => {
+    const { readFile } = await import('node:fs/promises');
+    const { mergeReports } = await import('./report/merge-reports');
+    const { writeReport } = await import('./report/write');
+    const reports = await Promise.all(jsons.map(async (json) => JSON.parse(await readFile(json, 'utf8'))));
+    const written = await writeReport(mergeReports(reports), options.out);
+    console.error(`wrote ${written.json}, ${written.markdown} and ${written.plots.length} plots`);
+  });
+
+program
   .command('micro')
   .description('private vs non-private step time, accountant and BLT-fit timings, noise throughput')
   .option('--batch-size <n>', 'batch size of the step timings', positiveInteger('batch-size'), 256)

@@ -45,6 +45,10 @@ export function recordPerExampleGradients(
   // forward pass can be appended to it; it requires one entry up front, which the dummy scalar provides.
   const dummy = keep(tf.scalar(0));
   const taps: tf.Tensor[] = [dummy];
+  // dLoss/dz of each tap, captured by its recorder's gradient function; the shapes give zeros for a tap whose
+  // output never reached the loss.
+  const captured: (tf.Tensor | undefined)[] = [undefined];
+  const tapShapes: number[][] = [[]];
   const pending: { entry: TrainableLayer; record: unknown; tapIndices: number[] }[] = [];
   const restore: (() => void)[] = [];
 
@@ -56,14 +60,29 @@ export function recordPerExampleGradients(
       const tapIndices: number[] = [];
       const context: RecordingContext = {
         tap(preActivation) {
-          const tap = keep(tf.zeros(preActivation.shape));
-          tapIndices.push(taps.length);
+          // A scalar tap joins an identity "recorder" node whose gradient function captures dLoss/dz: the
+          // backward pass then reaches every pre-activation without the zero-filled [B, ...] tap and the
+          // full-size add per layer that a tensor tap costs. Reshape to the same shape aliases the data (no
+          // copy, unlike Identity on wasm) under a new tensor id, so the tape stays acyclic.
+          const index = taps.length;
+          const tap = keep(tf.scalar(0));
+          tapIndices.push(index);
           taps.push(tap);
-          return tf.add(preActivation, tap);
+          tapShapes.push(preActivation.shape);
+          captured.push(undefined);
+          const recorder = tf.customGrad(((z: tf.Tensor, scalar: tf.Tensor) => ({
+            value: tf.reshape(z, z.shape),
+            gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+              const dz = Array.isArray(dy) ? dy[0]! : dy;
+              captured[index] = keep(tf.reshape(dz, dz.shape));
+              return [dz, tf.zerosLike(scalar)];
+            },
+          })) as unknown as Parameters<typeof tf.customGrad>[0]);
+          return recorder(preActivation, tap);
         },
-        // A clone shares the data but has its own reference, so releasing the record never frees a tensor
-        // the caller still owns (e.g. the model input).
-        save: (t) => keep(tf.clone(t)),
+        // A same-shape reshape aliases the data under its own reference, so releasing the record never frees a
+        // tensor the caller still owns (e.g. the model input), and nothing is copied.
+        save: <T extends tf.Tensor>(t: T): T => keep(tf.reshape(t, t.shape) as T),
       };
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const { output, record } = entry.rule.forward(layer, list, kwargs ?? {}, context);
@@ -98,11 +117,12 @@ export function recordPerExampleGradients(
   } finally {
     for (const undo of restore) undo();
   }
-  for (const g of grads) if (g != null) kept.push(g);
+  // The scalar taps' own gradients carry nothing: only the captured dLoss/dz matter.
+  for (const g of grads) g?.dispose();
   const calls: RecordedCall[] = pending.map(({ entry, record, tapIndices }) => ({
     entry,
     record,
-    tapGradients: tapIndices.map((i) => grads[i] ?? keep(tf.zerosLike(taps[i]!))),
+    tapGradients: tapIndices.map((i) => captured[i] ?? keep(tf.zeros(tapShapes[i]!))),
   }));
   return {
     calls,

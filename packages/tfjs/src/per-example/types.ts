@@ -13,9 +13,9 @@ export type LayerCallKwargs = Record<string, unknown>;
  */
 export interface RecordingContext {
   /**
-   * Adds a zero "tap" to a pre-activation `z` and returns `z + tap`. The engine differentiates the summed
-   * per-example loss with respect to every tap, so the rule later receives `dLoss/dz` for it, in the order
-   * the taps were created.
+   * Marks a pre-activation `z` and returns a tensor equal to it (an alias, no copy) whose backward pass captures
+   * `dLoss/dz` of the summed per-example loss; the rule later receives that gradient, in the order the taps
+   * were created.
    */
   tap(preActivation: Tensor): Tensor;
   /** Keeps a tensor (a layer input, an intermediate) alive until the records of the step are released. */

@@ -46,30 +46,36 @@ function weightsOf(t: PrivateTrainer): Float32Array[] {
 }
 
 describe('fit(data, options) takes the training data in the forms tfjs users have', () => {
-  it('{ x, y }, { xs, ys } and an unbatched tf.data dataset train exactly as data given to makePrivate', async () => {
-    const reference = trainer({ data });
-    const referenceHistory = await reference.fit();
-    const expected = weightsOf(reference);
+  it.each([
+    ['BLT', {}],
+    ['DP-SGD-AMPLIFIED', { mode: 'DP-SGD-AMPLIFIED', accountant: 'rdp' }],
+  ] as const)(
+    '%s: { x, y }, { xs, ys } and an unbatched tf.data dataset train exactly as data given to makePrivate',
+    async (_mode, modeOptions) => {
+      const reference = trainer({ data, ...modeOptions });
+      const referenceHistory = await reference.fit();
+      const expected = weightsOf(reference);
 
-    const forms = [
-      { extra: { datasetSize: size }, fitData: { x: data.x, y: data.y } },
-      { extra: { datasetSize: size }, fitData: { xs: data.x, ys: data.y } },
-      { extra: { datasetSize: size }, fitData: examples() },
-      // Data in both places: fit's data is the one trained on (same size, so the same accounting).
-      { extra: { data }, fitData: examples() },
-    ];
-    for (const { extra, fitData } of forms) {
-      const t = trainer(extra);
-      const history = await t.fit(fitData, { epochs: 2 });
-      expect(weightsOf(t)).toEqual(expected);
-      expect(history.loss).toEqual(referenceHistory.loss);
-      expect(history.epsilon).toEqual(referenceHistory.epsilon);
-      expect(t.getEpsilon()).toBe(reference.getEpsilon());
-      t.dispose();
-    }
-    // The caller's tensors are never disposed by the engine.
-    expect(data.x.isDisposed || data.y.isDisposed).toBe(false);
-  });
+      const forms = [
+        { extra: { datasetSize: size }, fitData: { x: data.x, y: data.y } },
+        { extra: { datasetSize: size }, fitData: { xs: data.x, ys: data.y } },
+        { extra: { datasetSize: size }, fitData: examples() },
+        // Data in both places: fit's data is the one trained on (same size, so the same accounting).
+        { extra: { data }, fitData: examples() },
+      ];
+      for (const { extra, fitData } of forms) {
+        const t = trainer({ ...extra, ...modeOptions });
+        const history = await t.fit(fitData, { epochs: 2 });
+        expect(weightsOf(t)).toEqual(expected);
+        expect(history.loss).toEqual(referenceHistory.loss);
+        expect(history.epsilon).toEqual(referenceHistory.epsilon);
+        expect(t.getEpsilon()).toBe(reference.getEpsilon());
+        t.dispose();
+      }
+      // The caller's tensors are never disposed by the engine.
+      expect(data.x.isDisposed || data.y.isDisposed).toBe(false);
+    },
+  );
 
   it('step(data) trains as step() on the data given to makePrivate', () => {
     const reference = trainer({ data });

@@ -15,6 +15,7 @@ import type { EngineConfig, EngineData } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
+  checkExampleShapes,
   disposeData,
   type ExampleDataset,
   exampleShapesOf,
@@ -279,6 +280,7 @@ export class PrivateTrainer {
   #failed = false;
   /** Tensors read from the last dataset given to fit: the trainer's own, disposed on dispose() or replacement. */
   #materialised: { readonly source: ExampleDataset; readonly data: EngineData } | undefined;
+  #fitting = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -370,6 +372,9 @@ export class PrivateTrainer {
     }
     const checked = toEngineData(data, 'data');
     this.#checkSize(checked.size);
+    // Checked here, before a step draws its batch: a step failing midway would block the run.
+    const expected = modelExampleShapes(this.model);
+    if (expected !== undefined) checkExampleShapes(checked.data, expected, 'data');
     return checked.data;
   }
 
@@ -537,14 +542,18 @@ export class PrivateTrainer {
         : Array.isArray(options.callbacks)
           ? options.callbacks
           : [options.callbacks];
-    const source = isExampleDataset(data)
-      ? await this.#materialise(data)
-      : this.#trainingTensors(data, 'fit');
-    const validation = await this.#validationTensors(options.validationData, source);
+    if (this.#fitting) throw new Error('fit is already running on this trainer: await it first');
+    this.#fitting = true;
+    let validation: { data: EngineData; owned: boolean } | undefined;
     try {
+      const source = isExampleDataset(data)
+        ? await this.#materialise(data)
+        : this.#trainingTensors(data, 'fit');
+      validation = await this.#validationTensors(options.validationData, source);
       return await this.#train(source, epochs, callbacks as TrainCallbacks[], validation?.data);
     } finally {
       if (validation?.owned === true) disposeData(validation.data);
+      this.#fitting = false;
     }
   }
 
@@ -578,7 +587,13 @@ export class PrivateTrainer {
       return { data: read.data, owned: true };
     }
     const tensors = Array.isArray(data) ? { x: data[0], y: data[1] } : data;
-    return { data: toEngineData(tensors, 'validationData').data, owned: false };
+    const checked = toEngineData(tensors, 'validationData').data;
+    checkExampleShapes(
+      checked,
+      modelExampleShapes(this.model) ?? exampleShapesOf(training),
+      'validationData',
+    );
+    return { data: checked, owned: false };
   }
 
   async #train(

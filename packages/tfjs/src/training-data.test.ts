@@ -166,6 +166,30 @@ describe('fit refuses data the accounting does not hold for', () => {
     );
   });
 
+  it('tensors of another example shape, before any batch is drawn (the run stays usable)', async () => {
+    const t = trainer({ datasetSize: size });
+    const wide = { x: tf.zeros([size, 3]), y: data.y };
+    expect(() => t.step(wide)).toThrow(
+      /data.x holds examples of shape \[3\], the model takes examples of shape \[2\]/,
+    );
+    await expect(t.fit(wide)).rejects.toThrow(/data.x holds examples of shape \[3\]/);
+    await expect(t.fit(data, { epochs: 1, validationData: [wide.x, data.y] })).rejects.toThrow(
+      /validationData.x holds examples of shape \[3\]/,
+    );
+    t.step(data);
+    expect(t.steps).toBe(1);
+    tf.dispose(wide.x);
+  });
+
+  it('a second fit while one runs is refused', async () => {
+    const t = trainer({ data });
+    const running = t.fit({ epochs: 1 });
+    await expect(t.fit({ epochs: 1 })).rejects.toThrow(/fit is already running/);
+    await running;
+    await t.fit({ epochs: 1 });
+    expect(t.steps).toBe(8);
+  });
+
   it('a run set up with datasetSize only needs the data in fit or step', async () => {
     const t = trainer({ datasetSize: size });
     expect(() => t.step()).toThrow(/set up with datasetSize 32 only, so pass the data to step\(data\)/);

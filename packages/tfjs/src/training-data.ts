@@ -125,6 +125,30 @@ export function disposeData(data: EngineData): void {
   tf.dispose([...(Array.isArray(data.x) ? data.x : [data.x]), data.y]);
 }
 
+/**
+ * Checks that tensors hold examples of the shapes given (one per model input, without the batch axis),
+ * with a RangeError naming `name` and both shapes otherwise.
+ */
+export function checkExampleShapes(
+  data: EngineData,
+  expected: readonly (readonly (number | null)[])[],
+  name: string,
+): void {
+  const inputs = Array.isArray(data.x) ? data.x : [data.x];
+  if (inputs.length !== expected.length) {
+    throw new RangeError(`${name} holds ${inputs.length} inputs, the model takes ${expected.length}`);
+  }
+  inputs.forEach((t, i) => {
+    const want = expected[i] as readonly (number | null)[];
+    if (!shapeMatches(t.shape.slice(1), want)) {
+      throw new RangeError(
+        `${name}.x${inputs.length > 1 ? `[${i}]` : ''} holds examples of shape ${show(t.shape.slice(1))}, ` +
+          `the model takes examples of shape ${show(want)}`,
+      );
+    }
+  });
+}
+
 function shapeMatches(shape: readonly number[], expected: readonly (number | null)[]): boolean {
   return shape.length === expected.length && shape.every((d, i) => expected[i] === null || expected[i] === d);
 }

@@ -347,27 +347,49 @@ describe('callbacks, validation and checkpoints with fit(data)', () => {
 });
 
 describe('materialiseDataset', () => {
-  it('stacks single examples, concatenates batches, and owns the result', async () => {
+  it('stacks single examples, concatenates batches (in chunks or at once), and owns the result', async () => {
     const shapes = [[2]];
-    const single = await materialiseDataset(examples(), {
-      name: 'd',
-      exampleShapes: shapes,
-      inputNames: undefined,
-    });
-    const batched = await materialiseDataset(examples().batch(5), {
-      name: 'd',
-      exampleShapes: shapes,
-      inputNames: undefined,
-    });
-    expect(single.size).toBe(32);
-    expect(batched.size).toBe(32);
-    for (const read of [single, batched]) {
-      expect((read.data.x as tf.Tensor).shape).toEqual([32, 2]);
-      expect(read.data.x).not.toBe(data.x);
-      expect(Array.from((read.data.x as tf.Tensor).dataSync())).toEqual(Array.from(data.x.dataSync()));
-      expect(Array.from(read.data.y.dataSync())).toEqual(Array.from(data.y.dataSync()));
+    const before = tf.memory().numTensors;
+    const read = (dataset: ExampleDataset, chunkSize?: number) =>
+      materialiseDataset(dataset, {
+        name: 'd',
+        exampleShapes: shapes,
+        inputNames: undefined,
+        ...(chunkSize === undefined ? {} : { chunkSize }),
+      });
+    const results = [
+      await read(examples()),
+      await read(examples(), 5),
+      await read(examples().batch(5)),
+      await read(examples().batch(5), 3),
+    ];
+    // Only the results remain: every element and intermediate chunk was freed.
+    expect(tf.memory().numTensors).toBe(before + 2 * results.length);
+    for (const result of results) {
+      expect(result.size).toBe(32);
+      expect((result.data.x as tf.Tensor).shape).toEqual([32, 2]);
+      expect(result.data.x).not.toBe(data.x);
+      expect(Array.from((result.data.x as tf.Tensor).dataSync())).toEqual(Array.from(data.x.dataSync()));
+      expect(Array.from(result.data.y.dataSync())).toEqual(Array.from(data.y.dataSync()));
     }
-    tf.dispose([single.data.x as tf.Tensor, single.data.y, batched.data.x as tf.Tensor, batched.data.y]);
+    tf.dispose(results.flatMap((result) => [result.data.x as tf.Tensor, result.data.y]));
+  });
+
+  it('frees what it read when it refuses the data midway', async () => {
+    const before = tf.memory().numTensors;
+    const endless = tfd.generator(function* () {
+      for (;;) yield { xs: tf.zeros([2]), ys: tf.tensor1d([1, 0]) };
+    });
+    await expect(
+      materialiseDataset(endless, {
+        name: 'data',
+        exampleShapes: [[2]],
+        inputNames: undefined,
+        expectedSize: 10,
+        chunkSize: 4,
+      }),
+    ).rejects.toThrow(/more than 10 examples/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('without known input shapes, refuses elements whose shapes change', async () => {

@@ -170,6 +170,8 @@ export interface MaterialiseOptions {
    * Without it (validation data) elements may be single examples or batches.
    */
   readonly expectedSize?: number;
+  /** Elements joined at a time while reading (default 1024): bounds the memory held twice to one chunk. */
+  readonly chunkSize?: number;
 }
 
 function elementInputs(
@@ -212,7 +214,7 @@ export async function materialiseDataset(
   dataset: ExampleDataset,
   options: MaterialiseOptions,
 ): Promise<{ data: EngineData; size: number }> {
-  const { name, expectedSize } = options;
+  const { name, expectedSize, chunkSize = 1024 } = options;
   const training = expectedSize !== undefined;
   if (dataset.size === Number.POSITIVE_INFINITY) {
     throw new RangeError(
@@ -221,8 +223,9 @@ export async function materialiseDataset(
     );
   }
   const iterator = await dataset.iterator();
-  const inputs: tf.Tensor[][] = [];
-  const targets: tf.Tensor[] = [];
+  // Elements not yet joined ([...xs, ys] each), and the joined chunks of each column (inputs, then targets).
+  let pending: tf.Tensor[][] = [];
+  const chunks: tf.Tensor[][] = [];
   let batched: boolean | undefined;
   let firstShapes: number[][] | undefined;
   let firstTarget: number[] | undefined;
@@ -236,17 +239,23 @@ export async function materialiseDataset(
       `${name} has ${size} examples, but this run's privacy was calibrated for ${String(expectedSize)} ` +
         '(the sampling rate and the steps per epoch depend on it): give fit the dataset the run was set up for',
     );
-  const release = () => {
-    tf.dispose(inputs.flat());
-    tf.dispose(targets);
+  const join = (parts: tf.Tensor[]) => (batched ? tf.concat(parts, 0) : tf.stack(parts, 0));
+  const flush = () => {
+    if (pending.length === 0) return;
+    const columns = (pending[0] as tf.Tensor[]).length;
+    for (let c = 0; c < columns; c++) {
+      if (chunks[c] === undefined) chunks[c] = [];
+      (chunks[c] as tf.Tensor[]).push(join(pending.map((e) => e[c] as tf.Tensor)));
+    }
+    tf.dispose(pending.flat());
+    pending = [];
   };
   try {
     for (let index = 0; ; index++) {
       const next = await iterator.next();
       if (next.done === true) break;
       const { xs, ys } = elementInputs(next.value, options, index);
-      inputs.push(xs);
-      targets.push(ys);
+      pending.push([...xs, ys]);
       const shapes = xs.map((t) => t.shape);
       if (firstShapes === undefined) {
         const expected = options.exampleShapes;
@@ -299,15 +308,21 @@ export async function materialiseDataset(
             `(the sampling rate and the steps per epoch depend on it)${dataset.size === null ? '; an endless dataset is refused' : ''}`,
         );
       }
+      if (pending.length === chunkSize) flush();
     }
     if (count === 0) throw new RangeError(`${name} is empty`);
     if (training && count !== expectedSize) throw sizeMismatch(count);
-    const join = (parts: tf.Tensor[]) => (batched ? tf.concat(parts, 0) : tf.stack(parts, 0));
-    const width = (firstShapes as number[][]).length;
-    const xs = Array.from({ length: width }, (_, i) => join(inputs.map((e) => e[i] as tf.Tensor)));
-    const y = join(targets);
-    return { data: { x: width === 1 ? (xs[0] as tf.Tensor) : xs, y }, size: count };
+    flush();
+    const columns = chunks.map((parts) =>
+      parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, 0),
+    );
+    for (const parts of chunks) if (parts.length > 1) tf.dispose(parts);
+    chunks.length = 0;
+    const y = columns.pop() as tf.Tensor;
+    return { data: { x: columns.length === 1 ? (columns[0] as tf.Tensor) : columns, y }, size: count };
   } finally {
-    release();
+    // Only on failure is anything left here; the elements are the dataset's to hand out, so ours to free.
+    tf.dispose(pending.flat());
+    tf.dispose(chunks.flat());
   }
 }

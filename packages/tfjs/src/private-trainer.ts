@@ -246,6 +246,15 @@ export interface PrivateTrainerParts {
 /** The option names of {@link PrivateTrainer.fit}. */
 const FIT_OPTIONS: readonly string[] = ['epochs', 'callbacks', 'validationData'];
 
+/** Why options of tfjs's `model.fit` have no counterpart here. */
+const TFJS_FIT_OPTION_HINTS: Readonly<Record<string, string>> = {
+  batchSize: 'the batch size is set by makePrivate, since the accounting depends on it',
+  shuffle: 'the engine samples the batches itself, as the accounting assumes',
+  validationSplit:
+    'split the data yourself and pass the held-out part as validationData (the run is calibrated for the training set size)',
+  initialEpoch: 'the trainer knows its epoch; after restoreState, fit continues where the checkpoint stopped',
+};
+
 function modelInputNames(model: AnyLayer): string[] | undefined {
   const names = (model as unknown as { inputNames?: unknown }).inputNames;
   return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
@@ -516,8 +525,12 @@ export class PrivateTrainer {
     if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
     const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
     if (unknown.length > 0) {
+      const hints = unknown.flatMap((k) =>
+        TFJS_FIT_OPTION_HINTS[k] === undefined ? [] : [`${k}: ${TFJS_FIT_OPTION_HINTS[k]}`],
+      );
       throw new TypeError(
-        `unknown fit option(s) ${unknown.join(', ')}; the options are ${FIT_OPTIONS.join(', ')} (the data goes first: fit(data, options))`,
+        `unknown fit option(s) ${unknown.join(', ')}; the options are ${FIT_OPTIONS.join(', ')} (the data goes first: fit(data, options))` +
+          (hints.length > 0 ? `. ${hints.join('; ')}` : ''),
       );
     }
     if (data !== undefined && !isExampleDataset(data)) {

@@ -214,7 +214,10 @@ describe('fit refuses data the accounting does not hold for', () => {
     await expect(t.fit({ x: data.x, y: data.y, epochs: 1 } as never)).rejects.toThrow(
       /fit data holds epochs.*options as second argument/,
     );
-    await expect(t.fit({ epoch: 1 } as never)).rejects.toThrow(/unknown fit option\(s\) epoch/);
+    await expect(t.fit({ epoch: 1 } as never)).rejects.toThrow(/unknown fit option\(s\) epoch;/);
+    await expect(t.fit(data, { batchSize: 4, shuffle: true } as never)).rejects.toThrow(
+      /batchSize: the batch size is set by makePrivate.*; shuffle: the engine samples the batches itself/,
+    );
     await expect(t.fit(data.x as never)).rejects.toThrow(/fit\(\{ x, y \}, options\)/);
   });
 });

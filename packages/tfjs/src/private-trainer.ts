@@ -20,6 +20,7 @@ import {
   type ExampleDataset,
   exampleShapesOf,
   isExampleDataset,
+  isTensor,
   materialiseDataset,
   modelExampleShapes,
   type TensorData,
@@ -510,7 +511,7 @@ export class PrivateTrainer {
       first !== null &&
       typeof first === 'object' &&
       ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
-    if (first instanceof tf.Tensor || Array.isArray(first)) {
+    if (isTensor(first) || Array.isArray(first)) {
       throw new TypeError(
         'fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)',
       );

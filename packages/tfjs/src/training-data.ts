@@ -47,8 +47,15 @@ export type TrainingData = TensorData | ExampleDataset;
 /** The validation data of {@link FitOptions.validationData}: tensors, an `[x, y]` pair, or a finite dataset (batched or not). */
 export type ValidationData = TensorData | readonly [tf.Tensor | tf.Tensor[], tf.Tensor] | ExampleDataset;
 
-function isTensor(value: unknown): value is tf.Tensor {
-  return value instanceof tf.Tensor;
+/** A tensor, recognised by its fields rather than `instanceof` (which fails across two copies of tfjs-core). */
+export function isTensor(value: unknown): value is tf.Tensor {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    Array.isArray((value as tf.Tensor).shape) &&
+    typeof (value as tf.Tensor).dtype === 'string' &&
+    typeof (value as tf.Tensor).dataSync === 'function'
+  );
 }
 
 /** True for a dataset-like object (an `iterator` function), false for tensors. */

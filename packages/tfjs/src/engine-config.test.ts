@@ -79,7 +79,7 @@ describe('bad configurations name the option and the allowed values', () => {
     ['maxGradNorm', /option 'maxGradNorm' is required/],
     ['targetEpsilon', /option 'targetEpsilon' is required/],
     ['targetDelta', /option 'targetDelta' is required/],
-    ['data', /option 'data' is required/],
+    ['data', /option 'data' or 'datasetSize' is required/],
     ['batchSize', /option 'batchSize' is required .* or 'minSeparation'/],
   ])('missing %s', (name, message) => {
     expect(make({}, [name])).toThrow(message);
@@ -108,9 +108,9 @@ describe('combinations whose accounting would not hold are refused with the reas
   it('Multi-Epoch modes refuse streaming', () => {
     expect(make({ mode: 'Multi-Epoch-BLT', participation: 'streaming' })).toThrow(/'cyclic' or 'minSep'/);
   });
-  it('a data pipeline the engine does not control is refused', () => {
+  it('a data pipeline is not sampled from directly: it goes to fit, which reads it and samples itself', () => {
     const dataset = { iterator: async () => ({}), batch: () => dataset };
-    expect(make({ data: dataset })).toThrow(/does not control is refused/);
+    expect(make({ data: dataset })).toThrow(/cannot read a tf.data.Dataset.*draws every batch itself/);
   });
   it('secure mode takes no seed', () => {
     expect(make({ secureMode: true })).toThrow(/accepts no seed/);

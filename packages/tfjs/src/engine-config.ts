@@ -7,6 +7,7 @@ import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
+import { isExampleDataset, type TensorData, toEngineData } from './training-data';
 
 /** How examples take part in training, the original library's `participation`. */
 export type ParticipationName = 'streaming' | 'cyclic' | 'minSep';
@@ -33,10 +34,18 @@ export interface PrivateTrainingOptions {
   /** Per-example loss `(yTrue, yPred) => [B]`. */
   readonly lossFn: PerExampleLossFn;
   /**
-   * The training set as tensors. The engine samples the batches itself: a `tf.data.Dataset` or another
-   * pipeline it does not control is refused, since the accounting depends on how batches are drawn.
+   * The training set as `{ x, y }` (or `{ xs, ys }`) tensors, which the engine samples its batches from. The
+   * tensors stay the caller's: the engine never disposes them. Give either `data` or `datasetSize`, not both.
+   * A `tf.data.Dataset` goes to {@link PrivateTrainer.fit} instead (with `datasetSize` here): the engine reads
+   * it once and draws every batch itself, since the accounting depends on how batches are drawn.
    */
-  readonly data: EngineData;
+  readonly data?: TensorData;
+  /**
+   * Number of examples of the training set, when the data itself is given later to
+   * {@link PrivateTrainer.fit} or {@link PrivateTrainer.step} (integer >= 1). It sets the sampling rate and
+   * the steps per epoch, so the data given then must have exactly this many examples.
+   */
+  readonly datasetSize?: number;
   /** Number of epochs the accounting covers (integer >= 1). */
   readonly epochs: number;
   /** Training mode (the original library's names). */
@@ -142,6 +151,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'model',
   'lossFn',
   'data',
+  'datasetSize',
   'epochs',
   'mode',
   'batchSize',
@@ -201,8 +211,8 @@ export interface EngineConfig {
   readonly model: AnyLayer;
   /** The per-example loss. */
   readonly lossFn: PerExampleLossFn;
-  /** The training set. */
-  readonly data: EngineData;
+  /** The training set, or undefined when only its size was given (the data then comes with each fit or step). */
+  readonly data: EngineData | undefined;
   /** Examples in the training set. */
   readonly datasetSize: number;
   /** The validated `epochs` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -309,36 +319,29 @@ function required(options: Record<string, unknown>, name: string, what: string):
   return value;
 }
 
-function checkData(data: unknown): { data: EngineData; datasetSize: number } {
-  if (data === null || typeof data !== 'object') {
-    throw new TypeError('data must be { x, y } tensors of the training set');
-  }
-  const candidate = data as Record<string, unknown>;
-  if (typeof candidate.iterator === 'function' || typeof candidate.batch === 'function') {
+function checkData(
+  data: unknown,
+  datasetSize: unknown,
+): { data: EngineData | undefined; datasetSize: number } {
+  if ((data === undefined) === (datasetSize === undefined)) {
     throw new TypeError(
-      'data must be { x, y } tensors: the engine must draw the batches itself, because the privacy accounting ' +
-        'depends on how examples are sampled; a tf.data.Dataset or other pipeline it does not control is refused',
+      data === undefined
+        ? "option 'data' or 'datasetSize' is required: the training set as { x, y } tensors, or its number of examples when the data is given to fit(data)"
+        : "give either 'data' or 'datasetSize', not both: the size of the data is its number of examples",
     );
   }
-  const { x, y } = candidate as { x?: unknown; y?: unknown };
-  const isTensor = (t: unknown): t is tf.Tensor =>
-    t !== null && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape);
-  if (!isTensor(y) || y.rank === 0)
-    throw new TypeError('data.y must be a tensor with a leading example axis');
-  const inputs = Array.isArray(x) ? x : [x];
-  if (inputs.length === 0 || !inputs.every(isTensor)) {
-    throw new TypeError('data.x must be a tensor (or an array of tensors) with a leading example axis');
+  if (datasetSize !== undefined) {
+    return { data: undefined, datasetSize: integer('datasetSize', datasetSize, 1, 2 ** 31 - 1) };
   }
-  const size = y.shape[0] as number;
-  inputs.forEach((t, i) => {
-    if ((t as tf.Tensor).shape[0] !== size) {
-      throw new RangeError(
-        `data.x${Array.isArray(x) ? `[${i}]` : ''} must have ${size} examples like data.y`,
-      );
-    }
-  });
-  integer('data size (examples in data.y)', size, 1, 2 ** 31 - 1);
-  return { data: { x: x as tf.Tensor | tf.Tensor[], y }, datasetSize: size };
+  if (isExampleDataset(data)) {
+    throw new TypeError(
+      'data must be { x, y } tensors here (makePrivate is synchronous and cannot read a tf.data.Dataset): ' +
+        'give its number of examples as datasetSize and the dataset to fit(dataset, options), which reads it once and ' +
+        'draws every batch itself, because the privacy accounting depends on how examples are sampled',
+    );
+  }
+  const checked = toEngineData(data, 'data');
+  return { data: checked.data, datasetSize: checked.size };
 }
 
 /**
@@ -357,7 +360,7 @@ export function validateConfig(
   }
   const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
   if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
-  const { data, datasetSize } = checkData(required(options, 'data', 'the training set as { x, y } tensors'));
+  const { data, datasetSize } = checkData(options.data, options.datasetSize);
   const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
   const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
   const maxGradNorm = required(options, 'maxGradNorm', 'the per-example clipping norm (> 0)');

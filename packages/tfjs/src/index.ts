@@ -122,3 +122,11 @@ export {
   trainableVariables,
 } from './private-trainer';
 export { type ProgressLine, renderProgressBar } from './progress';
+export type {
+  ExampleDataset,
+  ExampleIterator,
+  TensorData,
+  TrainingData,
+  ValidationData,
+  XsYsData,
+} from './training-data';

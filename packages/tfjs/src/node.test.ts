@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfd from '@tensorflow/tfjs-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
 import { loadCheckpointFile, saveCheckpointFile, TerminalProgressBar } from './node';
@@ -79,6 +80,38 @@ describe('TerminalProgressBar', () => {
     expect(tty).toHaveLength(5);
     expect(tty[0]).toMatch(/^\repoch 1\/2 \[#\.\.\.\] 1\/4 loss \d\.\d{4} eps -$/);
     expect(log).toEqual([expect.stringMatching(/^epoch 1\/2 \[####\] 4\/4 loss \d\.\d{4} eps -\n$/)]);
+  });
+
+  it('draws the same bar for fit(dataset), with the validation metrics at the end of each epoch', async () => {
+    const log: string[] = [];
+    const { x, y } = separableTask(16, 2);
+    const xs = tf.unstack(x);
+    const ys = tf.unstack(y);
+    const t = new PrivacyEngine().makePrivate({
+      model: classifier(),
+      lossFn: crossEntropy,
+      datasetSize: 16,
+      epochs: 2,
+      batchSize: 4,
+      noiseMultiplier: 1,
+      maxGradNorm: 1,
+      mode: 'BLT',
+      seed: 8,
+    });
+    await t.fit(tfd.zip({ xs: tfd.array(xs), ys: tfd.array(ys) }), {
+      validationData: { x, y },
+      callbacks: new TerminalProgressBar({ stream: { write: (s: string) => log.push(s) }, width: 4 }),
+    });
+    expect(log).toEqual([
+      expect.stringMatching(
+        /^epoch 1\/2 \[####\] 4\/4 loss \d\.\d{4} eps - val_loss \d\.\d{4} val_acc [01]\.\d{3}\n$/,
+      ),
+      expect.stringMatching(
+        /^epoch 2\/2 \[####\] 4\/4 loss \d\.\d{4} eps - val_loss \d\.\d{4} val_acc [01]\.\d{3}\n$/,
+      ),
+    ]);
+    t.dispose();
+    tf.dispose([x, y, ...xs, ...ys]);
   });
 });
 

@@ -81,6 +81,8 @@ export class TerminalProgressBar implements TrainCallbacks {
         epochs: trainer.report.run.epochs,
         loss: logs.loss,
         epsilon: logs.epsilon,
+        ...(logs.valLoss === undefined ? {} : { valLoss: logs.valLoss }),
+        ...(logs.valAccuracy === undefined ? {} : { valAccuracy: logs.valAccuracy }),
       },
       this.#width,
     );
@@ -91,7 +93,7 @@ export class TerminalProgressBar implements TrainCallbacks {
     if (this.#stream.isTTY === true) this.#stream.write(`\r${this.#line(trainer, logs)}`);
   }
 
-  /** Ends the epoch's line. */
+  /** Ends the epoch's line (with the validation metrics, when fit has validation data). */
   onEpochEnd(_epoch: number, logs: TrainLogs, trainer: PrivateTrainer): void {
     this.#stream.write(`${this.#stream.isTTY === true ? '\r' : ''}${this.#line(trainer, logs)}\n`);
   }

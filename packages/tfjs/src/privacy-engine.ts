@@ -82,10 +82,10 @@ function clippingOf(
  * ```ts
  * const engine = new PrivacyEngine();
  * const trainer = engine.makePrivateWithEpsilon({
- *   model, lossFn, data: { x, y }, epochs: 8, targetEpsilon: 8, targetDelta: 1e-5, maxGradNorm: 1,
+ *   model, lossFn, datasetSize: 1000, epochs: 8, targetEpsilon: 8, targetDelta: 1e-5, maxGradNorm: 1,
  *   mode: 'BLT', participation: 'streaming', errorType: 'rmse', d: 4, b: 5, k: 8,
  * });
- * await trainer.fit();
+ * await trainer.fit({ x, y }); // or an unbatched tf.data.Dataset of examples { xs, ys }
  * trainer.getEpsilon(1e-5);
  * ```
  */

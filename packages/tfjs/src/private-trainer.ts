@@ -14,6 +14,20 @@ import { computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
+import {
+  checkExampleShapes,
+  disposeData,
+  type ExampleDataset,
+  exampleShapesOf,
+  isExampleDataset,
+  isTensor,
+  materialiseDataset,
+  modelExampleShapes,
+  type TensorData,
+  type TrainingData,
+  toEngineData,
+  type ValidationData,
+} from './training-data';
 
 /** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
 export class BudgetExceededError extends RangeError {
@@ -127,6 +141,10 @@ export interface TrainLogs {
   readonly epsilon: number;
   /** Steps taken so far. */
   readonly steps: number;
+  /** Mean per-example loss on the validation data (epoch logs, with {@link FitOptions.validationData}). */
+  readonly valLoss?: number;
+  /** Accuracy on the validation data, as {@link PrivateTrainer.evaluate} measures it (epoch logs, with `validationData`). */
+  readonly valAccuracy?: number;
 }
 
 /** Keras-style callbacks of {@link PrivateTrainer.fit}; each may be async. */
@@ -135,6 +153,8 @@ export interface TrainCallbacks {
   onTrainBegin?(trainer: PrivateTrainer): void | Promise<void>;
   /** Before each epoch (0-based index over the whole run). */
   onEpochBegin?(epoch: number, trainer: PrivateTrainer): void | Promise<void>;
+  /** Before each step (0-based index within the epoch). */
+  onBatchBegin?(batch: number, trainer: PrivateTrainer): void | Promise<void>;
   /** After each step (0-based index within the epoch). */
   onBatchEnd?(batch: number, logs: TrainLogs, trainer: PrivateTrainer): void | Promise<void>;
   /** After each epoch. */
@@ -155,6 +175,13 @@ export interface FitOptions {
   readonly epochs?: number;
   /** Callbacks, called in order. */
   readonly callbacks?: TrainCallbacks | readonly TrainCallbacks[];
+  /**
+   * Held-out data evaluated after each epoch (`valLoss`, `valAccuracy` in the epoch logs and the history):
+   * tensors, an `[x, y]` pair, or a finite dataset of examples or of batches (read once per fit call, its
+   * tensors disposed when fit returns). Never the training set: evaluating on it is a release of its own
+   * that the accounting does not cover.
+   */
+  readonly validationData?: ValidationData;
 }
 
 /** Result of {@link PrivateTrainer.fit}. */
@@ -163,6 +190,10 @@ export interface FitHistory {
   readonly loss: number[];
   /** Epsilon after each epoch (at the budget's delta; `NaN` without one). */
   readonly epsilon: number[];
+  /** Validation loss after each epoch, with {@link FitOptions.validationData}. */
+  readonly valLoss?: number[];
+  /** Validation accuracy after each epoch, with {@link FitOptions.validationData}. */
+  readonly valAccuracy?: number[];
   /** Why training ended. */
   readonly reason: FitEndReason;
 }
@@ -213,6 +244,23 @@ export interface PrivateTrainerParts {
   readonly fingerprint: Readonly<Record<string, unknown>>;
 }
 
+/** The option names of {@link PrivateTrainer.fit}. */
+const FIT_OPTIONS: readonly string[] = ['epochs', 'callbacks', 'validationData'];
+
+/** Why options of tfjs's `model.fit` have no counterpart here. */
+const TFJS_FIT_OPTION_HINTS: Readonly<Record<string, string>> = {
+  batchSize: 'the batch size is set by makePrivate, since the accounting depends on it',
+  shuffle: 'the engine samples the batches itself, as the accounting assumes',
+  validationSplit:
+    'split the data yourself and pass the held-out part as validationData (the run is calibrated for the training set size)',
+  initialEpoch: 'the trainer knows its epoch; after restoreState, fit continues where the checkpoint stopped',
+};
+
+function modelInputNames(model: AnyLayer): string[] | undefined {
+  const names = (model as unknown as { inputNames?: unknown }).inputNames;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
+}
+
 function modelWeights(model: AnyLayer): LayerVariable[] {
   return (model as unknown as { weights: LayerVariable[] }).weights;
 }
@@ -240,6 +288,9 @@ export class PrivateTrainer {
   readonly #normaliser: number;
   #steps = 0;
   #failed = false;
+  /** Tensors read from the last dataset given to fit: the trainer's own, disposed on dispose() or replacement. */
+  #materialised: { readonly source: ExampleDataset; readonly data: EngineData } | undefined;
+  #fitting = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -304,8 +355,50 @@ export class PrivateTrainer {
    * adds the correlated noise and updates the model. Returns the batch's mean loss (`NaN` for an empty
    * Poisson batch, which still takes a noisy step). Refuses a step beyond the planned run, and (by default) a
    * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
+   *
+   * `data` (`{ x, y }` or `{ xs, ys }` tensors of the whole training set, the caller's: never disposed) is
+   * what the batch is drawn from; without it, the data given to `makePrivate`. It must have the number of
+   * examples the run was set up for. A `tf.data.Dataset` goes to {@link PrivateTrainer.fit}.
    */
-  step(): number {
+  step(data?: TensorData): number {
+    return this.#stepOn(this.#trainingTensors(data, 'step'));
+  }
+
+  /** The tensors of a step or fit: those given (checked), or those given to `makePrivate`. */
+  #trainingTensors(data: TensorData | undefined, caller: string): EngineData {
+    if (data === undefined) {
+      if (this.#config.data === undefined) {
+        throw new TypeError(
+          `${caller} needs the training data: this run was set up with datasetSize ${this.report.run.datasetSize} only, ` +
+            `so pass the data to ${caller === 'fit' ? 'fit(data, options)' : 'step(data)'}`,
+        );
+      }
+      return this.#config.data;
+    }
+    if (isExampleDataset(data)) {
+      throw new TypeError(
+        `${caller} takes tensors here; a tf.data.Dataset goes to fit(dataset, options), which reads it once into tensors`,
+      );
+    }
+    const checked = toEngineData(data, 'data');
+    this.#checkSize(checked.size);
+    // Checked here, before a step draws its batch: a step failing midway would block the run.
+    const expected = modelExampleShapes(this.model);
+    if (expected !== undefined) checkExampleShapes(checked.data, expected, 'data');
+    return checked.data;
+  }
+
+  #checkSize(size: number): void {
+    const expected = this.report.run.datasetSize;
+    if (size !== expected) {
+      throw new RangeError(
+        `data has ${size} examples, but this run's privacy was calibrated for ${expected} ` +
+          '(the sampling rate and the steps per epoch depend on it): give the data the run was set up for',
+      );
+    }
+  }
+
+  #stepOn(source: EngineData): number {
     if (this.#failed) {
       throw new Error(
         'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
@@ -339,7 +432,7 @@ export class PrivateTrainer {
     } else {
       const result = tf.tidy(() => {
         const index = tf.tensor1d(indices, 'int32');
-        const { x, y } = this.#config.data;
+        const { x, y } = source;
         const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
         return { x: xs, y: tf.gather(y, index) };
       });
@@ -386,15 +479,68 @@ export class PrivateTrainer {
   }
 
   /**
-   * Trains for `epochs` epochs (default: the rest of the planned run), calling the callbacks. Ends early
-   * when the budget allows no further step (reason `'budget'`) or when {@link PrivateTrainer.stopTraining}
-   * is set (reason `'stopped'`).
+   * Trains on the data given to `makePrivate` (see the other overload to pass the data here).
+   *
+   * @param options - Epochs, callbacks and validation data.
    */
-  async fit(options: FitOptions = {}): Promise<FitHistory> {
-    if (options === null || typeof options !== 'object' || 'x' in options || 'iterator' in options) {
+  fit(options?: FitOptions): Promise<FitHistory>;
+  /**
+   * Trains for `epochs` epochs (default: the rest of the planned run) on `data`, calling the callbacks in
+   * Keras order (onTrainBegin, then per epoch onEpochBegin, onBatchBegin/onBatchEnd per step, onEpochEnd,
+   * and onTrainEnd). Ends early when the budget allows no further step (reason `'budget'`) or when
+   * {@link PrivateTrainer.stopTraining} is set (reason `'stopped'`).
+   *
+   * The data, as tfjs users have it:
+   * - `{ x, y }` or `{ xs, ys }` tensors of the whole training set: used as they are, never disposed (the
+   *   caller's);
+   * - a finite, unbatched `tf.data.Dataset` of single examples `{ xs, ys }`: read once into tensors the
+   *   trainer owns (kept for the next fit with the same dataset object, disposed by
+   *   {@link PrivateTrainer.dispose} or when another dataset replaces them). A batched or endless dataset is
+   *   refused: the engine draws every batch itself, as the privacy accounting assumes its own sampling.
+   *
+   * Either way the data must have the number of examples the run was set up for (`data` or `datasetSize`
+   * of `makePrivate`), which the sampling rate and the steps per epoch depend on; otherwise a RangeError
+   * names both sizes. The data is not part of a checkpoint: after restoring one, call fit with the same data.
+   *
+   * @param data - The training set (tensors or an unbatched dataset of examples).
+   * @param options - Epochs, callbacks and validation data.
+   */
+  fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
+  async fit(first?: TrainingData | FitOptions, second?: FitOptions): Promise<FitHistory> {
+    const dataGiven =
+      first !== null &&
+      typeof first === 'object' &&
+      ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
+    if (isTensor(first) || Array.isArray(first)) {
       throw new TypeError(
-        'fit takes { epochs, callbacks }: the engine trains on the data given to makePrivate and draws the batches itself',
+        'fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)',
       );
+    }
+    if (!dataGiven && second !== undefined) {
+      throw new TypeError(
+        'fit takes (options) or (data, options), where data is { x, y }, { xs, ys } or a dataset',
+      );
+    }
+    const data = dataGiven ? (first as TrainingData) : undefined;
+    const options = (dataGiven ? second : (first as FitOptions | undefined)) ?? {};
+    if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
+    const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
+    if (unknown.length > 0) {
+      const hints = unknown.flatMap((k) =>
+        TFJS_FIT_OPTION_HINTS[k] === undefined ? [] : [`${k}: ${TFJS_FIT_OPTION_HINTS[k]}`],
+      );
+      throw new TypeError(
+        `unknown fit option(s) ${unknown.join(', ')}; the options are ${FIT_OPTIONS.join(', ')} (the data goes first: fit(data, options))` +
+          (hints.length > 0 ? `. ${hints.join('; ')}` : ''),
+      );
+    }
+    if (data !== undefined && !isExampleDataset(data)) {
+      const extra = Object.keys(data).filter((k) => !['x', 'y', 'xs', 'ys'].includes(k));
+      if (extra.length > 0) {
+        throw new TypeError(
+          `fit data holds ${extra.join(', ')}: it must be { x, y } or { xs, ys }, with the options as second argument`,
+        );
+      }
     }
     const perEpoch = this.#accounting.shape.stepsPerEpoch;
     const remainingEpochs = Math.ceil((this.totalSteps - this.#steps) / perEpoch);
@@ -410,17 +556,93 @@ export class PrivateTrainer {
         : Array.isArray(options.callbacks)
           ? options.callbacks
           : [options.callbacks];
+    if (this.#fitting) throw new Error('fit is already running on this trainer: await it first');
+    this.#fitting = true;
+    let validation: { data: EngineData; owned: boolean } | undefined;
+    try {
+      const source = isExampleDataset(data)
+        ? await this.#materialise(data)
+        : this.#trainingTensors(data, 'fit');
+      validation = await this.#validationTensors(options.validationData, source);
+      return await this.#train(source, epochs, callbacks as TrainCallbacks[], validation?.data);
+    } finally {
+      if (validation?.owned === true) disposeData(validation.data);
+      this.#fitting = false;
+    }
+  }
+
+  /** Reads a training dataset into tensors, or reuses those read from the same dataset object. */
+  async #materialise(dataset: ExampleDataset): Promise<EngineData> {
+    if (this.#materialised?.source === dataset) return this.#materialised.data;
+    const read = await materialiseDataset(dataset, {
+      name: 'data',
+      exampleShapes:
+        modelExampleShapes(this.model) ??
+        (this.#config.data === undefined ? undefined : exampleShapesOf(this.#config.data)),
+      inputNames: modelInputNames(this.model),
+      expectedSize: this.report.run.datasetSize,
+    });
+    this.dispose();
+    this.#materialised = { source: dataset, data: read.data };
+    return read.data;
+  }
+
+  async #validationTensors(
+    data: ValidationData | undefined,
+    training: EngineData,
+  ): Promise<{ data: EngineData; owned: boolean } | undefined> {
+    if (data === undefined) return undefined;
+    if (isExampleDataset(data)) {
+      const read = await materialiseDataset(data, {
+        name: 'validationData',
+        exampleShapes: modelExampleShapes(this.model) ?? exampleShapesOf(training),
+        inputNames: modelInputNames(this.model),
+      });
+      return { data: read.data, owned: true };
+    }
+    const tensors = Array.isArray(data) ? { x: data[0], y: data[1] } : data;
+    const checked = toEngineData(tensors, 'validationData').data;
+    checkExampleShapes(
+      checked,
+      modelExampleShapes(this.model) ?? exampleShapesOf(training),
+      'validationData',
+    );
+    return { data: checked, owned: false };
+  }
+
+  async #train(
+    source: EngineData,
+    epochs: number,
+    callbacks: readonly TrainCallbacks[],
+    validation: EngineData | undefined,
+  ): Promise<FitHistory> {
+    const perEpoch = this.#accounting.shape.stepsPerEpoch;
     const call = async <K extends keyof TrainCallbacks>(
       name: K,
       ...args: Parameters<NonNullable<TrainCallbacks[K]>>
     ) => {
-      for (const cb of callbacks as TrainCallbacks[]) {
+      for (const cb of callbacks) {
         const fn = cb[name] as ((...a: unknown[]) => void | Promise<void>) | undefined;
         if (fn !== undefined) await fn.apply(cb, args);
       }
     };
     this.stopTraining = false;
-    const history: FitHistory = { loss: [], epsilon: [], reason: 'completed' };
+    const history = {
+      loss: [] as number[],
+      epsilon: [] as number[],
+      ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
+    };
+    // Logs of an epoch (validation metrics included), recorded in the history.
+    const record = (loss: number): TrainLogs => {
+      const logs = this.#logs(loss);
+      history.loss.push(loss);
+      history.epsilon.push(logs.epsilon);
+      if (validation === undefined) return logs;
+      const { loss: valLoss, accuracy: valAccuracy } = this.evaluate(validation);
+      history.valLoss?.push(valLoss);
+      history.valAccuracy?.push(valAccuracy);
+      return { ...logs, valLoss, valAccuracy };
+    };
     let reason: FitEndReason = 'completed';
     let lastLoss = Number.NaN;
     await call('onTrainBegin', this);
@@ -434,7 +656,8 @@ export class PrivateTrainer {
         if (this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
           reason = 'budget';
         } else {
-          const loss = this.step();
+          await call('onBatchBegin', batch, this);
+          const loss = this.#stepOn(source);
           if (!Number.isNaN(loss)) {
             sum += loss;
             count++;
@@ -447,17 +670,13 @@ export class PrivateTrainer {
         if (reason !== 'completed') {
           if (count > 0) {
             lastLoss = sum / count;
-            history.loss.push(lastLoss);
-            history.epsilon.push(this.#logs(lastLoss).epsilon);
+            record(lastLoss);
           }
           break outer;
         }
       }
       lastLoss = count > 0 ? sum / count : Number.NaN;
-      const logs = this.#logs(lastLoss);
-      history.loss.push(lastLoss);
-      history.epsilon.push(logs.epsilon);
-      await call('onEpochEnd', epoch, logs, this);
+      await call('onEpochEnd', epoch, record(lastLoss), this);
       if (this.stopTraining) {
         reason = 'stopped';
         break;
@@ -468,11 +687,21 @@ export class PrivateTrainer {
   }
 
   /**
+   * Releases the tensors the trainer owns: those it read from a dataset given to
+   * {@link PrivateTrainer.fit}. The model, the optimizer and tensors given by the caller are left alone; a
+   * later fit with a dataset reads it again.
+   */
+  dispose(): void {
+    if (this.#materialised !== undefined) disposeData(this.#materialised.data);
+    this.#materialised = undefined;
+  }
+
+  /**
    * Mean per-example loss and accuracy of the model on `data`. Use held-out data: evaluating on the training
    * set is a release of its own that the accounting does not cover.
    */
-  evaluate(data: EngineData, options: { readonly batchSize?: number } = {}): EvaluationResult {
-    const { x, y } = data;
+  evaluate(data: TensorData, options: { readonly batchSize?: number } = {}): EvaluationResult {
+    const { x, y } = toEngineData(data, 'data').data;
     const size = y.shape[0] as number;
     const batchSize = options.batchSize ?? 256;
     let lossSum = 0;

@@ -14,11 +14,15 @@ export interface ProgressLine {
   readonly loss: number;
   /** Epsilon spent so far (`NaN` when unknown). */
   readonly epsilon: number;
+  /** Validation loss, shown when given (end of an epoch trained with validation data). */
+  readonly valLoss?: number;
+  /** Validation accuracy, shown when given. */
+  readonly valAccuracy?: number;
 }
 
 /**
- * One line like `epoch 2/8 [##########..........] 5/10 loss 0.4213 eps 1.23`, with a bar of `width`
- * characters (integer >= 1).
+ * One line like `epoch 2/8 [##########..........] 5/10 loss 0.4213 eps 1.230`, with a bar of `width`
+ * characters (integer >= 1), followed by `val_loss 0.3912 val_acc 0.950` when validation metrics are given.
  */
 export function renderProgressBar(line: ProgressLine, width = 24): string {
   if (!Number.isInteger(width) || width < 1)
@@ -32,5 +36,10 @@ export function renderProgressBar(line: ProgressLine, width = 24): string {
     : Number.isNaN(line.epsilon)
       ? '-'
       : 'inf';
-  return `epoch ${line.epoch}/${line.epochs} [${bar}] ${line.current}/${line.total} loss ${loss} eps ${epsilon}`;
+  const validation =
+    (line.valLoss === undefined
+      ? ''
+      : ` val_loss ${Number.isFinite(line.valLoss) ? line.valLoss.toFixed(4) : '-'}`) +
+    (line.valAccuracy === undefined ? '' : ` val_acc ${line.valAccuracy.toFixed(3)}`);
+  return `epoch ${line.epoch}/${line.epochs} [${bar}] ${line.current}/${line.total} loss ${loss} eps ${epsilon}${validation}`;
 }

@@ -51,6 +51,7 @@ export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoin
 export {
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,
+  type AdaptiveClipNormState,
   type AdaptiveClipping,
   adaptiveGradientNoiseMultiplier,
   CLIP_NORM_EPSILON,
@@ -68,6 +69,8 @@ export {
   type PerExampleMethod,
 } from './compute-clipped-gradients';
 export {
+  ADAPTIVE_CLIPPING_ALIASES,
+  type AdaptiveClippingOptions,
   type EngineConfig,
   type EngineData,
   type MakePrivateOptions,
@@ -77,6 +80,7 @@ export {
   PARTICIPATION_NAMES,
   type ParticipationName,
   type PrivateTrainingOptions,
+  type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
@@ -102,6 +106,7 @@ export type {
 } from './per-example/types';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export {
+  type AdaptiveClippingReport,
   type BltReport,
   BudgetExceededError,
   type EvaluationResult,

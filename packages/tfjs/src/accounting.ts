@@ -50,6 +50,14 @@ export interface RunShape {
   readonly sampleRate?: number;
 }
 
+/** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
+export interface NoiseSplit {
+  /** Noise multiplier of the equivalent flat-clipping run (what `makePrivate` takes). */
+  readonly totalNoiseMultiplier: number;
+  /** Noise multiplier of the gradient sums (equal to the total without adaptive clipping). */
+  readonly gradientNoiseMultiplier: number;
+}
+
 /** How the run is accounted. */
 export type AccountingKind = 'poisson-subsampled-gaussian' | 'gaussian';
 
@@ -552,10 +560,7 @@ export class RunAccounting {
    * is at most the target. Without adaptive clipping both are the same. Throws a `RangeError` when the counts
    * alone exceed the budget.
    */
-  calibrateGradient(
-    targetEpsilon: number,
-    targetDelta: number,
-  ): { totalNoiseMultiplier: number; gradientNoiseMultiplier: number } {
+  calibrateGradient(targetEpsilon: number, targetDelta: number): NoiseSplit {
     const total = this.calibrate(targetEpsilon, targetDelta);
     let gradient: number;
     try {

@@ -1,6 +1,7 @@
 export {
   type AccountingKind,
   buildMechanism,
+  type NoiseSplit,
   type PrivacyMechanism,
   planRun,
   RunAccounting,

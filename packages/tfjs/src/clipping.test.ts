@@ -109,6 +109,19 @@ describe('AdaptiveClipNorm (Andrew et al. 2021, geometric update)', () => {
       /initialMaxGradNorm must be in \[minThreshold, maxThreshold\]/,
     );
     expect(() => new AdaptiveClipNorm({ ...base, maxThreshold: 0 })).toThrow(/maxThreshold/);
+    // Default bounds: 10⁶ either side of the initial threshold, kept consistent with a bound that is given.
+    const free = new AdaptiveClipNorm({ ...base, initialMaxGradNorm: 2 });
+    expect([free.minThreshold, free.maxThreshold]).toEqual([2e-6, 2e6]);
+    const low = new AdaptiveClipNorm({ ...base, initialMaxGradNorm: 2, maxThreshold: 2 });
+    expect([low.minThreshold, low.maxThreshold]).toEqual([2e-6, 2]);
+    const shrinking = new AdaptiveClipNorm({
+      ...base,
+      countNoiseStddev: 1e-9,
+      learningRate: 5,
+      gaussian: () => 0,
+    });
+    for (let t = 0; t < 20; t++) shrinking.update(10, 10);
+    expect(shrinking.maxGradNorm).toBe(1e-6);
   });
   it('draws the count noise from a given generator: N(0, σ_b²) of fillGaussian, and bit-exact after restore', () => {
     const options = { initialMaxGradNorm: 1, countNoiseStddev: 3, expectedBatchSize: 10 };

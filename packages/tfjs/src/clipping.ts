@@ -93,6 +93,9 @@ export function validateClipping(clipping: ClippingOptions): void {
   }
 }
 
+/** Default bounds of an adaptive threshold: the initial one divided or multiplied by this factor (10⁶). */
+export const ADAPTIVE_THRESHOLD_RANGE = 1e6;
+
 /** Options of {@link AdaptiveClipNorm}. */
 export interface AdaptiveClipNormOptions {
   /** Threshold used for the first batch. */
@@ -109,11 +112,16 @@ export interface AdaptiveClipNormOptions {
   /** Expected number of examples per logical batch (e.g. sampling rate × dataset size), the public denominator. */
   readonly expectedBatchSize: number;
   /**
-   * Smallest threshold the update may reach (Opacus `min_clipbound`), `> 0`; default `Number.MIN_VALUE`
-   * (no floor beyond staying positive). Clamping is post-processing of the released count: it costs no privacy.
+   * Smallest threshold the update may reach (Opacus `min_clipbound`), `> 0`; default `initialMaxGradNorm / 10⁶`
+   * ({@link ADAPTIVE_THRESHOLD_RANGE}; at most `maxThreshold`), which keeps the threshold, and the noise scaled by
+   * it, far from floating-point underflow. Clamping is post-processing of the released
+   * count: it costs no privacy.
    */
   readonly minThreshold?: number;
-  /** Largest threshold the update may reach (Opacus `max_clipbound`); default `Number.MAX_VALUE`. */
+  /**
+   * Largest threshold the update may reach (Opacus `max_clipbound`); default `initialMaxGradNorm × 10⁶`
+   * ({@link ADAPTIVE_THRESHOLD_RANGE}; at least `minThreshold`).
+   */
   readonly maxThreshold?: number;
   /**
    * Generator of the count noise (`@cnm/sampler`): a `SeededRandom` makes the run reproducible and its state
@@ -207,10 +215,13 @@ export class AdaptiveClipNorm {
     assertPositive('learningRate', learningRate);
     assertPositive('countNoiseStddev', options.countNoiseStddev);
     assertPositive('expectedBatchSize', options.expectedBatchSize);
-    const minThreshold = options.minThreshold ?? Number.MIN_VALUE;
-    const maxThreshold = options.maxThreshold ?? Number.MAX_VALUE;
-    assertPositive('minThreshold', minThreshold);
-    assertPositive('maxThreshold', maxThreshold);
+    if (options.minThreshold !== undefined) assertPositive('minThreshold', options.minThreshold);
+    if (options.maxThreshold !== undefined) assertPositive('maxThreshold', options.maxThreshold);
+    const initial = options.initialMaxGradNorm;
+    const minThreshold =
+      options.minThreshold ?? Math.min(initial / ADAPTIVE_THRESHOLD_RANGE, options.maxThreshold ?? initial);
+    const maxThreshold =
+      options.maxThreshold ?? Math.max(initial * ADAPTIVE_THRESHOLD_RANGE, options.minThreshold ?? initial);
     if (minThreshold > maxThreshold) {
       throw new RangeError(`minThreshold (${minThreshold}) must be at most maxThreshold (${maxThreshold})`);
     }

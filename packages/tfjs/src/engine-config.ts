@@ -5,6 +5,7 @@
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
+import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
 
@@ -53,9 +54,9 @@ export interface AdaptiveClippingOptions {
    * `countNoiseStddev`.
    */
   readonly countNoiseMultiplier?: number;
-  /** Smallest threshold, `> 0` (default: none). Alias `min_clipbound`. */
+  /** Smallest threshold, `> 0` (default `maxGradNorm / 10⁶`). Alias `min_clipbound`. */
   readonly minThreshold?: number;
-  /** Largest threshold, `>= minThreshold` (default: none). Alias `max_clipbound`. */
+  /** Largest threshold, `>= minThreshold` (default `maxGradNorm × 10⁶`). Alias `max_clipbound`. */
   readonly maxThreshold?: number;
 }
 
@@ -307,14 +308,19 @@ function checkAdaptiveClipping(raw: unknown, initialThreshold: number): Resolved
       : options.countNoiseMultiplier !== undefined
         ? finiteIn('adaptiveClipping.countNoiseMultiplier', options.countNoiseMultiplier, positive) / 2
         : undefined;
-  const minThreshold =
+  const givenMin =
     options.minThreshold === undefined
-      ? Number.MIN_VALUE
+      ? undefined
       : finiteIn('adaptiveClipping.minThreshold', options.minThreshold, positive);
-  const maxThreshold =
+  const givenMax =
     options.maxThreshold === undefined
-      ? Number.MAX_VALUE
+      ? undefined
       : finiteIn('adaptiveClipping.maxThreshold', options.maxThreshold, positive);
+  // Defaults: 10⁶ below and above the initial threshold (see AdaptiveClipNormOptions.minThreshold).
+  const minThreshold =
+    givenMin ?? Math.min(initialThreshold / ADAPTIVE_THRESHOLD_RANGE, givenMax ?? initialThreshold);
+  const maxThreshold =
+    givenMax ?? Math.max(initialThreshold * ADAPTIVE_THRESHOLD_RANGE, givenMin ?? initialThreshold);
   if (minThreshold > maxThreshold) {
     throw new RangeError(
       `adaptiveClipping.minThreshold (${minThreshold}) must be at most adaptiveClipping.maxThreshold (${maxThreshold})`,

@@ -50,6 +50,7 @@ export { sumWasm, sumWasmConfig } from './backends/sum';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export {
+  ADAPTIVE_THRESHOLD_RANGE,
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,
   type AdaptiveClipNormState,

@@ -317,7 +317,10 @@ export class PrivateTrainer {
     return this.#noiseMultiplier;
   }
 
-  /** The clipping threshold of the next step (it moves with adaptive clipping). */
+  /**
+   * The clipping threshold of the next step (it moves with adaptive clipping; for per-layer clipping the root
+   * of the summed squared thresholds).
+   */
   get maxGradNorm(): number {
     const clipping = this.#clipping;
     return clipping.mode === 'adaptive' ? clipping.state.maxGradNorm : this.report.clipNorm;

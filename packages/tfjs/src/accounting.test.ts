@@ -10,6 +10,7 @@ import type { ModeName } from '@cnm/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
+import reference from '../test/fixtures/adaptive-reference.json';
 import { adaptiveGradientNoiseMultiplier } from './clipping';
 import type { MakePrivateOptions } from './engine-config';
 import { PrivacyEngine } from './privacy-engine';
@@ -93,6 +94,26 @@ describe('adaptive clipping: gradient and count accounted together', () => {
     const history = trainer.exportState().accountant.state.history;
     expect(history).toHaveLength(2);
     expect(history[1]).toEqual({ event: new GaussianEvent(8).toJSON(), count: 2 });
+  });
+
+  it('Single Parameter: epsilon at every step equals the mpmath reference (brute-force sens_t, μ-GDP at 40 digits)', () => {
+    const { run } = reference;
+    const trainer = new PrivacyEngine().makePrivate({
+      ...adaptiveRun('Single Parameter', run.noiseMultiplier, run.countNoiseStddev),
+      gamma: run.gamma,
+    });
+    expect(trainer.report.sensitivity).toBeCloseTo(reference.sensitivity, 12);
+    // The engine rounds σ_grad up (by at most a few 1e-12, relative) so that the pair never costs more than σ.
+    expect(trainer.gradientNoiseMultiplier / reference.gradientNoiseMultiplier - 1).toBeLessThan(1e-10);
+    expect(trainer.gradientNoiseMultiplier).toBeGreaterThanOrEqual(
+      reference.gradientNoiseMultiplier * (1 - 1e-15),
+    );
+    for (const { steps, mu, epsilon } of reference.cases) {
+      trainer.step();
+      expect(trainer.steps).toBe(steps);
+      expect(Math.abs((trainer.accountant() as GaussianAccountant).getMu() / mu - 1)).toBeLessThan(1e-10);
+      expect(Math.abs(trainer.getEpsilon(run.delta) / epsilon - 1)).toBeLessThan(1e-9);
+    }
   });
 
   it('DP-SGD-AMPLIFIED: each step one Poisson-subsampled Gaussian of (σ_grad⁻² + (2σ_b)⁻²)^(−1/2) = σ', () => {

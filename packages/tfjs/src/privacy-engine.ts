@@ -278,7 +278,8 @@ export class PrivacyEngine {
       accounting: report.accounting,
       run: report.run,
       noiseMultiplier,
-      gradientNoiseMultiplier,
+      // Only with adaptive clipping (without it, it equals noiseMultiplier): older checkpoints stay readable.
+      ...(adaptive === undefined ? {} : { gradientNoiseMultiplier }),
       sensitivity: report.sensitivity,
       noiseSensitivity: report.noiseSensitivity,
       strategy: report.strategy,

@@ -207,4 +207,22 @@ describe('CorrelatedNoise', () => {
     expect(noise.lastVariance).toBe(0);
     expect(noise.lastRowNormSquared).toBe(1);
   });
+  it('a per-step clipping norm rescales the streamed output of step t by stepMaxGradNorm / maxGradNorm', () => {
+    // Adaptive clipping: the noise of step t is s * (C_t / C_0) * (C^-1 z)_t, the draws z unchanged, so the
+    // buffers hold the same unit draws as a run with a fixed norm.
+    const strategy = bltStrategy(exampleBlt);
+    const fixed = new CorrelatedNoise({ ...base, strategy, size: 3 });
+    const adaptive = new CorrelatedNoise({ ...base, strategy, size: 3 });
+    const norms = [0.7, 1.4, 0.35, 2.1, 0.7];
+    for (const norm of norms) {
+      const reference = Float64Array.from(fixed.next(), (v) => (v * norm) / base.maxGradNorm);
+      const scaled = adaptive.next(norm);
+      expect(maxAbsDiff(scaled, reference)).toBeLessThan(1e-12);
+      expect(adaptive.lastVariance).toBeCloseTo((fixed.lastVariance * norm ** 2) / base.maxGradNorm ** 2, 12);
+    }
+    expect(adaptive.maxGradNorm).toBe(base.maxGradNorm);
+    expect(() => adaptive.next(0)).toThrow(/stepMaxGradNorm/);
+    expect(() => adaptive.next(Number.POSITIVE_INFINITY)).toThrow(/stepMaxGradNorm/);
+    expect(adaptive.step).toBe(norms.length);
+  });
 });

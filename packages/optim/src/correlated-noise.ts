@@ -96,7 +96,9 @@ export class CorrelatedNoise {
   readonly #impulseIn = new Float64Array(1);
   readonly #impulseOut = new Float64Array(1);
   readonly #fingerprint: readonly number[];
+  readonly #maxGradNorm: number;
   #rowNormSquared = 0;
+  #lastScale = 1;
 
   /** Builds the generator; throws a `RangeError`/`TypeError` naming any bad option. */
   constructor(options: CorrelatedNoiseOptions) {
@@ -120,6 +122,7 @@ export class CorrelatedNoise {
     this.strategy = strategy;
     this.size = size;
     this.standardDeviation = noiseMultiplier * maxGradNorm * sensitivity;
+    this.#maxGradNorm = maxGradNorm;
     if (random === 'secure') {
       this.secure = true;
       this.#random = new SecureRandom();
@@ -146,7 +149,12 @@ export class CorrelatedNoise {
    * `standardDeviation^2 * sum_j (C^-1)_{t,j}^2`; 0 before the first step.
    */
   get lastVariance(): number {
-    return this.standardDeviation ** 2 * this.#rowNormSquared;
+    return (this.standardDeviation * this.#lastScale) ** 2 * this.#rowNormSquared;
+  }
+
+  /** The clipping norm the noise is built for (the `maxGradNorm` option). */
+  get maxGradNorm(): number {
+    return this.#maxGradNorm;
   }
 
   /**
@@ -160,8 +168,23 @@ export class CorrelatedNoise {
   /**
    * Draws this step's Gaussian vector, streams it through C^-1 and returns the noise (length `size`).
    * The returned array is reused by the next call: copy it to keep it.
+   *
+   * @param stepMaxGradNorm - The clipping norm of this step's sums when it varies over the run (adaptive
+   *   clipping), `> 0`; default the configured `maxGradNorm`. The noise becomes
+   *   `noiseMultiplier * stepMaxGradNorm * sensitivity * (C^-1 z)_t`: the output, not the draws, is rescaled,
+   *   which is the mechanism on the normalised sums `x_t / stepMaxGradNorm` (per-example contribution at most 1)
+   *   multiplied back by `stepMaxGradNorm`. That is post-processing as long as the norm of step t depends only
+   *   on what was released before step t (adaptive continual release for lower-triangular C, Denisov et al. 2022).
    */
-  next(): Float64Array {
+  next(stepMaxGradNorm?: number): Float64Array {
+    let scale = 1;
+    if (stepMaxGradNorm !== undefined) {
+      assertPositive('stepMaxGradNorm', stepMaxGradNorm);
+      if (!Number.isFinite(stepMaxGradNorm)) {
+        throw new RangeError(`stepMaxGradNorm must be finite, got ${stepMaxGradNorm}`);
+      }
+      scale = stepMaxGradNorm / this.#maxGradNorm;
+    }
     const sd = this.standardDeviation;
     if (sd > 0) {
       fillGaussian(this.#draws, sd, this.#random, { secure: this.secure });
@@ -169,6 +192,8 @@ export class CorrelatedNoise {
       this.#draws.fill(0);
     }
     this.#stream.next(this.#draws, this.#output);
+    if (scale !== 1) for (let i = 0; i < this.#output.length; i++) this.#output[i]! *= scale;
+    this.#lastScale = scale;
     // The impulse response of the same stream kind gives d_t, the next coefficient of C^-1.
     this.#impulseIn[0] = this.#impulse.step === 0 ? 1 : 0;
     this.#impulse.next(this.#impulseIn, this.#impulseOut);

@@ -98,13 +98,16 @@ export abstract class DpOptimizer {
    *
    * @param gradientSums - The clipped per-example gradient sum of every variable.
    * @param normaliser - Positive divisor of the noisy sums.
+   * @param stepMaxGradNorm - The clipping norm these sums were clipped to, when it changes from step to step
+   *   (adaptive clipping): the noise is scaled to it ({@link CorrelatedNoise.next}). Default: the noise's
+   *   `maxGradNorm`.
    */
-  step(gradientSums: GradientSums, normaliser: number): void {
+  step(gradientSums: GradientSums, normaliser: number, stepMaxGradNorm?: number): void {
     assertPositive('normaliser', normaliser);
     const learningRate = learningRateAt(this.#learningRate, this.#step);
     const sums = readGradientSums(this.variables, gradientSums);
     const params = this.variables.map((variable) => new Float32Array(variable.dataSync() as Float32Array));
-    const noise = this.noise.next();
+    const noise = this.noise.next(stepMaxGradNorm);
     this.applyStep({ step: this.#step, learningRate, normaliser, noise, gradientSums: sums, params });
     this.variables.forEach((variable, i) => {
       const value = tensor(params[i] as Float32Array, variable.shape, 'float32');

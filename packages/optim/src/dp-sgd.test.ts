@@ -162,6 +162,30 @@ describe('DpSgd', () => {
     }
   });
 
+  it('a per-step clipping norm (adaptive clipping) scales only the noise of that step', () => {
+    const strategy = bltStrategy(new Blt([0.95, 0.6, 0.2], [0.05, 0.15, 0.2]));
+    const noise = { strategy, noiseMultiplier: 1.1, maxGradNorm: 0.5, sensitivity: 1.7, random: { seed: 9 } };
+    const fixed = tf.variable(tf.zeros([64]));
+    const adaptive = tf.variable(tf.zeros([64]));
+    const a = new DpSgd({ variables: [fixed], learningRate: 1, noise });
+    const b = new DpSgd({ variables: [adaptive], learningRate: 1, noise });
+    const zero = tf.zeros([64]);
+    let previousFixed = new Float32Array(64);
+    let previousAdaptive = new Float32Array(64);
+    for (const norm of [0.5, 2, 0.125, 1]) {
+      a.step(new Map([[fixed, zero]]), 8);
+      b.step(new Map([[adaptive, zero]]), 8, norm);
+      const nowFixed = new Float32Array(fixed.dataSync());
+      const nowAdaptive = new Float32Array(adaptive.dataSync());
+      const moveFixed = nowFixed.map((v, i) => v - (previousFixed[i] as number));
+      const moveAdaptive = nowAdaptive.map((v, i) => v - (previousAdaptive[i] as number));
+      const expected = moveFixed.map((v) => (v * norm) / 0.5);
+      expect(maxAbsDiff(moveAdaptive, expected)).toBeLessThan(1e-5);
+      previousFixed = nowFixed;
+      previousAdaptive = nowAdaptive;
+    }
+  });
+
   it('rejects bad options and inputs with clear errors', () => {
     const v = tf.variable(tf.zeros([2, 3]));
     const w = tf.variable(tf.zeros([3]));

@@ -50,6 +50,14 @@ export interface RunShape {
   readonly sampleRate?: number;
 }
 
+/** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
+export interface NoiseSplit {
+  /** Noise multiplier of the equivalent flat-clipping run (what `makePrivate` takes). */
+  readonly totalNoiseMultiplier: number;
+  /** Noise multiplier of the gradient sums (equal to the total without adaptive clipping). */
+  readonly gradientNoiseMultiplier: number;
+}
+
 /** How the run is accounted. */
 export type AccountingKind = 'poisson-subsampled-gaussian' | 'gaussian';
 
@@ -269,6 +277,19 @@ export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMe
  * Gaussian accounting, releasing the first t steps is one Gaussian mechanism whose sensitivity is that of
  * the leading t x t block of C under the real participation restricted to t steps, against the noise
  * calibrated for the whole run: mu_t = sens_t / (noiseMultiplier * noiseSensitivity).
+ *
+ * With adaptive clipping (`countNoiseMultiplier` given) every step also releases the unclipped count, a
+ * Gaussian mechanism of sensitivity 1/2 and noise multiplier `countNoiseMultiplier` = 2σ_b. The `noiseMultiplier`
+ * arguments below are then the gradient's (σ_grad), and:
+ * - Poisson-subsampled accounting: gradient sum and count of a step are one Gaussian mechanism of noise
+ *   multiplier `(σ_grad⁻² + countNoiseMultiplier⁻²)^(−1/2)` on the same subsample (Andrew et al. 2021, Thm. 1),
+ *   composed over the steps as before;
+ * - Gaussian accounting: an example is in at most k_t of the first t counts, each of sensitivity 1/2 (under
+ *   zero-out neighbours the null example contributes 0 to the centred count Σ(bᵢ − 1/2), a real one ±1/2), so the
+ *   counts are μ_count = √k_t / countNoiseMultiplier-GDP; independent Gaussian mechanisms compose by adding μ²:
+ *   μ_t = √(μ_grad,t² + μ_count,t²). The thresholds depend only on earlier releases, and the gradient noise is
+ *   scaled by the threshold of its step: see `docs/concepts.md` on why that keeps μ_grad (adaptive continual
+ *   release, Denisov et al. 2022).
  */
 export class RunAccounting {
   /** The mechanism accounted. */
@@ -277,14 +298,106 @@ export class RunAccounting {
   readonly shape: RunShape;
   /** Accountant of the Poisson-subsampled mode. */
   readonly accountant: 'pld' | 'rdp';
+  /** Noise multiplier of the unclipped count (adaptive clipping), `2σ_b`; undefined without adaptive clipping. */
+  readonly countNoiseMultiplier: number | undefined;
   readonly #prefixSensitivity = new Map<number, number>();
   readonly #epsilons = new Map<string, number>();
 
-  /** @param accountant - PLD or RDP, for the Poisson-subsampled accounting only. */
-  constructor(mechanism: PrivacyMechanism, shape: RunShape, accountant: 'pld' | 'rdp') {
+  /**
+   * @param accountant - PLD or RDP, for the Poisson-subsampled accounting only.
+   * @param countNoiseMultiplier - With adaptive clipping: the count's noise multiplier `2σ_b` (> 0).
+   */
+  constructor(
+    mechanism: PrivacyMechanism,
+    shape: RunShape,
+    accountant: 'pld' | 'rdp',
+    countNoiseMultiplier?: number,
+  ) {
+    if (
+      countNoiseMultiplier !== undefined &&
+      !(countNoiseMultiplier > 0 && Number.isFinite(countNoiseMultiplier))
+    ) {
+      throw new RangeError(
+        `countNoiseMultiplier must be a finite number > 0, got ${String(countNoiseMultiplier)}`,
+      );
+    }
     this.mechanism = mechanism;
     this.shape = shape;
     this.accountant = accountant;
+    this.countNoiseMultiplier = countNoiseMultiplier;
+  }
+
+  /**
+   * Most counts (steps) an example takes part in among the first `steps` steps: at most one per epoch
+   * (min-separation `stepsPerEpoch`), hence `ceil(steps / stepsPerEpoch)`, and at most `epochs`.
+   */
+  participationsWithin(steps: number): number {
+    return Math.min(this.shape.epochs, Math.ceil(steps / this.shape.stepsPerEpoch));
+  }
+
+  /**
+   * Noise multiplier of one Poisson-subsampled Gaussian equivalent to a step's gradient sum and count together
+   * (Andrew et al. 2021, Thm. 1): `(σ_grad⁻² + countNoiseMultiplier⁻²)^(−1/2)`; σ_grad without adaptive clipping.
+   */
+  stepNoiseMultiplier(gradientNoiseMultiplier: number): number {
+    const count = this.countNoiseMultiplier;
+    if (count === undefined) return gradientNoiseMultiplier;
+    return (gradientNoiseMultiplier ** -2 + count ** -2) ** -0.5;
+  }
+
+  /**
+   * μ of the Gaussian accounting after `steps` steps (gradient and counts composed): the run is μ-GDP. Only for
+   * the Gaussian accounting; 0 steps give 0, no gradient noise Infinity.
+   */
+  muAfter(steps: number, gradientNoiseMultiplier: number): number {
+    if (this.mechanism.accounting !== 'gaussian') {
+      throw new RangeError('muAfter applies to the Gaussian accounting, not to Poisson-subsampled steps');
+    }
+    if (steps === 0) return 0;
+    if (gradientNoiseMultiplier === 0) return Number.POSITIVE_INFINITY;
+    const gradient =
+      this.prefixSensitivity(steps) / (gradientNoiseMultiplier * this.mechanism.noiseSensitivity);
+    const count = this.countNoiseMultiplier;
+    const countSquared = count === undefined ? 0 : this.participationsWithin(steps) / (count * count);
+    return Math.sqrt(gradient * gradient + countSquared);
+  }
+
+  /**
+   * The gradient noise multiplier σ_grad that makes a run with adaptive clipping cost at most what the same run
+   * with flat clipping and noise multiplier `totalNoiseMultiplier` costs (the count is paid for by more gradient
+   * noise): Poisson-subsampled, `(σ⁻² − countNoiseMultiplier⁻²)^(−1/2)` (Andrew et al. 2021, Thm. 1); Gaussian,
+   * the σ_grad with `μ_grad² + μ_count² = μ_flat(σ)²` over the whole run. Returns `totalNoiseMultiplier` without
+   * adaptive clipping or when it is 0 (no privacy). Throws a `RangeError` when the counts alone would cost as
+   * much as the whole budget.
+   */
+  gradientNoiseMultiplierFor(totalNoiseMultiplier: number): number {
+    const count = this.countNoiseMultiplier;
+    if (count === undefined || totalNoiseMultiplier === 0) return totalNoiseMultiplier;
+    const n = this.shape.totalSteps;
+    const poisson = this.mechanism.accounting === 'poisson-subsampled-gaussian';
+    // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
+    const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
+    const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
+    if (effectiveCount <= totalNoiseMultiplier) {
+      const need = poisson
+        ? totalNoiseMultiplier
+        : (totalNoiseMultiplier * Math.sqrt(this.participationsWithin(n))) / ratio;
+      throw new RangeError(
+        `adaptiveClipping.countNoiseMultiplier (${count}, twice countNoiseStddev) is too small: the releases of the ` +
+          `unclipped count alone would cost at least the whole privacy of noise multiplier ${totalNoiseMultiplier}; ` +
+          `it must exceed ${need} (countNoiseStddev above ${need / 2}), and a few times that leaves most of the budget to the gradients`,
+      );
+    }
+    let gradient = (totalNoiseMultiplier ** -2 - effectiveCount ** -2) ** -0.5;
+    // Rounding could leave the pair a hair above the flat run's privacy: step up until it is at or below.
+    const flat = (g: number): boolean =>
+      poisson
+        ? this.stepNoiseMultiplier(g) >= totalNoiseMultiplier
+        : this.muAfter(n, g) <=
+          this.mechanism.sensitivity / (totalNoiseMultiplier * this.mechanism.noiseSensitivity);
+    for (let i = 0; i < 64 && !flat(gradient); i++) gradient *= 1 + 1e-12;
+    if (!flat(gradient)) throw new RangeError(`could not split noise multiplier ${totalNoiseMultiplier}`);
+    return gradient;
   }
 
   /** Sensitivity of the first `steps` steps under the real participation (clip norm 1). */
@@ -320,28 +433,33 @@ export class RunAccounting {
   #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
     if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
       return computeEpsilon({
-        noiseMultiplier,
+        noiseMultiplier: this.stepNoiseMultiplier(noiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
         steps,
         delta,
         accountant: this.accountant,
       });
     }
-    const effective = (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps);
-    return gaussianEpsilon({ noiseMultiplier: effective, compositions: 1, delta });
+    return gaussianEpsilon({
+      noiseMultiplier: 1 / this.muAfter(steps, noiseMultiplier),
+      compositions: 1,
+      delta,
+    });
   }
 
   /**
    * The accountant's history after `steps` steps, as `@cnm/accountant` serialises it: the Poisson-subsampled
-   * Gaussian event composed `steps` times (PLD or RDP), or one Gaussian event of noise multiplier
-   * `noiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant). Empty before the first step and
-   * without noise (then epsilon is infinite and no accountant applies).
+   * Gaussian event composed `steps` times (PLD or RDP; with adaptive clipping its noise multiplier is
+   * {@link RunAccounting.stepNoiseMultiplier}), or one Gaussian event of noise multiplier
+   * `noiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant), followed with adaptive clipping
+   * by the count's Gaussian event of noise multiplier `countNoiseMultiplier` composed k_t times. Empty before the
+   * first step and without noise (then epsilon is infinite and no accountant applies).
    */
   historyAfter(steps: number, noiseMultiplier: number): AccountantState {
     if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
       const event = new PoissonSampledEvent(
         this.shape.sampleRate as number,
-        new GaussianEvent(noiseMultiplier || 1),
+        new GaussianEvent(this.stepNoiseMultiplier(noiseMultiplier || 1)),
       );
       return {
         version: 1,
@@ -360,6 +478,14 @@ export class RunAccounting {
               ).toJSON(),
               count: 1,
             },
+            ...(this.countNoiseMultiplier === undefined
+              ? []
+              : [
+                  {
+                    event: new GaussianEvent(this.countNoiseMultiplier).toJSON(),
+                    count: this.participationsWithin(steps),
+                  },
+                ]),
           ];
     return { version: 1, kind: 'gaussian', options: {}, history };
   }
@@ -400,9 +526,16 @@ export class RunAccounting {
 
   /**
    * The noise multiplier for which the whole run is (targetEpsilon, targetDelta)-DP, on the safe side:
-   * epsilon at the returned value is at most the target.
+   * epsilon at the returned value is at most the target. With adaptive clipping this is the total one (flat
+   * clipping's); {@link RunAccounting.calibrateGradient} gives the gradient's.
    */
   calibrate(targetEpsilon: number, targetDelta: number): number {
+    if (this.countNoiseMultiplier !== undefined) {
+      return new RunAccounting(this.mechanism, this.shape, this.accountant).calibrate(
+        targetEpsilon,
+        targetDelta,
+      );
+    }
     const n = this.shape.totalSteps;
     let sigma: number;
     if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
@@ -418,7 +551,36 @@ export class RunAccounting {
       const ratio = this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
       sigma = ratio * calibrateGaussian({ targetEpsilon, targetDelta, compositions: 1 });
     }
-    // Rounding in the product above could cross the target by an ulp: step up until it is met.
+    return this.#meetTarget(sigma, targetEpsilon, targetDelta);
+  }
+
+  /**
+   * Calibration with adaptive clipping: the total noise multiplier σ of flat clipping ({@link
+   * RunAccounting.calibrate}) and the gradient's σ_grad, raised until the composed epsilon (gradient and counts)
+   * is at most the target. Without adaptive clipping both are the same. Throws a `RangeError` when the counts
+   * alone exceed the budget.
+   */
+  calibrateGradient(targetEpsilon: number, targetDelta: number): NoiseSplit {
+    const total = this.calibrate(targetEpsilon, targetDelta);
+    let gradient: number;
+    try {
+      gradient = this.gradientNoiseMultiplierFor(total);
+    } catch (error) {
+      if (!(error instanceof RangeError) || this.countNoiseMultiplier === undefined) throw error;
+      throw new RangeError(
+        `${error.message}; with targetEpsilon ${targetEpsilon} at targetDelta ${targetDelta} the calibrated total noise multiplier is ${total}`,
+      );
+    }
+    return {
+      totalNoiseMultiplier: total,
+      gradientNoiseMultiplier: this.#meetTarget(gradient, targetEpsilon, targetDelta),
+    };
+  }
+
+  #meetTarget(start: number, targetEpsilon: number, targetDelta: number): number {
+    const n = this.shape.totalSteps;
+    let sigma = start;
+    // Rounding in the products above could cross the target by an ulp: step up until it is met.
     for (let i = 0; i < 64 && this.epsilonAfter(n, sigma, targetDelta) > targetEpsilon; i++)
       sigma *= 1 + 1e-12;
     if (this.epsilonAfter(n, sigma, targetDelta) > targetEpsilon) {

@@ -1,3 +1,10 @@
+import {
+  fillGaussian,
+  type RandomGenerator,
+  SecureRandom,
+  SeededRandom,
+  type SeededRandomState,
+} from '@cnm/sampler';
 import { assertInteger, assertPositive } from './validate';
 
 /** One global threshold on the L2 norm of each example's whole gradient. */
@@ -86,6 +93,9 @@ export function validateClipping(clipping: ClippingOptions): void {
   }
 }
 
+/** Default bounds of an adaptive threshold: the initial one divided or multiplied by this factor (10⁶). */
+export const ADAPTIVE_THRESHOLD_RANGE = 1e6;
+
 /** Options of {@link AdaptiveClipNorm}. */
 export interface AdaptiveClipNormOptions {
   /** Threshold used for the first batch. */
@@ -102,10 +112,38 @@ export interface AdaptiveClipNormOptions {
   /** Expected number of examples per logical batch (e.g. sampling rate × dataset size), the public denominator. */
   readonly expectedBatchSize: number;
   /**
-   * Standard normal sampler for the count noise. Default: Box–Muller over `crypto.getRandomValues` (secure).
-   * Inject a seeded one only for tests.
+   * Smallest threshold the update may reach (Opacus `min_clipbound`), `> 0`; default `initialMaxGradNorm / 10⁶`
+   * ({@link ADAPTIVE_THRESHOLD_RANGE}; at most `maxThreshold`), which keeps the threshold, and the noise scaled by
+   * it, far from floating-point underflow. Clamping is post-processing of the released
+   * count: it costs no privacy.
+   */
+  readonly minThreshold?: number;
+  /**
+   * Largest threshold the update may reach (Opacus `max_clipbound`); default `initialMaxGradNorm × 10⁶`
+   * ({@link ADAPTIVE_THRESHOLD_RANGE}; at least `minThreshold`).
+   */
+  readonly maxThreshold?: number;
+  /**
+   * Generator of the count noise (`@cnm/sampler`): a `SeededRandom` makes the run reproducible and its state
+   * part of {@link AdaptiveClipNorm.exportState}; a `SecureRandom` draws with the floating-point-attack-resistant
+   * sampler. Give this or `gaussian`, not both.
+   */
+  readonly random?: RandomGenerator;
+  /**
+   * Standard normal sampler for the count noise. Default (with no `random` either): Box–Muller over
+   * `crypto.getRandomValues` (secure). Inject a seeded one only for tests.
    */
   readonly gaussian?: () => number;
+}
+
+/** Exact state of an {@link AdaptiveClipNorm}: the threshold and the count-noise generator. */
+export interface AdaptiveClipNormState {
+  /** The threshold the next logical batch is clipped to. */
+  readonly maxGradNorm: number;
+  /** Counts released so far. */
+  readonly updates: number;
+  /** State of the seeded count-noise generator, `null` for secure (or injected) randomness. */
+  readonly random: SeededRandomState | null;
 }
 
 /** Standard normal from the platform's cryptographic generator (works in browsers and Node ≥ 20). */
@@ -156,8 +194,15 @@ export class AdaptiveClipNorm {
   readonly countNoiseStddev: number;
   /** Public expected batch size used as denominator. */
   readonly expectedBatchSize: number;
-  private readonly gaussian: () => number;
-  private current: number;
+  /** Lower bound of the threshold. */
+  readonly minThreshold: number;
+  /** Upper bound of the threshold. */
+  readonly maxThreshold: number;
+  readonly #gaussian: (() => number) | undefined;
+  #random: RandomGenerator | undefined;
+  readonly #draw = new Float64Array(1);
+  #current: number;
+  #updates = 0;
 
   /** Creates the state; throws a `RangeError` for out-of-range options. */
   constructor(options: AdaptiveClipNormOptions) {
@@ -170,17 +215,61 @@ export class AdaptiveClipNorm {
     assertPositive('learningRate', learningRate);
     assertPositive('countNoiseStddev', options.countNoiseStddev);
     assertPositive('expectedBatchSize', options.expectedBatchSize);
-    this.current = options.initialMaxGradNorm;
+    if (options.minThreshold !== undefined) assertPositive('minThreshold', options.minThreshold);
+    if (options.maxThreshold !== undefined) assertPositive('maxThreshold', options.maxThreshold);
+    const initial = options.initialMaxGradNorm;
+    const minThreshold =
+      options.minThreshold ?? Math.min(initial / ADAPTIVE_THRESHOLD_RANGE, options.maxThreshold ?? initial);
+    const maxThreshold =
+      options.maxThreshold ?? Math.max(initial * ADAPTIVE_THRESHOLD_RANGE, options.minThreshold ?? initial);
+    if (minThreshold > maxThreshold) {
+      throw new RangeError(`minThreshold (${minThreshold}) must be at most maxThreshold (${maxThreshold})`);
+    }
+    if (options.initialMaxGradNorm < minThreshold || options.initialMaxGradNorm > maxThreshold) {
+      throw new RangeError(
+        `initialMaxGradNorm must be in [minThreshold, maxThreshold] = [${minThreshold}, ${maxThreshold}], got ${options.initialMaxGradNorm}`,
+      );
+    }
+    if (options.random !== undefined && options.gaussian !== undefined) {
+      throw new TypeError('give random or gaussian for the count noise, not both');
+    }
+    if (
+      options.random !== undefined &&
+      (options.random === null || typeof options.random.fillUint32 !== 'function')
+    ) {
+      throw new TypeError('random must be a RandomGenerator of @cnm/sampler (SeededRandom or SecureRandom)');
+    }
+    if (options.gaussian !== undefined && typeof options.gaussian !== 'function') {
+      throw new TypeError('gaussian must be a function returning standard normal draws');
+    }
+    this.#current = options.initialMaxGradNorm;
     this.targetUnclippedQuantile = target;
     this.learningRate = learningRate;
     this.countNoiseStddev = options.countNoiseStddev;
     this.expectedBatchSize = options.expectedBatchSize;
-    this.gaussian = options.gaussian ?? secureGaussian;
+    this.minThreshold = minThreshold;
+    this.maxThreshold = maxThreshold;
+    this.#random = options.random;
+    this.#gaussian = options.random === undefined ? (options.gaussian ?? secureGaussian) : undefined;
   }
 
   /** The threshold the next logical batch is clipped to. */
   get maxGradNorm(): number {
-    return this.current;
+    return this.#current;
+  }
+
+  /** Counts released so far (logical batches processed). */
+  get updates(): number {
+    return this.#updates;
+  }
+
+  /** Noise of one release: `N(0, countNoiseStddev²)`. */
+  #countNoise(): number {
+    if (this.#random === undefined) return this.countNoiseStddev * (this.#gaussian as () => number)();
+    fillGaussian(this.#draw, this.countNoiseStddev, this.#random, {
+      secure: this.#random instanceof SecureRandom,
+    });
+    return this.#draw[0] as number;
   }
 
   /** Noise multiplier of the released count: `σ_b / (1/2)` (the count's sensitivity is 1/2). */
@@ -196,9 +285,56 @@ export class AdaptiveClipNorm {
   update(unclippedCount: number, batchSize: number): number {
     assertInteger('batchSize', batchSize, 0);
     assertInteger('unclippedCount', unclippedCount, 0, batchSize);
-    const noisyCentredSum = unclippedCount - batchSize / 2 + this.countNoiseStddev * this.gaussian();
+    const noisyCentredSum = unclippedCount - batchSize / 2 + this.#countNoise();
     const noisyFraction = noisyCentredSum / this.expectedBatchSize + 0.5;
-    this.current *= Math.exp(-this.learningRate * (noisyFraction - this.targetUnclippedQuantile));
+    const next =
+      this.#current * Math.exp(-this.learningRate * (noisyFraction - this.targetUnclippedQuantile));
+    // Clamping (and a non-finite product from an extreme draw) is post-processing of the released value.
+    this.#current = Math.min(
+      this.maxThreshold,
+      Math.max(this.minThreshold, Number.isNaN(next) ? this.#current : next),
+    );
+    this.#updates += 1;
     return noisyFraction;
+  }
+
+  /** Exact copy of the state (threshold and seeded generator). */
+  exportState(): AdaptiveClipNormState {
+    return {
+      maxGradNorm: this.#current,
+      updates: this.#updates,
+      random: this.#random instanceof SeededRandom ? this.#random.exportState() : null,
+    };
+  }
+
+  /**
+   * Restores a state exported by an adaptive clipping with the same kind of generator; a seeded one continues
+   * bit for bit. Checks everything before changing anything.
+   */
+  restoreState(state: AdaptiveClipNormState): void {
+    if (state === null || typeof state !== 'object')
+      throw new TypeError('state must be an AdaptiveClipNormState');
+    const { maxGradNorm, updates } = state;
+    if (
+      typeof maxGradNorm !== 'number' ||
+      !(maxGradNorm >= this.minThreshold && maxGradNorm <= this.maxThreshold)
+    ) {
+      throw new RangeError(
+        `state.maxGradNorm must be in [${this.minThreshold}, ${this.maxThreshold}], got ${String(maxGradNorm)}`,
+      );
+    }
+    assertInteger('state.updates', updates, 0);
+    const seeded = this.#random instanceof SeededRandom;
+    if (seeded !== (state.random !== null && state.random !== undefined)) {
+      throw new RangeError(
+        seeded
+          ? 'state.random must hold a SeededRandom state for a seeded adaptive clipping'
+          : 'state.random must be null for an adaptive clipping without a seeded generator',
+      );
+    }
+    const random = seeded ? SeededRandom.fromState(state.random as SeededRandomState) : this.#random;
+    this.#random = random;
+    this.#current = maxGradNorm;
+    this.#updates = updates;
   }
 }

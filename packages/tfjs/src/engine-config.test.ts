@@ -65,7 +65,61 @@ describe('bad configurations name the option and the allowed values', () => {
     ['epochs 0', { epochs: 0 }, /epochs must be an integer in \[1, /],
     ['gamma missing', { mode: 'Single Parameter' }, /option 'gamma' is required by mode 'Single Parameter'/],
     ['gamma 1', { mode: 'Single Parameter', gamma: 1 }, /gamma must be a finite number in \[0, 1\)/],
-    ['adaptive clipping', { clipping: 'adaptive' }, /clipping 'adaptive' is not supported/],
+    [
+      'adaptive with several norms',
+      { clipping: 'adaptive', maxGradNorm: [1, 1] },
+      /clipping 'adaptive' needs one maxGradNorm number \(the initial threshold\)/,
+    ],
+    [
+      'adaptive settings without adaptive clipping',
+      { adaptiveClipping: { learningRate: 0.1 } },
+      /adaptiveClipping applies to clipping 'adaptive' only/,
+    ],
+    [
+      'adaptive quantile 1',
+      { clipping: 'adaptive', adaptiveClipping: { targetUnclippedQuantile: 1 } },
+      /adaptiveClipping.targetUnclippedQuantile must be a finite number in \(0, 1\), got 1/,
+    ],
+    [
+      'adaptive learning rate 0',
+      { clipping: 'adaptive', adaptiveClipping: { clipbound_learning_rate: 0 } },
+      /adaptiveClipping.learningRate must be a finite number in \(0, /,
+    ],
+    [
+      'adaptive count noise negative',
+      { clipping: 'adaptive', adaptiveClipping: { countNoiseStddev: -1 } },
+      /adaptiveClipping.countNoiseStddev must be a finite number in \(0, .*got -1/,
+    ],
+    [
+      'adaptive count noise twice',
+      { clipping: 'adaptive', adaptiveClipping: { countNoiseStddev: 1, countNoiseMultiplier: 2 } },
+      /give countNoiseStddev or countNoiseMultiplier/,
+    ],
+    [
+      'adaptive alias twice',
+      { clipping: 'adaptive', adaptiveClipping: { unclipped_num_std: 1, countNoiseStddev: 1 } },
+      /adaptiveClipping.countNoiseStddev is given twice/,
+    ],
+    [
+      'adaptive unknown setting',
+      { clipping: 'adaptive', adaptiveClipping: { quantile: 0.5 } },
+      /unknown adaptiveClipping setting 'quantile'/,
+    ],
+    [
+      'adaptive bounds crossed',
+      { clipping: 'adaptive', adaptiveClipping: { minThreshold: 2, maxThreshold: 1 } },
+      /minThreshold \(2\) must be at most adaptiveClipping.maxThreshold \(1\)/,
+    ],
+    [
+      'adaptive initial threshold outside the bounds',
+      { clipping: 'adaptive', adaptiveClipping: { min_clipbound: 0.1, max_clipbound: 0.5 } },
+      /maxGradNorm, the initial threshold of adaptive clipping, must be in \[minThreshold, maxThreshold\] = \[0.1, 0.5\], got 1/,
+    ],
+    [
+      'adaptive count noise too small for the budget',
+      { clipping: 'adaptive', adaptiveClipping: { countNoiseStddev: 0.01 } },
+      /countNoiseMultiplier \(0.02, twice countNoiseStddev\) is too small: .*targetEpsilon 4 at targetDelta 0.00001/,
+    ],
     ['noise multiplier with epsilon', { noiseMultiplier: 1 }, /remove noiseMultiplier/],
     ['typo', { epoch: 2 }, /unknown option 'epoch'/],
     ['alias twice', { d: 2, bufferCount: 2 }, /option 'bufferCount' is given twice/],

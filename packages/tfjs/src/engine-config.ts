@@ -5,6 +5,7 @@
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
+import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
@@ -26,6 +27,48 @@ export interface EngineData {
   /** Targets, leading axis = examples. */
   readonly y: tf.Tensor;
 }
+
+/**
+ * Settings of adaptive clipping (`clipping: 'adaptive'`, Andrew, Thakkar, McMahan, Ramaswamy 2021): after each
+ * logical batch the engine releases a noisy count of the examples whose gradient norm was at most the threshold,
+ * and moves the threshold geometrically toward the target quantile. `maxGradNorm` is the initial threshold.
+ * Opacus's names are accepted as aliases ({@link ADAPTIVE_CLIPPING_ALIASES}).
+ */
+export interface AdaptiveClippingOptions {
+  /**
+   * Fraction of examples that should end up unclipped (γ), in (0, 1); default 0.5 (the median norm). Alias
+   * `target_unclipped_quantile`.
+   */
+  readonly targetUnclippedQuantile?: number;
+  /**
+   * Geometric learning rate η of the threshold, `> 0`: one update multiplies it by at most about `exp(η)`;
+   * default 0.2. Alias `clipbound_learning_rate`.
+   */
+  readonly learningRate?: number;
+  /**
+   * Standard deviation σ_b of the noise on the unclipped count, `> 0`; default `batchSize / 20` (Andrew et al.'s
+   * recommendation, the expected batch size). Alias `unclipped_num_std`. Give this or `countNoiseMultiplier`.
+   */
+  readonly countNoiseStddev?: number;
+  /**
+   * Noise multiplier of the count, `2 σ_b` (its sensitivity is 1/2), `> 0`: the other way of giving
+   * `countNoiseStddev`.
+   */
+  readonly countNoiseMultiplier?: number;
+  /** Smallest threshold, `> 0` (default `maxGradNorm / 10⁶`). Alias `min_clipbound`. */
+  readonly minThreshold?: number;
+  /** Largest threshold, `>= minThreshold` (default `maxGradNorm × 10⁶`). Alias `max_clipbound`. */
+  readonly maxThreshold?: number;
+}
+
+/** Opacus's names of the adaptive clipping settings and the names they stand for. */
+export const ADAPTIVE_CLIPPING_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  target_unclipped_quantile: 'targetUnclippedQuantile',
+  clipbound_learning_rate: 'learningRate',
+  unclipped_num_std: 'countNoiseStddev',
+  min_clipbound: 'minThreshold',
+  max_clipbound: 'maxThreshold',
+});
 
 /** Options shared by {@link PrivacyEngine.makePrivate} and {@link PrivacyEngine.makePrivateWithEpsilon}. */
 export interface PrivateTrainingOptions {
@@ -57,8 +100,18 @@ export interface PrivateTrainingOptions {
   readonly batchSize?: number;
   /** Per-example clipping norm, or one norm per trainable layer (array in layer order, or by layer name). */
   readonly maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>;
-  /** `'flat'` (default for a number) or `'perLayer'` (default for several norms); alias `'per_layer'`. */
+  /**
+   * `'flat'` (default for a number), `'perLayer'` (default for several norms; alias `'per_layer'`), or
+   * `'adaptive'`: one threshold, starting at `maxGradNorm` and following a quantile of the per-example norms
+   * (settings in {@link PrivateTrainingOptions.adaptiveClipping}).
+   */
   readonly clipping?: 'flat' | 'perLayer' | 'per_layer' | 'adaptive';
+  /**
+   * Settings of `clipping: 'adaptive'` (refused with another clipping). The count it releases is accounted
+   * with the gradients: the noise multiplier of `makePrivate` (or the one calibrated by `makePrivateWithEpsilon`)
+   * is the total, and the gradient noise multiplier is raised to pay for the count (see `report`).
+   */
+  readonly adaptiveClipping?: AdaptiveClippingOptions;
   /** Participation pattern of the correlated modes (default `'streaming'`, `'cyclic'` for Multi-Epoch modes). */
   readonly participation?: ParticipationName;
   /** Error the BLT fit minimises: `'rmse'` (default) or `'max'`. Alias `error_type`. */
@@ -157,6 +210,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'batchSize',
   'maxGradNorm',
   'clipping',
+  'adaptiveClipping',
   'participation',
   'errorType',
   'bufferCount',
@@ -205,6 +259,91 @@ export function normaliseOptions(options: Record<string, unknown>): Record<strin
   return out;
 }
 
+/** Adaptive clipping settings after validation; the count noise default follows from the batch size later. */
+export interface ResolvedAdaptiveClipping {
+  /** Target unclipped fraction γ. */
+  readonly targetUnclippedQuantile: number;
+  /** Geometric learning rate η. */
+  readonly learningRate: number;
+  /** σ_b when given (directly or as `countNoiseMultiplier / 2`), else undefined (default `batchSize / 20`). */
+  readonly countNoiseStddev: number | undefined;
+  /** Lower bound of the threshold. */
+  readonly minThreshold: number;
+  /** Upper bound of the threshold. */
+  readonly maxThreshold: number;
+}
+
+const ADAPTIVE_KEYS: readonly string[] = [
+  'targetUnclippedQuantile',
+  'learningRate',
+  'countNoiseStddev',
+  'countNoiseMultiplier',
+  'minThreshold',
+  'maxThreshold',
+];
+
+function checkAdaptiveClipping(raw: unknown, initialThreshold: number): ResolvedAdaptiveClipping {
+  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new TypeError(`adaptiveClipping must be an object with the settings ${ADAPTIVE_KEYS.join(', ')}`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    const name = ADAPTIVE_CLIPPING_ALIASES[key] ?? key;
+    if (!ADAPTIVE_KEYS.includes(name)) {
+      throw new TypeError(
+        `unknown adaptiveClipping setting '${key}'; the settings are ${ADAPTIVE_KEYS.join(', ')} (aliases: ${Object.keys(ADAPTIVE_CLIPPING_ALIASES).join(', ')})`,
+      );
+    }
+    if (Object.hasOwn(options, name)) {
+      throw new TypeError(`adaptiveClipping.${name} is given twice (also as its alias '${key}')`);
+    }
+    options[name] = value;
+  }
+  const positive = { min: 0, max: Number.MAX_VALUE, minOpen: true };
+  const targetUnclippedQuantile = finiteIn(
+    'adaptiveClipping.targetUnclippedQuantile',
+    options.targetUnclippedQuantile ?? 0.5,
+    { min: 0, max: 1, minOpen: true, maxOpen: true },
+  );
+  const learningRate = finiteIn('adaptiveClipping.learningRate', options.learningRate ?? 0.2, positive);
+  if (options.countNoiseStddev !== undefined && options.countNoiseMultiplier !== undefined) {
+    throw new TypeError(
+      'adaptiveClipping: give countNoiseStddev or countNoiseMultiplier (= 2 countNoiseStddev), not both',
+    );
+  }
+  const countNoiseStddev =
+    options.countNoiseStddev !== undefined
+      ? finiteIn('adaptiveClipping.countNoiseStddev', options.countNoiseStddev, positive)
+      : options.countNoiseMultiplier !== undefined
+        ? finiteIn('adaptiveClipping.countNoiseMultiplier', options.countNoiseMultiplier, positive) / 2
+        : undefined;
+  const givenMin =
+    options.minThreshold === undefined
+      ? undefined
+      : finiteIn('adaptiveClipping.minThreshold', options.minThreshold, positive);
+  const givenMax =
+    options.maxThreshold === undefined
+      ? undefined
+      : finiteIn('adaptiveClipping.maxThreshold', options.maxThreshold, positive);
+  // Defaults: 10⁶ below and above the initial threshold (see AdaptiveClipNormOptions.minThreshold).
+  const minThreshold =
+    givenMin ?? Math.min(initialThreshold / ADAPTIVE_THRESHOLD_RANGE, givenMax ?? initialThreshold);
+  const maxThreshold =
+    givenMax ?? Math.max(initialThreshold * ADAPTIVE_THRESHOLD_RANGE, givenMin ?? initialThreshold);
+  if (minThreshold > maxThreshold) {
+    throw new RangeError(
+      `adaptiveClipping.minThreshold (${minThreshold}) must be at most adaptiveClipping.maxThreshold (${maxThreshold})`,
+    );
+  }
+  if (initialThreshold < minThreshold || initialThreshold > maxThreshold) {
+    throw new RangeError(
+      `maxGradNorm, the initial threshold of adaptive clipping, must be in [minThreshold, maxThreshold] = [${minThreshold}, ${maxThreshold}], got ${initialThreshold}`,
+    );
+  }
+  return { targetUnclippedQuantile, learningRate, countNoiseStddev, minThreshold, maxThreshold };
+}
+
 /** A validated, normalised configuration with its defaults (before the run shape is known). */
 export interface EngineConfig {
   /** The model trained. */
@@ -224,7 +363,9 @@ export interface EngineConfig {
   /** The validated `maxGradNorm` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>;
   /** Clipping mode ('per_layer' normalised to 'perLayer'). */
-  readonly clipping: 'flat' | 'perLayer';
+  readonly clipping: 'flat' | 'perLayer' | 'adaptive';
+  /** The adaptive clipping settings (with `clipping: 'adaptive'` only), defaults applied where they are fixed. */
+  readonly adaptiveClipping: ResolvedAdaptiveClipping | undefined;
   /** The validated `participation` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly participation: ParticipationName;
   /** The validated `errorType` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -384,14 +525,20 @@ export function validateConfig(
     ['flat', 'perLayer', 'per_layer', 'adaptive'] as const,
     several ? 'perLayer' : 'flat',
   );
-  if (clippingName === 'adaptive') {
-    throw new RangeError(
-      "clipping 'adaptive' is not supported by the engine: the noise of the correlated modes is fixed for the whole run, " +
-        "so it cannot follow a moving threshold; use 'flat' or 'perLayer'",
+  const clipping = clippingName === 'per_layer' ? 'perLayer' : clippingName;
+  if (clipping === 'flat' && several) throw new RangeError("clipping 'flat' needs one maxGradNorm number");
+  if (clipping === 'adaptive' && several) {
+    throw new RangeError("clipping 'adaptive' needs one maxGradNorm number (the initial threshold)");
+  }
+  if (clipping !== 'adaptive' && options.adaptiveClipping !== undefined) {
+    throw new TypeError(
+      `adaptiveClipping applies to clipping 'adaptive' only, this run has clipping '${clipping}'`,
     );
   }
-  const clipping = clippingName === 'flat' ? 'flat' : 'perLayer';
-  if (clipping === 'flat' && several) throw new RangeError("clipping 'flat' needs one maxGradNorm number");
+  const adaptiveClipping =
+    clipping === 'adaptive'
+      ? checkAdaptiveClipping(options.adaptiveClipping, maxGradNorm as number)
+      : undefined;
   if (clipping === 'perLayer' && !several) {
     throw new RangeError("clipping 'perLayer' needs maxGradNorm as one norm per layer (array or record)");
   }
@@ -555,6 +702,7 @@ export function validateConfig(
     batchSize: optionalInteger('batchSize', options.batchSize, 1, datasetSize),
     maxGradNorm: maxGradNorm as EngineConfig['maxGradNorm'],
     clipping,
+    adaptiveClipping,
     participation,
     errorType: oneOf('errorType', options.errorType, ['rmse', 'max'] as const, 'rmse'),
     bufferCount,

@@ -1,6 +1,7 @@
 export {
   type AccountingKind,
   buildMechanism,
+  type NoiseSplit,
   type PrivacyMechanism,
   planRun,
   RunAccounting,
@@ -49,8 +50,10 @@ export { sumWasm, sumWasmConfig } from './backends/sum';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export {
+  ADAPTIVE_THRESHOLD_RANGE,
   AdaptiveClipNorm,
   type AdaptiveClipNormOptions,
+  type AdaptiveClipNormState,
   type AdaptiveClipping,
   adaptiveGradientNoiseMultiplier,
   CLIP_NORM_EPSILON,
@@ -68,6 +71,8 @@ export {
   type PerExampleMethod,
 } from './compute-clipped-gradients';
 export {
+  ADAPTIVE_CLIPPING_ALIASES,
+  type AdaptiveClippingOptions,
   type EngineConfig,
   type EngineData,
   type MakePrivateOptions,
@@ -77,6 +82,7 @@ export {
   PARTICIPATION_NAMES,
   type ParticipationName,
   type PrivateTrainingOptions,
+  type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
@@ -102,6 +108,7 @@ export type {
 } from './per-example/types';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export {
+  type AdaptiveClippingReport,
   type BltReport,
   BudgetExceededError,
   type EvaluationResult,

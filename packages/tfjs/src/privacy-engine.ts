@@ -12,7 +12,7 @@ import {
   SeededRandom,
 } from '@cnm/sampler';
 import { buildMechanism, planRun, RunAccounting } from './accounting';
-import type { ClippingOptions } from './clipping';
+import { AdaptiveClipNorm, type ClippingOptions } from './clipping';
 import {
   type EngineConfig,
   type MakePrivateOptions,
@@ -33,6 +33,8 @@ export interface PrivacyEngineOptions {
 const MASK_64 = (1n << 64n) - 1n;
 /** Offset separating the sampler's stream from the noise's when both derive from one seed. */
 const SAMPLER_SEED_OFFSET = 0x9e3779b97f4a7c15n;
+/** Offset of the adaptive clipping's count-noise stream (distinct from the sampler's and the gradient noise's). */
+const COUNT_NOISE_SEED_OFFSET = 0xd1b54a32d192ed03n;
 
 function randomSeed(): bigint {
   const words = new Uint32Array(2);
@@ -45,6 +47,9 @@ function clippingOf(
   layerNames: string[],
 ): { clipping: ClippingOptions; clipNorm: number } {
   const norms = config.maxGradNorm;
+  if (typeof norms === 'number' && config.clipping === 'adaptive') {
+    throw new Error('internal: adaptive clipping is built by adaptiveClippingOf');
+  }
   if (typeof norms === 'number') return { clipping: { mode: 'flat', maxGradNorm: norms }, clipNorm: norms };
   let thresholds: Record<string, number>;
   if (Array.isArray(norms)) {
@@ -70,6 +75,30 @@ function clippingOf(
   }
   const clipNorm = Math.sqrt(Object.values(thresholds).reduce((s, t) => s + t * t, 0));
   return { clipping: { mode: 'perLayer', thresholds }, clipNorm };
+}
+
+/** The adaptive clipping state of a run: initial threshold, count noise (default `batchSize / 20`), generator. */
+function adaptiveClippingOf(
+  config: EngineConfig,
+  expectedBatchSize: number,
+  seed: bigint | undefined,
+): AdaptiveClipNorm {
+  const settings = config.adaptiveClipping;
+  if (settings === undefined) throw new Error('internal: adaptive clipping without its settings');
+  return new AdaptiveClipNorm({
+    initialMaxGradNorm: config.maxGradNorm as number,
+    targetUnclippedQuantile: settings.targetUnclippedQuantile,
+    learningRate: settings.learningRate,
+    countNoiseStddev: settings.countNoiseStddev ?? expectedBatchSize / 20,
+    expectedBatchSize,
+    minThreshold: settings.minThreshold,
+    maxThreshold: settings.maxThreshold,
+    // The count noise comes from the run's randomness: seeded with the run's seed, secure in secure mode.
+    random:
+      seed === undefined
+        ? new SecureRandom()
+        : SeededRandom.fromSeed((seed + COUNT_NOISE_SEED_OFFSET) & MASK_64),
+  });
 }
 
 /**
@@ -126,12 +155,30 @@ export class PrivacyEngine {
     const shape = planRun(config);
     const { variables, layerNames } = trainableVariables(config.model);
     if (variables.length === 0) throw new RangeError('model has no trainable variables');
-    const { clipping, clipNorm } = clippingOf(config, layerNames);
+    const seed = config.secureMode
+      ? undefined
+      : config.seed === undefined
+        ? randomSeed()
+        : BigInt(config.seed);
+    const adaptive =
+      config.clipping === 'adaptive' ? adaptiveClippingOf(config, shape.batchSize, seed) : undefined;
+    const { clipping, clipNorm } =
+      adaptive === undefined
+        ? clippingOf(config, layerNames)
+        : {
+            clipping: { mode: 'adaptive', state: adaptive } as ClippingOptions,
+            clipNorm: adaptive.maxGradNorm,
+          };
     const mechanism = buildMechanism(config, shape);
-    const accounting = new RunAccounting(mechanism, shape, config.accountant);
-    const noiseMultiplier =
-      givenNoiseMultiplier ??
-      accounting.calibrate(config.targetEpsilon as number, config.targetDelta as number);
+    const accounting = new RunAccounting(mechanism, shape, config.accountant, adaptive?.countNoiseMultiplier);
+    // With adaptive clipping the total noise multiplier is shared between the gradients and the counts.
+    const { totalNoiseMultiplier: noiseMultiplier, gradientNoiseMultiplier } =
+      givenNoiseMultiplier === undefined
+        ? accounting.calibrateGradient(config.targetEpsilon as number, config.targetDelta as number)
+        : {
+            totalNoiseMultiplier: givenNoiseMultiplier,
+            gradientNoiseMultiplier: accounting.gradientNoiseMultiplierFor(givenNoiseMultiplier),
+          };
     const target =
       config.targetEpsilon === undefined
         ? undefined
@@ -139,17 +186,11 @@ export class PrivacyEngine {
     const plannedEpsilon =
       target === undefined
         ? undefined
-        : accounting.epsilonAfter(shape.totalSteps, noiseMultiplier, target.delta);
+        : accounting.epsilonAfter(shape.totalSteps, gradientNoiseMultiplier, target.delta);
     const stepsWithinBudget =
       target === undefined
         ? shape.totalSteps
-        : accounting.maxStepsWithin(target.epsilon, noiseMultiplier, target.delta);
-
-    const seed = config.secureMode
-      ? undefined
-      : config.seed === undefined
-        ? randomSeed()
-        : BigInt(config.seed);
+        : accounting.maxStepsWithin(target.epsilon, gradientNoiseMultiplier, target.delta);
     const samplerRng: RandomGenerator =
       seed === undefined ? new SecureRandom() : SeededRandom.fromSeed((seed + SAMPLER_SEED_OFFSET) & MASK_64);
     const sampler: BatchSampler =
@@ -171,7 +212,7 @@ export class PrivacyEngine {
       learningRate: config.learningRate,
       noise: {
         strategy: mechanism.strategy,
-        noiseMultiplier,
+        noiseMultiplier: gradientNoiseMultiplier,
         maxGradNorm: clipNorm,
         sensitivity: mechanism.noiseSensitivity,
         random: seed === undefined ? 'secure' : { seed },
@@ -191,6 +232,7 @@ export class PrivacyEngine {
           ? 'gaussian'
           : `poisson-subsampled-gaussian (${config.accountant})`,
       noiseMultiplier,
+      gradientNoiseMultiplier,
       sensitivity: mechanism.sensitivity,
       noiseSensitivity: mechanism.noiseSensitivity,
       strategy: mechanism.strategy.name,
@@ -205,6 +247,19 @@ export class PrivacyEngine {
             },
           }),
       clipNorm,
+      ...(adaptive === undefined
+        ? {}
+        : {
+            adaptiveClipping: {
+              initialThreshold: clipNorm,
+              targetUnclippedQuantile: adaptive.targetUnclippedQuantile,
+              learningRate: adaptive.learningRate,
+              countNoiseStddev: adaptive.countNoiseStddev,
+              countNoiseMultiplier: adaptive.countNoiseMultiplier,
+              minThreshold: adaptive.minThreshold,
+              maxThreshold: adaptive.maxThreshold,
+            },
+          }),
       run: {
         datasetSize: shape.datasetSize,
         batchSize: shape.batchSize,
@@ -223,6 +278,8 @@ export class PrivacyEngine {
       accounting: report.accounting,
       run: report.run,
       noiseMultiplier,
+      // Only with adaptive clipping (without it, it equals noiseMultiplier): older checkpoints stay readable.
+      ...(adaptive === undefined ? {} : { gradientNoiseMultiplier }),
       sensitivity: report.sensitivity,
       noiseSensitivity: report.noiseSensitivity,
       strategy: report.strategy,
@@ -230,7 +287,9 @@ export class PrivacyEngine {
         report.blt === undefined
           ? null
           : { decays: report.blt.decays, outputScales: report.blt.outputScales },
-      clipping,
+      // The adaptive state moves during the run: the fingerprint holds its fixed settings.
+      clipping:
+        report.adaptiveClipping === undefined ? clipping : { mode: 'adaptive', ...report.adaptiveClipping },
       lossReduction: config.lossReduction,
       learningRate: config.learningRate,
       momentum: config.momentum,
@@ -244,6 +303,7 @@ export class PrivacyEngine {
       config,
       accounting,
       noiseMultiplier,
+      gradientNoiseMultiplier,
       optimizer,
       sampler,
       clipping,

@@ -9,7 +9,7 @@ import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
-import type { ClippingOptions } from './clipping';
+import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
@@ -97,10 +97,28 @@ export interface SavedAccountant {
   readonly accounting: string;
   /** Steps composed. */
   readonly steps: number;
-  /** Noise multiplier. */
+  /** Noise multiplier of the gradient sums (with adaptive clipping, the part left after the count's). */
   readonly noiseMultiplier: number;
   /** Sensitivity of the strategy under the real participation. */
   readonly sensitivity: number;
+}
+
+/** Adaptive clipping as a run uses it (see {@link PrivacyReport.adaptiveClipping}). */
+export interface AdaptiveClippingReport {
+  /** Threshold of the first step (`maxGradNorm`). */
+  readonly initialThreshold: number;
+  /** Target unclipped fraction γ. */
+  readonly targetUnclippedQuantile: number;
+  /** Geometric learning rate η. */
+  readonly learningRate: number;
+  /** Standard deviation σ_b of the count noise. */
+  readonly countNoiseStddev: number;
+  /** Noise multiplier of the count, `2σ_b`. */
+  readonly countNoiseMultiplier: number;
+  /** Lower bound of the threshold. */
+  readonly minThreshold: number;
+  /** Upper bound of the threshold. */
+  readonly maxThreshold: number;
 }
 
 /** What a private run is: the numbers reported by `makePrivate` / `makePrivateWithEpsilon`. */
@@ -111,8 +129,14 @@ export interface PrivacyReport {
   readonly participation: string;
   /** Accounting: Poisson-subsampled Gaussian steps (PLD/RDP) or one Gaussian mechanism for the run. */
   readonly accounting: 'poisson-subsampled-gaussian (pld)' | 'poisson-subsampled-gaussian (rdp)' | 'gaussian';
-  /** Noise multiplier sigma. */
+  /**
+   * Noise multiplier sigma. With adaptive clipping it is the total: the run costs what the same run with flat
+   * clipping and this sigma costs, shared between the gradients ({@link PrivacyReport.gradientNoiseMultiplier})
+   * and the unclipped counts.
+   */
   readonly noiseMultiplier: number;
+  /** Noise multiplier of the gradient sums: `noiseMultiplier`, or the larger one adaptive clipping needs. */
+  readonly gradientNoiseMultiplier: number;
   /** sens(C) under the real participation over the whole run (clip norm 1). */
   readonly sensitivity: number;
   /** Sensitivity used by the noise (1 for the DP-SGD modes). */
@@ -121,8 +145,13 @@ export interface PrivacyReport {
   readonly strategy: string;
   /** BLT buffers, decays and output scales, for the BLT modes. */
   readonly blt?: BltReport;
-  /** L2 sensitivity of one example's clipped gradient (maxGradNorm, or the root of the per-layer squares). */
+  /**
+   * L2 sensitivity of one example's clipped gradient (maxGradNorm, or the root of the per-layer squares); the
+   * initial threshold with adaptive clipping.
+   */
   readonly clipNorm: number;
+  /** The settings of adaptive clipping, when it is used. */
+  readonly adaptiveClipping?: AdaptiveClippingReport;
   /** Examples, batch size, steps per epoch, epochs and total steps. */
   readonly run: RunReport;
   /** Target epsilon and delta (the budget), when one is set. */
@@ -220,6 +249,8 @@ export interface TrainerState {
   readonly sampler: BatchSamplerState;
   /** Accountant history: what was composed so far. */
   readonly accountant: SavedAccountant;
+  /** Adaptive clipping only: the current threshold and the count-noise generator. */
+  readonly adaptiveClipping?: AdaptiveClipNormState;
 }
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -228,8 +259,10 @@ export interface PrivateTrainerParts {
   readonly config: EngineConfig;
   /** The run's accounting. */
   readonly accounting: RunAccounting;
-  /** Noise multiplier sigma. */
+  /** Noise multiplier sigma (the total with adaptive clipping). */
   readonly noiseMultiplier: number;
+  /** Noise multiplier of the gradient sums. */
+  readonly gradientNoiseMultiplier: number;
   /** The private optimizer over the model's trainable variables. */
   readonly optimizer: DpSgd | DpAdamBc;
   /** The sampler the accounting covers. */
@@ -282,7 +315,9 @@ export class PrivateTrainer {
   stopTraining = false;
   readonly #config: EngineConfig;
   readonly #accounting: RunAccounting;
+  /** The gradient noise multiplier: what the accounting of the gradient sums uses. */
   readonly #noiseMultiplier: number;
+  readonly #totalNoiseMultiplier: number;
   readonly #clipping: ClippingOptions;
   readonly #fingerprint: Readonly<Record<string, unknown>>;
   readonly #normaliser: number;
@@ -300,7 +335,8 @@ export class PrivateTrainer {
     this.sampler = parts.sampler;
     this.report = parts.report;
     this.#accounting = parts.accounting;
-    this.#noiseMultiplier = parts.noiseMultiplier;
+    this.#noiseMultiplier = parts.gradientNoiseMultiplier;
+    this.#totalNoiseMultiplier = parts.noiseMultiplier;
     this.#clipping = parts.clipping;
     this.#fingerprint = parts.fingerprint;
     // A public constant: the (expected) batch size, never the realised one (which depends on the data).
@@ -322,9 +358,23 @@ export class PrivateTrainer {
     return Math.floor(this.#steps / this.#accounting.shape.stepsPerEpoch);
   }
 
-  /** Noise multiplier sigma. */
+  /** Noise multiplier sigma (with adaptive clipping the total, see {@link PrivacyReport.noiseMultiplier}). */
   get noiseMultiplier(): number {
+    return this.#totalNoiseMultiplier;
+  }
+
+  /** Noise multiplier of the gradient sums (larger than {@link PrivateTrainer.noiseMultiplier} with adaptive clipping). */
+  get gradientNoiseMultiplier(): number {
     return this.#noiseMultiplier;
+  }
+
+  /**
+   * The clipping threshold of the next step (it moves with adaptive clipping; for per-layer clipping the root
+   * of the summed squared thresholds).
+   */
+  get maxGradNorm(): number {
+    const clipping = this.#clipping;
+    return clipping.mode === 'adaptive' ? clipping.state.maxGradNorm : this.report.clipNorm;
   }
 
   /**
@@ -424,10 +474,14 @@ export class PrivateTrainer {
     this.#failed = true;
     let loss = Number.NaN;
     const indices = this.sampler.nextBatch();
+    const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     if (indices.length === 0) {
       const zeros: tf.NamedTensorMap = {};
       for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
-      this.optimizer.step(zeros, this.#normaliser);
+      // An empty batch still releases its (noise-only) count: skipping it would depend on the data.
+      const threshold = adaptive?.maxGradNorm;
+      adaptive?.update(0, 0);
+      this.optimizer.step(zeros, this.#normaliser, threshold);
       tf.dispose(zeros);
     } else {
       const result = tf.tidy(() => {
@@ -451,7 +505,14 @@ export class PrivateTrainer {
             : { physicalBatchSize: this.#config.physicalBatchSize }),
         });
         try {
-          this.optimizer.step(Object.fromEntries(clipped.gradients), this.#normaliser);
+          // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
+          // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
+          // noise follows the threshold these sums were clipped to, `clipped.sensitivity`.
+          this.optimizer.step(
+            Object.fromEntries(clipped.gradients),
+            this.#normaliser,
+            adaptive === undefined ? undefined : clipped.sensitivity,
+          );
           loss = clipped.loss.dataSync()[0] as number;
         } finally {
           tf.dispose([...clipped.gradients.values()]);
@@ -748,6 +809,7 @@ export class PrivateTrainer {
         noiseMultiplier: this.#noiseMultiplier,
         sensitivity: this.report.sensitivity,
       },
+      ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
     };
   }
 
@@ -804,14 +866,28 @@ export class PrivateTrainer {
         throw new RangeError(`checkpoint weight ${i} must have shape [${w.shape.join(', ')}] ('${w.name}')`);
       }
     });
-    // Optimizer and sampler check their own states before changing anything; the sampler is the cheaper
-    // to fail, so it goes first, then the optimizer, then the weights.
+    const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
+    if ((adaptive === undefined) !== (state.adaptiveClipping === undefined)) {
+      throw new RangeError(
+        adaptive === undefined
+          ? 'checkpoint holds an adaptive clipping state, this run has none'
+          : 'checkpoint must hold the adaptive clipping state (threshold and count-noise generator)',
+      );
+    }
+    if (adaptive !== undefined && state.adaptiveClipping?.updates !== state.step) {
+      throw new RangeError('checkpoint is inconsistent: the adaptive clipping updates differ from its step');
+    }
+    // Optimizer, sampler and adaptive clipping check their own states before changing anything; the sampler is
+    // the cheaper to fail, so it goes first, then the adaptive clipping, then the optimizer, then the weights.
     const samplerBefore = this.sampler.exportState();
+    const adaptiveBefore = adaptive?.exportState();
     this.sampler.restoreState(state.sampler);
     try {
+      if (adaptive !== undefined) adaptive.restoreState(state.adaptiveClipping as AdaptiveClipNormState);
       (this.optimizer as DpSgd).restoreState(state.optimizer as DpSgdState);
     } catch (error) {
       this.sampler.restoreState(samplerBefore);
+      if (adaptive !== undefined) adaptive.restoreState(adaptiveBefore as AdaptiveClipNormState);
       throw error;
     }
     weights.forEach((w, i) => {

@@ -11,6 +11,16 @@ function positiveInteger(name: string) {
   };
 }
 
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) {
+      throw new InvalidArgumentError(`${name} must be a finite number > 0, got '${value}'`);
+    }
+    return parsed;
+  };
+}
+
 function nonNegativeInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) {
@@ -42,6 +52,11 @@ program
   .option('--epochs <n>', 'epochs per row (overrides the profile)', positiveInteger('epochs'))
   .option('--train-examples <n>', 'use only the first n training examples', positiveInteger('train-examples'))
   .option('--seed <n>', 'seed of initialisation, sampling and noise', nonNegativeInteger, 0)
+  .option(
+    '--adam-variance-floor <x>',
+    'DP-AdamBC second-moment floor of the private Adam rows (default: the engine default, 1e-8)',
+    positiveNumber('adam-variance-floor'),
+  )
   .addOption(backendOption())
   .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
   .action(async (options) => {

@@ -37,6 +37,8 @@ export interface RowContext {
   readonly clipNorm: number;
   /** Seed of the run. */
   readonly seed: number;
+  /** The DP-AdamBC second-moment floor of the private Adam rows; the engine's default when absent. */
+  readonly adamVarianceFloor?: number;
   /** Progress after each step. */
   readonly onStep?: (step: number, totalSteps: number, loss: number) => void;
   /** Test accuracy after each epoch. */
@@ -57,6 +59,8 @@ export interface RunTableOptions {
   readonly trainExamples?: number;
   /** Seed. */
   readonly seed: number;
+  /** The DP-AdamBC second-moment floor of the private Adam rows; the engine's default when absent. */
+  readonly adamVarianceFloor?: number;
   /** Model builder; default the CNN. */
   readonly createModel?: (seed: number) => LayersModel;
   /** Trains private rows; absent until the PrivacyEngine is available (the rows are then 'not-run'). */
@@ -151,6 +155,7 @@ export async function runTable(options: RunTableOptions): Promise<RowResult[]> {
           delta,
           clipNorm: CLIP_NORM,
           seed: options.seed,
+          ...(options.adamVarianceFloor == null ? {} : { adamVarianceFloor: options.adamVarianceFloor }),
           ...(options.onStep == null ? {} : { onStep: options.onStep }),
         };
         let result: RowResult;

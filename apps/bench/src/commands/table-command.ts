@@ -22,6 +22,8 @@ export interface TableCommandOptions {
   readonly trainExamples?: number;
   /** Seed. */
   readonly seed: number;
+  /** DP-AdamBC second-moment floor of the private Adam rows (engine default when absent). */
+  readonly adamVarianceFloor?: number;
   /** Preferred backend. */
   readonly backend: TrainingBackendName;
   /** Output directory. */
@@ -89,6 +91,7 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     batchSize: BATCH_SIZE,
     trainExamples,
     seed: options.seed,
+    ...(options.adamVarianceFloor == null ? {} : { adamVarianceFloor: options.adamVarianceFloor }),
     ...(privateRunner.runner == null ? {} : { privateRunner: privateRunner.runner }),
     privateUnavailableReason: privateRunner.reason,
     onRowStart: (row, totalSteps) => {

@@ -45,6 +45,9 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     targetEpsilon: context.targetEpsilon,
     targetDelta: context.delta,
     seed: context.seed,
+    ...(row.optimizer === 'adam' && context.adamVarianceFloor != null
+      ? { varianceFloor: context.adamVarianceFloor }
+      : {}),
     ...participationOf(context),
   });
   const report = trainer.report;
@@ -66,9 +69,14 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       context.onEpoch?.(accuracyPerEpoch.length, accuracy);
     }
   }
+  const floorNote =
+    row.optimizer === 'adam' && context.adamVarianceFloor != null
+      ? `DP-AdamBC second-moment floor ${context.adamVarianceFloor} (engine default 1e-8)`
+      : undefined;
+  const note = [row.deviation, floorNote].filter((n) => n != null).join('; ');
   return {
     status: 'ok',
-    ...(row.deviation == null ? {} : { note: row.deviation }),
+    ...(note === '' ? {} : { note }),
     epochs: context.epochs,
     steps: totalSteps,
     batchSize: report.run.batchSize,

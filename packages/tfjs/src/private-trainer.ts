@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
 import type { ClippingOptions } from './clipping';
-import { computeClippedGradients } from './compute-clipped-gradients';
+import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
@@ -240,6 +240,11 @@ export class PrivateTrainer {
   readonly #normaliser: number;
   #steps = 0;
   #failed = false;
+  /** The batch and clipped sums `stepAsync` computed for the `step` it runs. */
+  #pending:
+    | { indices: ReturnType<BatchSampler['nextBatch']>; clipped: ClippedGradients | undefined }
+    | undefined;
+  #stepping = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -306,6 +311,67 @@ export class PrivateTrainer {
    * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
    */
   step(): number {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined && this.#config.clippedGradients !== undefined) {
+      throw new TypeError(
+        'this run computes its clipped gradients asynchronously (clippedGradients): use stepAsync()',
+      );
+    }
+    const next = pending === undefined ? this.#checkNextStep() : this.#steps + 1;
+    // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
+    this.#failed = true;
+    let loss = Number.NaN;
+    const indices = pending?.indices ?? this.sampler.nextBatch();
+    if (indices.length === 0) {
+      const zeros: tf.NamedTensorMap = {};
+      for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
+      this.optimizer.step(zeros, this.#normaliser);
+      tf.dispose(zeros);
+    } else {
+      const result =
+        pending !== undefined
+          ? undefined
+          : tf.tidy(() => {
+              const index = tf.tensor1d(indices, 'int32');
+              const { x, y } = this.#config.data;
+              const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
+              return { x: xs, y: tf.gather(y, index) };
+            });
+      try {
+        const clipped =
+          pending?.clipped ??
+          computeClippedGradients({
+            model: this.model,
+            lossFn: this.#config.lossFn,
+            x: result!.x,
+            y: result!.y,
+            clipping: this.#clipping,
+            ...(this.#config.perExampleMethod === undefined
+              ? {}
+              : { perExampleMethod: this.#config.perExampleMethod }),
+            ...(this.#config.physicalBatchSize === undefined
+              ? {}
+              : { physicalBatchSize: this.#config.physicalBatchSize }),
+          });
+        try {
+          this.optimizer.step(Object.fromEntries(clipped.gradients), this.#normaliser);
+          loss = clipped.loss.dataSync()[0] as number;
+        } finally {
+          tf.dispose([...clipped.gradients.values()]);
+          tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
+        }
+      } finally {
+        if (result !== undefined) tf.dispose(result);
+      }
+    }
+    this.#failed = false;
+    this.#steps = next;
+    return loss;
+  }
+
+  /** The checks before a step (see {@link PrivateTrainer.step}); returns the step's number. */
+  #checkNextStep(): number {
     if (this.#failed) {
       throw new Error(
         'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
@@ -327,50 +393,44 @@ export class PrivateTrainer {
         this.getEpsilon(),
       );
     }
-    // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
-    this.#failed = true;
-    let loss = Number.NaN;
-    const indices = this.sampler.nextBatch();
-    if (indices.length === 0) {
-      const zeros: tf.NamedTensorMap = {};
-      for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
-      this.optimizer.step(zeros, this.#normaliser);
-      tf.dispose(zeros);
-    } else {
-      const result = tf.tidy(() => {
-        const index = tf.tensor1d(indices, 'int32');
-        const { x, y } = this.#config.data;
-        const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
-        return { x: xs, y: tf.gather(y, index) };
-      });
-      try {
-        const clipped = computeClippedGradients({
-          model: this.model,
-          lossFn: this.#config.lossFn,
-          x: result.x,
-          y: result.y,
-          clipping: this.#clipping,
-          ...(this.#config.perExampleMethod === undefined
-            ? {}
-            : { perExampleMethod: this.#config.perExampleMethod }),
-          ...(this.#config.physicalBatchSize === undefined
-            ? {}
-            : { physicalBatchSize: this.#config.physicalBatchSize }),
-        });
-        try {
-          this.optimizer.step(Object.fromEntries(clipped.gradients), this.#normaliser);
-          loss = clipped.loss.dataSync()[0] as number;
-        } finally {
-          tf.dispose([...clipped.gradients.values()]);
-          tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
-        }
-      } finally {
-        tf.dispose(result);
-      }
+    return next;
+  }
+
+  /**
+   * {@link PrivateTrainer.step} for a run whose clipped gradients come from a `clippedGradients` provider (a
+   * worker pool): draws the batch, awaits the provider's clipped sums, then adds the noise and updates the model
+   * on this thread exactly as `step` does. Without a provider it is `step()`. One step at a time.
+   */
+  async stepAsync(): Promise<number> {
+    const provider = this.#config.clippedGradients;
+    if (provider === undefined) return this.step();
+    if (this.#stepping) throw new Error('a step is already running: await it before the next one');
+    this.#checkNextStep();
+    this.#stepping = true;
+    try {
+      this.#failed = true;
+      const indices = this.sampler.nextBatch();
+      const clipped =
+        indices.length === 0
+          ? undefined
+          : await provider.compute({
+              model: this.model,
+              data: this.#config.data,
+              indices,
+              clipping: this.#clipping,
+              ...(this.#config.perExampleMethod === undefined
+                ? {}
+                : { perExampleMethod: this.#config.perExampleMethod }),
+              ...(this.#config.physicalBatchSize === undefined
+                ? {}
+                : { physicalBatchSize: this.#config.physicalBatchSize }),
+            });
+      this.#pending = { indices, clipped };
+      return this.step();
+    } finally {
+      this.#pending = undefined;
+      this.#stepping = false;
     }
-    this.#failed = false;
-    this.#steps = next;
-    return loss;
   }
 
   #logs(loss: number): TrainLogs {
@@ -434,7 +494,7 @@ export class PrivateTrainer {
         if (this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
           reason = 'budget';
         } else {
-          const loss = this.step();
+          const loss = this.#config.clippedGradients === undefined ? this.step() : await this.stepAsync();
           if (!Number.isNaN(loss)) {
             sum += loss;
             count++;

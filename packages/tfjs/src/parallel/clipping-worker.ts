@@ -197,6 +197,9 @@ async function handle(message: RequestMessage): Promise<void> {
       case 'data':
         state.data = message;
         break;
+      case 'memory':
+        port!.postMessage({ type: 'done', id: message.id, tensors: tf.memory().numTensors });
+        return;
       case 'step': {
         const chunks = step(message);
         const transfer = chunks.flatMap((c) => [

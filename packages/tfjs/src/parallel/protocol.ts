@@ -56,8 +56,14 @@ export interface StepMessage {
   readonly perExampleMethod: PerExampleMethod;
 }
 
+/** Asks for the worker's live tensor count (leak checks). */
+export interface MemoryMessage {
+  readonly type: 'memory';
+  readonly id: number;
+}
+
 /** What the main thread sends. */
-export type RequestMessage = LoadMessage | BindMessage | DataMessage | StepMessage;
+export type RequestMessage = LoadMessage | BindMessage | DataMessage | StepMessage | MemoryMessage;
 
 /** The clipped-gradient result of one physical chunk. */
 export interface ChunkResult {
@@ -79,6 +85,6 @@ export interface ChunkResult {
 
 /** Answers of a worker. */
 export type ReplyMessage =
-  | { readonly type: 'done'; readonly id: number; readonly backend?: string }
+  | { readonly type: 'done'; readonly id: number; readonly backend?: string; readonly tensors?: number }
   | { readonly type: 'step'; readonly id: number; readonly chunks: ChunkResult[] }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };

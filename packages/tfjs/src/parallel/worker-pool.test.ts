@@ -136,6 +136,21 @@ describe('WorkerClipper', () => {
       dispose(pooled);
       dispose(local);
     }
+    // No tensor leaks: on the main thread and in the workers, counts are flat over further steps.
+    const workerTensors = await pool.workerTensorCounts();
+    const mainTensors = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) {
+      dispose(await pool.compute({ model, data, indices, clipping: { mode: 'flat', maxGradNorm: 0.3 } }));
+    }
+    expect(tf.memory().numTensors).toBe(mainTensors);
+    expect(await pool.workerTensorCounts()).toEqual(workerTensors);
+    // One computation at a time (the weights buffer is shared).
+    const running = pool.compute({ model, data, indices, clipping: { mode: 'flat', maxGradNorm: 0.3 } });
+    await expect(
+      pool.compute({ model, data, indices, clipping: { mode: 'flat', maxGradNorm: 0.3 } }),
+    ).rejects.toThrow(/already running/);
+    dispose(await running);
+
     // The workers take the main thread's current weights at every step.
     const kernel = model.layers[4]!.getWeights()[0]!;
     model.layers[4]!.setWeights([tf.mul(kernel, 2), model.layers[4]!.getWeights()[1]!]);

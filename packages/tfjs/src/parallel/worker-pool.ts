@@ -126,6 +126,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
   #weights: Float32Array | undefined;
   #data: EngineData | undefined;
   #backend: string | undefined;
+  #computing = false;
 
   /** Use {@link createWorkerClipper}. */
   constructor(options: WorkerClipperOptions) {
@@ -189,6 +190,13 @@ export class WorkerClipper implements ClippedGradientsProvider {
   /** Worker threads still running (0 after {@link WorkerClipper.dispose}). */
   get liveWorkers(): number {
     return this.#live;
+  }
+
+  /** Live tensors in each worker's tfjs engine (flat over steps: no leak), after the running request. */
+  async workerTensorCounts(): Promise<number[]> {
+    await this.#loaded;
+    const replies = await this.#all(this.#workers.map(() => ({ type: 'memory' as const, id: 0 })));
+    return replies.map((r) => (r.type === 'done' ? (r.tensors ?? Number.NaN) : Number.NaN));
   }
 
   /** Resolves with the workers' tfjs backend once every worker has loaded it and the model module. */
@@ -332,6 +340,25 @@ export class WorkerClipper implements ClippedGradientsProvider {
     if (!Number.isInteger(physical) || physical < 1) {
       throw new RangeError(`physicalBatchSize must be an integer >= 1, got ${String(physical)}`);
     }
+    // The weights buffer is shared by the workers of one request: one computation at a time.
+    if (this.#computing)
+      throw new Error('a compute() of this WorkerClipper is already running: await it first');
+    this.#computing = true;
+    try {
+      return await this.#computeNow(model, data, clipping, method, indices, physical);
+    } finally {
+      this.#computing = false;
+    }
+  }
+
+  async #computeNow(
+    model: AnyLayer,
+    data: EngineData,
+    clipping: ClippedGradientsRequest['clipping'],
+    method: PerExampleMethod,
+    indices: Int32Array,
+    physical: number,
+  ): Promise<ClippedGradients> {
     await this.#loaded;
     if (this.#model === undefined) await this.#bind(model);
     else if (this.#model !== model) {

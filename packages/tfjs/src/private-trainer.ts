@@ -308,7 +308,8 @@ export class PrivateTrainer {
    * One private step: draws the next batch from the sampler, computes the clipped per-example gradient sums,
    * adds the correlated noise and updates the model. Returns the batch's mean loss (`NaN` for an empty
    * Poisson batch, which still takes a noisy step). Refuses a step beyond the planned run, and (by default) a
-   * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
+   * step that would take epsilon above the budget, with a {@link BudgetExceededError}. A run with a
+   * `clippedGradients` provider steps with {@link PrivateTrainer.stepAsync} instead.
    */
   step(): number {
     const pending = this.#pending;

@@ -169,7 +169,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
       worker.on('error', (error) => this.#fail(new Error(`clipping worker ${w} failed: ${error.message}`)));
       worker.on('exit', (code) => {
         this.#live--;
-        if (!this.#disposed)
+        if (this.#disposed === undefined)
           this.#fail(new Error(`clipping worker ${w} exited unexpectedly (exit code ${code})`));
       });
       this.#workers.push(worker);
@@ -178,11 +178,17 @@ export class WorkerClipper implements ClippedGradientsProvider {
       this.#workers.map((_, w) =>
         this.#request(w, { type: 'load', id: 0, backend, modelModule }, [], startTimeoutMs),
       ),
-    ).then((replies) => {
-      this.#backend = replies[0]?.type === 'done' ? replies[0].backend : undefined;
-      this.#idle();
-      return this.#backend ?? backend;
-    });
+    ).then(
+      (replies) => {
+        this.#backend = replies[0]?.type === 'done' ? replies[0].backend : undefined;
+        this.#idle();
+        return this.#backend ?? backend;
+      },
+      (error: unknown) => {
+        this.#idle();
+        throw error;
+      },
+    );
     // A load failure is reported by ready() and compute(); never as an unhandled rejection.
     this.#loaded.catch(() => {});
   }

@@ -49,13 +49,13 @@ function dataset(size: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
 
 function inProcess(
   model: AnyLayer,
-  data: { x: tf.Tensor; y: tf.Tensor },
+  data: { x: tf.Tensor | tf.Tensor[]; y: tf.Tensor },
   indices: number[],
   clipping: ClippingOptions,
   physicalBatchSize: number,
 ): ClippedGradients {
   const index = tf.tensor1d(indices, 'int32');
-  const x = tf.gather(data.x, index);
+  const x = Array.isArray(data.x) ? data.x.map((t) => tf.gather(t, index)) : tf.gather(data.x, index);
   const y = tf.gather(data.y, index);
   try {
     return computeClippedGradients({ model, lossFn, x, y, clipping, physicalBatchSize });
@@ -177,11 +177,13 @@ describe('WorkerClipper', () => {
 });
 
 describe('WorkerClipper with a functional model from createModel()', () => {
-  it('gives the in-process chunked sums bit for bit, adaptive state updated once per batch', async () => {
+  it('gives the in-process chunked sums bit for bit (two inputs), adaptive state updated once per batch', async () => {
     const pool = createWorkerClipper({ workers: 2, modelModule: fixture('functional-module.ts') });
     try {
       const model = createFunctionalModel();
-      const data = dataset(9, 5);
+      const images = dataset(9, 5);
+      // Two inputs: x is an array of tensors.
+      const data = { x: [images.x, tf.randomNormal([9, 4], 0, 1, 'float32', 6)], y: images.y };
       const indices = [8, 6, 4, 2, 0, 1, 3];
       const adaptive = () =>
         new AdaptiveClipNorm({

@@ -31,13 +31,18 @@ export interface ParallelTrainingRow {
   readonly stepTimeMs: number;
   /** Examples per second. */
   readonly samplesPerSecond: number;
+  /** CPU time of the process (every thread) per step, ms: above the wall time when several threads work. */
+  readonly cpuTimeMs: number;
 }
 
-async function timeSteps(steps: number, step: () => unknown): Promise<number> {
+async function timeSteps(steps: number, step: () => unknown): Promise<{ wallMs: number; cpuMs: number }> {
   await step();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < steps; i += 1) await step();
-  return (performance.now() - start) / steps;
+  const wallMs = (performance.now() - start) / steps;
+  const used = process.cpuUsage(cpu);
+  return { wallMs, cpuMs: (used.user + used.system) / 1000 / steps };
 }
 
 /**
@@ -55,9 +60,17 @@ export async function parallelTrainingCommand(
   // One epoch of exactly warm-up + timed steps (cyclic sampler: every batch has `batch` examples).
   const data = workload.batch(batch * (options.steps + 1), 5);
   const rows: ParallelTrainingRow[] = [];
-  const add = (label: string, workers: number, ms: number) => {
-    rows.push({ label, workers, stepTimeMs: ms, samplesPerSecond: (1000 * batch) / ms });
-    console.error(`${label}: ${ms.toFixed(0)} ms/step, ${((1000 * batch) / ms).toFixed(0)} samples/s`);
+  const add = (label: string, workers: number, { wallMs, cpuMs }: { wallMs: number; cpuMs: number }) => {
+    rows.push({
+      label,
+      workers,
+      stepTimeMs: wallMs,
+      samplesPerSecond: (1000 * batch) / wallMs,
+      cpuTimeMs: cpuMs,
+    });
+    console.error(
+      `${label}: ${wallMs.toFixed(0)} ms/step, ${((1000 * batch) / wallMs).toFixed(0)} samples/s, CPU ${cpuMs.toFixed(0)} ms/step`,
+    );
   };
 
   const plainModel = workload.createModel();
@@ -127,11 +140,11 @@ export async function parallelTrainingCommand(
     '',
     `Date: ${report.date}. Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, backend \`${selection.backend}\`, load average at start ${machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}. CNN, batch ${batch}, ${options.steps} timed steps per row after one warm-up step, one process.`,
     '',
-    '| training | samples/s | ms/step | vs non-private |',
-    '|---|---:|---:|---:|',
+    '| training | samples/s | ms/step | vs non-private | CPU ms/step (all threads) |',
+    '|---|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${r.samplesPerSecond.toFixed(0)} | ${r.stepTimeMs.toFixed(0)} | ${(r.samplesPerSecond / nonPrivate).toFixed(2)}x |`,
+        `| ${r.label} | ${r.samplesPerSecond.toFixed(0)} | ${r.stepTimeMs.toFixed(0)} | ${(r.samplesPerSecond / nonPrivate).toFixed(2)}x | ${r.cpuTimeMs.toFixed(0)} |`,
     ),
     '',
   ].join('\n');

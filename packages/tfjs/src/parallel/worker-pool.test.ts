@@ -333,7 +333,7 @@ describe('WorkerClipper errors and lifecycle', () => {
       /clipping worker \d exited unexpectedly \(exit code 3\)/,
     );
     await expect(crashing.compute({ model, data, indices: [0], clipping })).rejects.toThrow(
-      /disposed|unusable/,
+      /the worker pool is unusable: clipping worker \d exited unexpectedly/,
     );
     await crashing.dispose();
     expect(crashing.liveWorkers).toBe(0);

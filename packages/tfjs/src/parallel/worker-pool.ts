@@ -325,7 +325,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
    * stops the pool if a worker crashes or exceeds `timeoutMs`.
    */
   async compute(request: ClippedGradientsRequest): Promise<ClippedGradients> {
-    if (this.#disposed !== undefined) throw new Error('this WorkerClipper was disposed');
+    if (this.#broken !== undefined) throw new Error(`the worker pool is unusable: ${this.#broken.message}`);
     if (request === null || typeof request !== 'object' || request.model == null || request.data == null) {
       throw new TypeError('request must hold model, data, indices and clipping');
     }

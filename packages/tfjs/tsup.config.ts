@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
+  // The clipping worker is its own entry: worker threads load it by file name, beside node.js.
+  entry: { index: 'src/index.ts', node: 'src/node.ts', 'clipping-worker': 'src/parallel/clipping-worker.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

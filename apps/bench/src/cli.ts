@@ -135,4 +135,24 @@ program
     await microCommand(options);
   });
 
+program
+  .command('parallel-training')
+  .description(
+    'samples/s of the CNN: non-private, private in this thread, private with the clipped sums in worker threads',
+  )
+  .option('--batch-size <n>', 'batch size', positiveInteger('batch-size'), 1024)
+  .option('--steps <n>', 'timed steps per row (after one warm-up step)', positiveInteger('steps'), 5)
+  .option(
+    '--workers <list>',
+    'comma-separated worker counts of the pooled rows',
+    (v: string) => v.split(',').map(positiveInteger('workers')),
+    [1, 2],
+  )
+  .addOption(backendOption())
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (options) => {
+    const { parallelTrainingCommand } = await import('./commands/parallel-training');
+    await parallelTrainingCommand(options);
+  });
+
 await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
@@ -161,6 +162,11 @@ export interface PrivateTrainingOptions {
   readonly targetDelta?: number;
   /** What a step beyond the budget does: `'refuse'` (default, it throws) or `'allow'`. */
   readonly budgetPolicy?: 'refuse' | 'allow';
+  /**
+   * Computes the clipped gradient sums elsewhere (e.g. `createWorkerClipper` of `@cnm/tfjs/node`, on several
+   * cores); the trainer then steps with `stepAsync` (which `fit` uses). Default: this thread.
+   */
+  readonly clippedGradients?: ClippedGradientsProvider;
 }
 
 /** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */
@@ -234,6 +240,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'targetDelta',
   'budgetPolicy',
   'noiseMultiplier',
+  'clippedGradients',
 ];
 
 /**
@@ -412,6 +419,8 @@ export interface EngineConfig {
   readonly budgetPolicy: 'refuse' | 'allow';
   /** Noise multiplier given to `makePrivate` (undefined with a target epsilon). */
   readonly noiseMultiplier: number | undefined;
+  /** The `clippedGradients` provider (see {@link PrivateTrainingOptions}), if any. */
+  readonly clippedGradients: ClippedGradientsProvider | undefined;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -729,5 +738,23 @@ export function validateConfig(
     targetDelta,
     budgetPolicy: oneOf('budgetPolicy', options.budgetPolicy, ['refuse', 'allow'] as const, 'refuse'),
     noiseMultiplier,
+    clippedGradients: checkProvider(options.clippedGradients, clipping),
   };
+}
+
+function checkProvider(provider: unknown, clipping: string): ClippedGradientsProvider | undefined {
+  if (provider === undefined) return undefined;
+  if (clipping === 'adaptive') {
+    // The threshold and its count noise live on this thread and move after every logical batch; workers
+    // clipping their shares with their own copies would release one count each.
+    throw new RangeError(
+      "clippedGradients cannot be combined with clipping 'adaptive': use 'flat' or 'perLayer' with a provider, or adaptive clipping on this thread",
+    );
+  }
+  if (provider === null || typeof (provider as ClippedGradientsProvider).compute !== 'function') {
+    throw new TypeError(
+      'clippedGradients must be a ClippedGradientsProvider (an object with compute(request))',
+    );
+  }
+  return provider as ClippedGradientsProvider;
 }

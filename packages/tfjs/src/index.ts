@@ -49,6 +49,7 @@ export {
 export { sumWasm, sumWasmConfig } from './backends/sum';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+export type { ClippedGradientsProvider, ClippedGradientsRequest } from './clipped-gradients-provider';
 export {
   ADAPTIVE_THRESHOLD_RANGE,
   AdaptiveClipNorm,

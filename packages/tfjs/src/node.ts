@@ -1,12 +1,15 @@
 /**
  * Node-only helpers of the privacy engine (`@cnm/tfjs/node`): checkpoint files written atomically (to a
  * temporary file, flushed, then renamed over the old one, so an interrupted save never destroys the previous
- * checkpoint) and a terminal progress bar. The main entry stays free of Node imports.
+ * checkpoint), a terminal progress bar, and a pool of worker threads that computes the clipped gradient sums on
+ * several cores ({@link createWorkerClipper}). The main entry stays free of Node imports.
  */
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { PrivateTrainer, TrainCallbacks, TrainerState, TrainLogs } from './private-trainer';
 import { renderProgressBar } from './progress';
+
+export { createWorkerClipper, WorkerClipper, type WorkerClipperOptions } from './parallel/worker-pool';
 
 /**
  * Saves a trainer's state (or a state) to `path`: writes `path.<random>.tmp`, flushes it to disk, then

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
-import { computeClippedGradients } from './compute-clipped-gradients';
+import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
@@ -326,6 +326,11 @@ export class PrivateTrainer {
   /** Tensors read from the last dataset given to fit: the trainer's own, disposed on dispose() or replacement. */
   #materialised: { readonly source: ExampleDataset; readonly data: EngineData } | undefined;
   #fitting = false;
+  /** The batch and clipped sums `stepAsync` computed for the step it runs. */
+  #pending:
+    | { indices: ReturnType<BatchSampler['nextBatch']>; clipped: ClippedGradients | undefined }
+    | undefined;
+  #stepping = false;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -404,7 +409,8 @@ export class PrivateTrainer {
    * One private step: draws the next batch from the sampler, computes the clipped per-example gradient sums,
    * adds the correlated noise and updates the model. Returns the batch's mean loss (`NaN` for an empty
    * Poisson batch, which still takes a noisy step). Refuses a step beyond the planned run, and (by default) a
-   * step that would take epsilon above the budget, with a {@link BudgetExceededError}.
+   * step that would take epsilon above the budget, with a {@link BudgetExceededError}. A run with a
+   * `clippedGradients` provider steps with {@link PrivateTrainer.stepAsync} instead.
    *
    * `data` (`{ x, y }` or `{ xs, ys }` tensors of the whole training set, the caller's: never disposed) is
    * what the batch is drawn from; without it, the data given to `makePrivate`. It must have the number of
@@ -449,31 +455,18 @@ export class PrivateTrainer {
   }
 
   #stepOn(source: EngineData): number {
-    if (this.#failed) {
-      throw new Error(
-        'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined && this.#config.clippedGradients !== undefined) {
+      throw new TypeError(
+        'this run computes its clipped gradients asynchronously (clippedGradients): use stepAsync()',
       );
     }
-    const next = this.#steps + 1;
-    if (next > this.totalSteps) {
-      throw new RangeError(
-        `the accounting covers ${this.totalSteps} steps (${this.report.run.epochs} epochs); step ${next} would leave it: ` +
-          'make a new private run for more epochs',
-      );
-    }
-    if (next > this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
-      const delta = this.#config.targetDelta as number;
-      throw new BudgetExceededError(
-        `step ${next} would take epsilon to ${this.#accounting.epsilonAfter(next, this.#noiseMultiplier, delta)} ` +
-          `(delta ${delta}), above the budget ${this.#config.targetEpsilon}`,
-        this.#steps,
-        this.getEpsilon(),
-      );
-    }
+    const next = pending === undefined ? this.#checkNextStep() : this.#steps + 1;
     // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
     this.#failed = true;
     let loss = Number.NaN;
-    const indices = this.sampler.nextBatch();
+    const indices = pending?.indices ?? this.sampler.nextBatch();
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     if (indices.length === 0) {
       const zeros: tf.NamedTensorMap = {};
@@ -484,18 +477,23 @@ export class PrivateTrainer {
       this.optimizer.step(zeros, this.#normaliser, threshold);
       tf.dispose(zeros);
     } else {
-      const result = tf.tidy(() => {
-        const index = tf.tensor1d(indices, 'int32');
-        const { x, y } = source;
-        const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
-        return { x: xs, y: tf.gather(y, index) };
-      });
+      const result =
+        pending !== undefined
+          ? undefined
+          : tf.tidy(() => {
+              const index = tf.tensor1d(indices, 'int32');
+              const { x, y } = source;
+              const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
+              return { x: xs, y: tf.gather(y, index) };
+            });
       try {
-        const clipped = computeClippedGradients({
+        const clipped =
+          pending?.clipped ??
+          computeClippedGradients({
           model: this.model,
           lossFn: this.#config.lossFn,
-          x: result.x,
-          y: result.y,
+          x: result!.x,
+          y: result!.y,
           clipping: this.#clipping,
           ...(this.#config.perExampleMethod === undefined
             ? {}
@@ -519,12 +517,79 @@ export class PrivateTrainer {
           tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
         }
       } finally {
-        tf.dispose(result);
+        if (result !== undefined) tf.dispose(result);
       }
     }
     this.#failed = false;
     this.#steps = next;
     return loss;
+  }
+
+  /** The checks before a step (see {@link PrivateTrainer.step}); returns the step's number. */
+  #checkNextStep(): number {
+    if (this.#failed) {
+      throw new Error(
+        'a previous step failed midway (batch drawn, update not applied): restore a checkpoint to go on',
+      );
+    }
+    const next = this.#steps + 1;
+    if (next > this.totalSteps) {
+      throw new RangeError(
+        `the accounting covers ${this.totalSteps} steps (${this.report.run.epochs} epochs); step ${next} would leave it: ` +
+          'make a new private run for more epochs',
+      );
+    }
+    if (next > this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
+      const delta = this.#config.targetDelta as number;
+      throw new BudgetExceededError(
+        `step ${next} would take epsilon to ${this.#accounting.epsilonAfter(next, this.#noiseMultiplier, delta)} ` +
+          `(delta ${delta}), above the budget ${this.#config.targetEpsilon}`,
+        this.#steps,
+        this.getEpsilon(),
+      );
+    }
+    return next;
+  }
+
+  /**
+   * {@link PrivateTrainer.step} for a run whose clipped gradients come from a `clippedGradients` provider (a
+   * worker pool): draws the batch, awaits the provider's clipped sums, then adds the noise and updates the model
+   * on this thread exactly as `step` does. Without a provider it is `step(data)`. One step at a time.
+   */
+  async stepAsync(data?: TensorData): Promise<number> {
+    return this.#stepAsyncOn(this.#trainingTensors(data, 'step'));
+  }
+
+  async #stepAsyncOn(source: EngineData): Promise<number> {
+    const provider = this.#config.clippedGradients;
+    if (provider === undefined) return this.#stepOn(source);
+    if (this.#stepping) throw new Error('a step is already running: await it before the next one');
+    this.#checkNextStep();
+    this.#stepping = true;
+    try {
+      this.#failed = true;
+      const indices = this.sampler.nextBatch();
+      const clipped =
+        indices.length === 0
+          ? undefined
+          : await provider.compute({
+              model: this.model,
+              data: source,
+              indices,
+              clipping: this.#clipping,
+              ...(this.#config.perExampleMethod === undefined
+                ? {}
+                : { perExampleMethod: this.#config.perExampleMethod }),
+              ...(this.#config.physicalBatchSize === undefined
+                ? {}
+                : { physicalBatchSize: this.#config.physicalBatchSize }),
+            });
+      this.#pending = { indices, clipped };
+      return this.#stepOn(source);
+    } finally {
+      this.#pending = undefined;
+      this.#stepping = false;
+    }
   }
 
   #logs(loss: number): TrainLogs {
@@ -718,7 +783,8 @@ export class PrivateTrainer {
           reason = 'budget';
         } else {
           await call('onBatchBegin', batch, this);
-          const loss = this.#stepOn(source);
+          const loss =
+            this.#config.clippedGradients === undefined ? this.#stepOn(source) : await this.#stepAsyncOn(source);
           if (!Number.isNaN(loss)) {
             sum += loss;
             count++;

@@ -9,9 +9,10 @@ describe('engine sources', () => {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      // backends/ holds the optional Node-specific backend set-up; everything else is the engine core.
+      // backends/ holds the optional Node-specific backend set-up, parallel/ the worker threads of the node entry;
+      // everything else is the engine core.
       if (entry.isDirectory()) {
-        if (entry.name !== 'backends') walk(path);
+        if (entry.name !== 'backends' && entry.name !== 'parallel') walk(path);
       } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && entry.name !== 'node.ts')
         files.push(path);
     }
@@ -22,5 +23,12 @@ describe('engine sources', () => {
     const nodeOnly = /from ['"](node:|fs['"]|path['"]|os['"]|crypto['"]|worker_threads)|require\(|process\./;
     const offenders = files.filter((f) => nodeOnly.test(readFileSync(f, 'utf8')));
     expect(offenders).toEqual([]);
+  });
+  it('never reach the worker threads of parallel/ (node entry only)', () => {
+    const offenders = files.filter((f) =>
+      /from ['"][./]+(?:[\w-]+\/)*parallel\//.test(readFileSync(f, 'utf8')),
+    );
+    expect(offenders).toEqual([]);
+    expect(readFileSync(join(root, 'node.ts'), 'utf8')).toMatch(/from '\.\/parallel\/worker-pool'/);
   });
 });

@@ -71,6 +71,14 @@ describe('bad configurations name the option and the allowed values', () => {
       /clipping 'adaptive' needs one maxGradNorm number \(the initial threshold\)/,
     ],
     [
+      'adaptive clipping with a clippedGradients provider',
+      {
+        clipping: 'adaptive',
+        clippedGradients: { compute: async () => Promise.reject(new Error('unused')) },
+      },
+      /clippedGradients cannot be combined with clipping 'adaptive'/,
+    ],
+    [
       'adaptive settings without adaptive clipping',
       { adaptiveClipping: { learningRate: 0.1 } },
       /adaptiveClipping applies to clipping 'adaptive' only/,

@@ -543,7 +543,9 @@ describe('adaptive clipping in the engine', () => {
       trainer.step();
       const move = flatWeights().map((w, i) => w - (before[i] as number));
       const noise = reference.next(threshold);
-      move.forEach((m, i) => expect(m).toBeCloseTo(-(noise[i] as number) / 16, 5));
+      move.forEach((m, i) => {
+        expect(m).toBeCloseTo(-(noise[i] as number) / 16, 5);
+      });
       // Every gradient is 0, hence unclipped: the threshold shrinks (2σ_b = 20 keeps the count close).
       expect(trainer.maxGradNorm).toBeLessThan(threshold);
     }

@@ -490,18 +490,18 @@ export class PrivateTrainer {
         const clipped =
           pending?.clipped ??
           computeClippedGradients({
-          model: this.model,
-          lossFn: this.#config.lossFn,
-          x: result!.x,
-          y: result!.y,
-          clipping: this.#clipping,
-          ...(this.#config.perExampleMethod === undefined
-            ? {}
-            : { perExampleMethod: this.#config.perExampleMethod }),
-          ...(this.#config.physicalBatchSize === undefined
-            ? {}
-            : { physicalBatchSize: this.#config.physicalBatchSize }),
-        });
+            model: this.model,
+            lossFn: this.#config.lossFn,
+            x: result!.x,
+            y: result!.y,
+            clipping: this.#clipping,
+            ...(this.#config.perExampleMethod === undefined
+              ? {}
+              : { perExampleMethod: this.#config.perExampleMethod }),
+            ...(this.#config.physicalBatchSize === undefined
+              ? {}
+              : { physicalBatchSize: this.#config.physicalBatchSize }),
+          });
         try {
           // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
           // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
@@ -784,7 +784,9 @@ export class PrivateTrainer {
         } else {
           await call('onBatchBegin', batch, this);
           const loss =
-            this.#config.clippedGradients === undefined ? this.#stepOn(source) : await this.#stepAsyncOn(source);
+            this.#config.clippedGradients === undefined
+              ? this.#stepOn(source)
+              : await this.#stepAsyncOn(source);
           if (!Number.isNaN(loss)) {
             sum += loss;
             count++;

@@ -9,6 +9,7 @@ import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
+import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
@@ -494,13 +495,7 @@ export class PrivateTrainer {
             lossFn: this.#config.lossFn,
             x: result!.x,
             y: result!.y,
-            clipping: this.#clipping,
-            ...(this.#config.perExampleMethod === undefined
-              ? {}
-              : { perExampleMethod: this.#config.perExampleMethod }),
-            ...(this.#config.physicalBatchSize === undefined
-              ? {}
-              : { physicalBatchSize: this.#config.physicalBatchSize }),
+            ...this.#clippingOptions(),
           });
         try {
           // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
@@ -523,6 +518,19 @@ export class PrivateTrainer {
     this.#failed = false;
     this.#steps = next;
     return loss;
+  }
+
+  /** How a batch is clipped, the same in this thread and in a `clippedGradients` provider. */
+  #clippingOptions(): Pick<ClippedGradientsRequest, 'clipping' | 'perExampleMethod' | 'physicalBatchSize'> {
+    return {
+      clipping: this.#clipping,
+      ...(this.#config.perExampleMethod === undefined
+        ? {}
+        : { perExampleMethod: this.#config.perExampleMethod }),
+      ...(this.#config.physicalBatchSize === undefined
+        ? {}
+        : { physicalBatchSize: this.#config.physicalBatchSize }),
+    };
   }
 
   /** The checks before a step (see {@link PrivateTrainer.step}); returns the step's number. */
@@ -576,13 +584,7 @@ export class PrivateTrainer {
               model: this.model,
               data: source,
               indices,
-              clipping: this.#clipping,
-              ...(this.#config.perExampleMethod === undefined
-                ? {}
-                : { perExampleMethod: this.#config.perExampleMethod }),
-              ...(this.#config.physicalBatchSize === undefined
-                ? {}
-                : { physicalBatchSize: this.#config.physicalBatchSize }),
+              ...this.#clippingOptions(),
             });
       this.#pending = { indices, clipped };
       return this.#stepOn(source);

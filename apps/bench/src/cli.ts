@@ -21,6 +21,14 @@ function positiveNumber(name: string) {
   };
 }
 
+function decayInUnitInterval(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
+    throw new InvalidArgumentError(`weight-average-decay must be a number in [0, 1), got '${value}'`);
+  }
+  return parsed;
+}
+
 function nonNegativeInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) {
@@ -54,9 +62,16 @@ program
   .option('--seed <n>', 'seed of initialisation, sampling and noise', nonNegativeInteger, 0)
   .option(
     '--adam-variance-floor <x>',
-    'DP-AdamBC second-moment floor of the private Adam rows (default: the engine default, 1e-8)',
+    "DP-AdamBC second-moment floor of the private Adam rows (default: the profile's, full 1e-5; else the engine default 1e-8)",
     positiveNumber('adam-variance-floor'),
   )
+  .option(
+    '--weight-average-decay <d>',
+    'decay of the exponential moving average of the weights evaluated beside the last iterate (with warm-up)',
+    decayInUnitInterval,
+    0.999,
+  )
+  .option('--no-weight-average', 'evaluate the last iterate only')
   .addOption(backendOption())
   .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
   .action(async (options) => {

@@ -138,3 +138,8 @@ export type {
   ValidationData,
   XsYsData,
 } from './training-data';
+export {
+  ExponentialWeightAverage,
+  type ExponentialWeightAverageOptions,
+  type ExponentialWeightAverageState,
+} from './weight-average';

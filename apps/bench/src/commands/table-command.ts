@@ -24,6 +24,10 @@ export interface TableCommandOptions {
   readonly seed: number;
   /** DP-AdamBC second-moment floor of the private Adam rows (engine default when absent). */
   readonly adamVarianceFloor?: number;
+  /** Decay of the weight average evaluated beside the last iterate. */
+  readonly weightAverageDecay: number;
+  /** `false` to evaluate the last iterate only. */
+  readonly weightAverage: boolean;
   /** Preferred backend. */
   readonly backend: TrainingBackendName;
   /** Output directory. */
@@ -39,6 +43,8 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
   const machine = machineInfo(selection.backend);
   const data = await loadFashionMnist();
   const privateRunner = loadPrivateRunner();
+  const adamVarianceFloor = options.adamVarianceFloor ?? profile.adamVarianceFloor;
+  const weightAverage = options.weightAverage ? { decay: options.weightAverageDecay, warmup: true } : null;
   const trainExamples = options.trainExamples ?? profile.trainExamples ?? data.train.count;
   const profileName =
     epochs === profile.epochs && trainExamples === (profile.trainExamples ?? data.train.count)
@@ -91,7 +97,8 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
     batchSize: BATCH_SIZE,
     trainExamples,
     seed: options.seed,
-    ...(options.adamVarianceFloor == null ? {} : { adamVarianceFloor: options.adamVarianceFloor }),
+    weightAverage,
+    ...(adamVarianceFloor == null ? {} : { adamVarianceFloor }),
     ...(privateRunner.runner == null ? {} : { privateRunner: privateRunner.runner }),
     privateUnavailableReason: privateRunner.reason,
     onRowStart: (row, totalSteps) => {

@@ -3,11 +3,25 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { TableReport } from './table-report';
 
-/** Vega-Lite spec of the test accuracy after each epoch, one line per row that ran. */
+/**
+ * Vega-Lite spec of the test accuracy after each epoch, one colour per row that ran: solid lines for the
+ * last iterate, dashed for the weight average where the run measured one.
+ */
 export function accuracyPerEpochSpec(report: TableReport): TopLevelSpec {
-  const values = report.rows.flatMap((row) =>
-    row.accuracyPerEpoch.map((accuracy, i) => ({ method: row.name, epoch: i + 1, accuracy })),
-  );
+  const values = report.rows.flatMap((row) => [
+    ...row.accuracyPerEpoch.map((accuracy, i) => ({
+      method: row.name,
+      weights: 'last iterate',
+      epoch: i + 1,
+      accuracy,
+    })),
+    ...(row.averagedAccuracyPerEpoch ?? []).map((accuracy, i) => ({
+      method: row.name,
+      weights: 'weight average (EMA)',
+      epoch: i + 1,
+      accuracy,
+    })),
+  ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Fashion-MNIST test accuracy per epoch (profile ${report.profile})`,
@@ -20,6 +34,8 @@ export function accuracyPerEpochSpec(report: TableReport): TopLevelSpec {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
       y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
       color: { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 400 } },
+      strokeDash: { field: 'weights', type: 'nominal', title: 'weights' },
+      detail: { field: 'weights', type: 'nominal' },
     },
   };
 }

@@ -85,6 +85,10 @@ describe('report of a tiny synthetic run', () => {
     expect(nonPrivate.status).toBe('ok');
     expect(nonPrivate.steps).toBe(8);
     expect(nonPrivate.accuracyPerEpoch).toHaveLength(2);
+    // the weight average is evaluated after every epoch beside the last iterate
+    expect(nonPrivate.averagedAccuracyPerEpoch).toHaveLength(2);
+    expect(nonPrivate.averagedAccuracy).toBe(nonPrivate.averagedAccuracyPerEpoch?.[1]);
+    expect(nonPrivate.weightAverage).toEqual({ decay: 0.999, warmup: true });
     expect(nonPrivate.accuracy).toBeGreaterThanOrEqual(0);
     expect(nonPrivate.accuracy).toBeLessThanOrEqual(100);
     expect(nonPrivate.stepTimeRatioToNonPrivate).toBe(1);
@@ -102,6 +106,7 @@ describe('report of a tiny synthetic run', () => {
       expect(row.noiseMultiplier!).toBeGreaterThan(0);
       expect(row.sensitivity!).toBeGreaterThanOrEqual(1);
       expect(row.accuracyPerEpoch).toHaveLength(2);
+      expect(row.averagedAccuracyPerEpoch).toHaveLength(2);
       expect(row.stepTimeRatioToNonPrivate).toBeGreaterThan(0);
     }
     const blt = json.rows.find((r) => r.name === 'BLT (Multi Epoch)')!;
@@ -110,8 +115,13 @@ describe('report of a tiny synthetic run', () => {
 
     const markdown = readFileSync(written.markdown, 'utf8');
     expect(markdown).toContain('| Method | ε spent | δ | Accuracy (%)');
-    expect(markdown).toMatch(/\| DP-SGD \| [78]\.\d{3} \| 1\.03\de-2 \| \d+\.\d\d \| 82\.01 \(ε 8\)/);
-    expect(markdown).toMatch(/\| Non Private \| ∞ \| 0 \| \d+\.\d\d \| 87\.86 \(ε ∞\)/);
+    expect(markdown).toMatch(
+      /\| DP-SGD \| [78]\.\d{3} \| 1\.03\de-2 \| \d+\.\d\d \| \d+\.\d\d \| 82\.01 \(ε 8\)/,
+    );
+    expect(markdown).toMatch(/\| Non Private \| ∞ \| 0 \| \d+\.\d\d \| \d+\.\d\d \| 87\.86 \(ε ∞\)/);
+    expect(markdown).toContain(
+      'EMA accuracy: the test accuracy of an exponential moving average of the weights (decay 0.999',
+    );
     expect(markdown).toContain('Command: `vitest`');
 
     expect(written.plots).toHaveLength(4);
@@ -127,6 +137,7 @@ describe('report of a tiny synthetic run', () => {
     }
     const accuracySvg = readFileSync(written.plots[0]!, 'utf8');
     expect(accuracySvg).toContain('Non Private (Adam)');
+    expect(accuracySvg).toContain('weight average (EMA)');
   }, 120_000);
 
   it('marks rows that did not train as not yet run', () => {

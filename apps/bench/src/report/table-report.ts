@@ -71,12 +71,13 @@ function originalEpsilon(row: RowResult): string {
 /** The markdown table of a report: our numbers beside the original library's, then notes. */
 export function reportMarkdown(report: TableReport): string {
   const header = [
-    '| Method | ε spent | δ | Accuracy (%) | original accuracy (%) | σ | sensitivity | samples/s | step (ms) | step / non-private | peak RSS (MiB) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Method | ε spent | δ | Accuracy (%) | EMA accuracy (%) | original accuracy (%) | σ | sensitivity | samples/s | step (ms) | step / non-private | peak RSS (MiB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const lines = report.rows.map((row) => {
     const accuracy = row.status === 'ok' ? fixed(row.accuracy, 2) : `not yet run`;
-    return `| ${row.name} | ${epsilonCell(row)} | ${deltaCell(row)} | ${accuracy} | ${row.original.accuracy.toFixed(
+    const averaged = row.status === 'ok' ? fixed(row.averagedAccuracy ?? null, 2) : '–';
+    return `| ${row.name} | ${epsilonCell(row)} | ${deltaCell(row)} | ${accuracy} | ${averaged} | ${row.original.accuracy.toFixed(
       2,
     )} (ε ${originalEpsilon(row)}) | ${fixed(row.noiseMultiplier, 4)} | ${fixed(row.sensitivity, 4)} | ${fixed(
       row.samplesPerSecond,
@@ -87,6 +88,16 @@ export function reportMarkdown(report: TableReport): string {
     .filter((row) => row.note != null)
     .map((row) => `- **${row.name}** (${row.status}): ${row.note}`);
   const m = report.machine;
+  const average = report.rows.find((row) => row.weightAverage != null)?.weightAverage;
+  const averageNote =
+    average == null
+      ? []
+      : [
+          '',
+          `EMA accuracy: the test accuracy of an exponential moving average of the weights (decay ${average.decay}${
+            average.warmup ? ', warmed up as min(decay, (1 + n) / (10 + n)) at update n' : ''
+          }), updated after every step. It is post-processing of the trained weights: no privacy cost, same ε. '–': not measured.`,
+        ];
   return [
     `Profile \`${report.profile}\`: ${report.epochs} epochs, N = ${report.trainExamples} training and ${report.testExamples} test examples, seed ${report.seed}.`,
     '',
@@ -96,6 +107,7 @@ export function reportMarkdown(report: TableReport): string {
     '',
     ...header,
     ...lines,
+    ...averageNote,
     ...(notes.length > 0 ? ['', ...notes] : []),
     '',
   ].join('\n');

@@ -2,8 +2,10 @@ import { SeededRandom, ShuffleSampler } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BenchRow } from '../rows';
+import { EpochEvaluator } from './evaluation';
 import { PeakMemory } from './memory';
-import { accuracyPercent, perExampleCrossEntropy, type SplitTensors } from './tensors';
+import type { WeightAverageSettings } from './result';
+import { perExampleCrossEntropy, type SplitTensors } from './tensors';
 
 /** Inputs of {@link trainNonPrivate}. */
 export interface NonPrivateRunOptions {
@@ -21,6 +23,8 @@ export interface NonPrivateRunOptions {
   readonly batchSize: number;
   /** Seed of the shuffling. */
   readonly seed: number;
+  /** The weight average evaluated beside the last iterate; none when null. */
+  readonly weightAverage: WeightAverageSettings | null;
   /** Called after every step (progress bars). */
   readonly onStep?: (step: number, totalSteps: number, loss: number) => void;
   /** Called after every epoch with the test accuracy. */
@@ -31,6 +35,8 @@ export interface NonPrivateRunOptions {
 export interface TrainingMeasurements {
   /** Test accuracy after each epoch, percent. */
   readonly accuracyPerEpoch: number[];
+  /** Test accuracy of the weight average after each epoch, percent (empty without one). */
+  readonly averagedAccuracyPerEpoch: number[];
   /** Steps taken. */
   readonly steps: number;
   /** Training wall time, seconds (evaluation excluded). */
@@ -68,7 +74,7 @@ export async function trainNonPrivate(options: NonPrivateRunOptions): Promise<Tr
   const totalSteps = perEpoch * epochs;
   const optimizer = optimizerFor(options.row);
   const memory = new PeakMemory();
-  const accuracyPerEpoch: number[] = [];
+  const evaluator = new EpochEvaluator(model, test, options.weightAverage);
   let trainMs = 0;
   let step = 0;
   try {
@@ -88,21 +94,24 @@ export async function trainNonPrivate(options: NonPrivateRunOptions): Promise<Tr
         const value = (await loss.data())[0]!;
         loss.dispose();
         trainMs += performance.now() - start;
+        evaluator.afterStep();
         memory.sample();
         step += 1;
         if (!Number.isFinite(value)) throw new Error(`training diverged: loss ${value} at step ${step}`);
         options.onStep?.(step, totalSteps, value);
         await yieldToEventLoop();
       }
-      const accuracy = accuracyPercent(model, test);
-      accuracyPerEpoch.push(accuracy);
+      // Evaluated outside the optional call: `f?.(g())` skips g() when f is absent.
+      const { accuracy } = evaluator.evaluate();
       options.onEpoch?.(epoch + 1, accuracy);
     }
   } finally {
     optimizer.dispose();
+    evaluator.dispose();
   }
   return {
-    accuracyPerEpoch,
+    accuracyPerEpoch: evaluator.accuracyPerEpoch,
+    averagedAccuracyPerEpoch: evaluator.averagedAccuracyPerEpoch,
     steps: step,
     trainSeconds: trainMs / 1000,
     stepTimeMs: trainMs / step,

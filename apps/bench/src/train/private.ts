@@ -1,9 +1,10 @@
 import type { ModeName } from '@cnm/optim';
 import { PrivacyEngine } from '@cnm/tfjs';
 import type { PrivateRowRunner, RowContext } from '../table';
+import { EpochEvaluator } from './evaluation';
 import { PeakMemory } from './memory';
 import { yieldToEventLoop } from './non-private';
-import { accuracyPercent, perExampleCrossEntropy } from './tensors';
+import { perExampleCrossEntropy } from './tensors';
 
 /** The private-row trainer, or why there is none. */
 export interface PrivateRunnerAvailability {
@@ -54,20 +55,25 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
   const perEpoch = report.run.stepsPerEpoch;
   const totalSteps = trainer.totalSteps;
   const memory = new PeakMemory();
-  const accuracyPerEpoch: number[] = [];
+  const evaluator = new EpochEvaluator(model, test, context.weightAverage);
   let trainMs = 0;
-  for (let step = 1; step <= totalSteps; step += 1) {
-    const start = performance.now();
-    const loss = trainer.step();
-    trainMs += performance.now() - start;
-    memory.sample();
-    context.onStep?.(step, totalSteps, loss);
-    await yieldToEventLoop();
-    if (step % perEpoch === 0 || step === totalSteps) {
-      const accuracy = accuracyPercent(model, test);
-      accuracyPerEpoch.push(accuracy);
-      context.onEpoch?.(accuracyPerEpoch.length, accuracy);
+  try {
+    for (let step = 1; step <= totalSteps; step += 1) {
+      const start = performance.now();
+      const loss = trainer.step();
+      trainMs += performance.now() - start;
+      evaluator.afterStep();
+      memory.sample();
+      context.onStep?.(step, totalSteps, loss);
+      await yieldToEventLoop();
+      if (step % perEpoch === 0 || step === totalSteps) {
+        // Evaluated outside the optional call: `f?.(g())` skips g() when f is absent.
+        const { accuracy } = evaluator.evaluate();
+        context.onEpoch?.(evaluator.accuracyPerEpoch.length, accuracy);
+      }
     }
+  } finally {
+    evaluator.dispose();
   }
   const floorNote =
     row.optimizer === 'adam' && context.adamVarianceFloor != null
@@ -84,8 +90,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     epsilon: trainer.getEpsilon(context.delta),
     targetEpsilon: context.targetEpsilon,
     delta: context.delta,
-    accuracy: accuracyPerEpoch.at(-1) ?? null,
-    accuracyPerEpoch,
+    ...evaluator.resultFields(),
     noiseMultiplier: report.noiseMultiplier,
     sensitivity: report.sensitivity,
     strategy: {

@@ -1,5 +1,13 @@
 import type { BenchRow } from '../rows';
 
+/** Settings of the exponential moving average of the weights that a row evaluates besides the last iterate. */
+export interface WeightAverageSettings {
+  /** Largest decay. */
+  readonly decay: number;
+  /** Whether the decay warms up as `(1 + n) / (10 + n)`. */
+  readonly warmup: boolean;
+}
+
 /** What one row of the table measured. Numbers that do not apply, or were not measured, are `null`. */
 export interface RowResult {
   /** The row's name in the table. */
@@ -36,6 +44,15 @@ export interface RowResult {
   readonly accuracy: number | null;
   /** Test accuracy after each epoch, percent. */
   readonly accuracyPerEpoch: number[];
+  /**
+   * Final test accuracy of the exponential moving average of the weights, percent (post-processing of the
+   * trained iterates: no privacy cost); absent in reports written before it was measured.
+   */
+  readonly averagedAccuracy?: number | null;
+  /** Test accuracy of the weight average after each epoch, percent. */
+  readonly averagedAccuracyPerEpoch?: number[];
+  /** The weight average evaluated (decay and warm-up), or null when none was. */
+  readonly weightAverage?: WeightAverageSettings | null;
   /** Noise multiplier sigma (null for non-private rows). */
   readonly noiseMultiplier: number | null;
   /** Sensitivity of the strategy under the real participation (null for non-private rows). */

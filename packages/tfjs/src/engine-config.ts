@@ -10,6 +10,7 @@ import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
+import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
 
 /** How examples take part in training, the original library's `participation`. */
 export type ParticipationName = 'streaming' | 'cyclic' | 'minSep';
@@ -154,6 +155,13 @@ export interface PrivateTrainingOptions {
   readonly perExampleMethod?: PerExampleMethod;
   /** Examples per physical chunk of the per-example pass (bounds memory). */
   readonly physicalBatchSize?: number;
+  /**
+   * Keep an exponential moving average of the trained weights (see {@link ExponentialWeightAverage}; `{}`
+   * for its defaults: decay 0.999 with warm-up), updated after every step and checkpointed with the run.
+   * Evaluating the average is post-processing: it costs no privacy and is usually more accurate than the last
+   * iterate. Default: none.
+   */
+  readonly weightAverage?: ExponentialWeightAverageOptions;
   /** Accountant of `'DP-SGD-AMPLIFIED'`: `'pld'` (default) or `'rdp'`. */
   readonly accountant?: 'pld' | 'rdp';
   /** Budget target epsilon: with `makePrivate` an optional budget, with `makePrivateWithEpsilon` the target. */
@@ -235,6 +243,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'secureMode',
   'perExampleMethod',
   'physicalBatchSize',
+  'weightAverage',
   'accountant',
   'targetEpsilon',
   'targetDelta',
@@ -409,6 +418,8 @@ export interface EngineConfig {
   readonly perExampleMethod: PerExampleMethod | undefined;
   /** The validated `physicalBatchSize` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly physicalBatchSize: number | undefined;
+  /** The validated `weightAverage` option with its defaults applied; undefined when no average is kept. */
+  readonly weightAverage: Required<ExponentialWeightAverageOptions> | undefined;
   /** The validated `accountant` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly accountant: 'pld' | 'rdp';
   /** The validated `targetEpsilon` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -733,6 +744,8 @@ export function validateConfig(
     secureMode,
     perExampleMethod,
     physicalBatchSize: optionalInteger('physicalBatchSize', options.physicalBatchSize, 1),
+    weightAverage:
+      options.weightAverage === undefined ? undefined : resolveWeightAverageOptions(options.weightAverage),
     accountant: oneOf('accountant', options.accountant, ['pld', 'rdp'] as const, 'pld'),
     targetEpsilon,
     targetDelta,

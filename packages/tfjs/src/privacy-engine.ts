@@ -296,6 +296,8 @@ export class PrivacyEngine {
       beta1: config.beta1,
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
+      // Only with an average: checkpoints of runs without one stay readable.
+      ...(config.weightAverage === undefined ? {} : { weightAverage: config.weightAverage }),
       secureMode: config.secureMode,
       variableShapes: variables.map((v) => [...v.shape]),
     };

@@ -29,6 +29,7 @@ import {
   toEngineData,
   type ValidationData,
 } from './training-data';
+import { ExponentialWeightAverage, type ExponentialWeightAverageState } from './weight-average';
 
 /** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
 export class BudgetExceededError extends RangeError {
@@ -175,6 +176,10 @@ export interface TrainLogs {
   readonly valLoss?: number;
   /** Accuracy on the validation data, as {@link PrivateTrainer.evaluate} measures it (epoch logs, with `validationData`). */
   readonly valAccuracy?: number;
+  /** Validation loss of the weight average (epoch logs, with `validationData` and the `weightAverage` option). */
+  readonly averagedValLoss?: number;
+  /** Validation accuracy of the weight average (epoch logs, with `validationData` and the `weightAverage` option). */
+  readonly averagedValAccuracy?: number;
 }
 
 /** Keras-style callbacks of {@link PrivateTrainer.fit}; each may be async. */
@@ -224,6 +229,10 @@ export interface FitHistory {
   readonly valLoss?: number[];
   /** Validation accuracy after each epoch, with {@link FitOptions.validationData}. */
   readonly valAccuracy?: number[];
+  /** Validation loss of the weight average after each epoch, with `validationData` and `weightAverage`. */
+  readonly averagedValLoss?: number[];
+  /** Validation accuracy of the weight average after each epoch, with `validationData` and `weightAverage`. */
+  readonly averagedValAccuracy?: number[];
   /** Why training ended. */
   readonly reason: FitEndReason;
 }
@@ -252,6 +261,8 @@ export interface TrainerState {
   readonly accountant: SavedAccountant;
   /** Adaptive clipping only: the current threshold and the count-noise generator. */
   readonly adaptiveClipping?: AdaptiveClipNormState;
+  /** The weight average, when the run keeps one (`weightAverage` option). */
+  readonly weightAverage?: ExponentialWeightAverageState;
 }
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -332,6 +343,7 @@ export class PrivateTrainer {
     | { indices: ReturnType<BatchSampler['nextBatch']>; clipped: ClippedGradients | undefined }
     | undefined;
   #stepping = false;
+  readonly #average: ExponentialWeightAverage | undefined;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -347,6 +359,19 @@ export class PrivateTrainer {
     this.#fingerprint = parts.fingerprint;
     // A public constant: the (expected) batch size, never the realised one (which depends on the data).
     this.#normaliser = parts.config.lossReduction === 'mean' ? parts.report.run.batchSize : 1;
+    this.#average =
+      parts.config.weightAverage === undefined
+        ? undefined
+        : new ExponentialWeightAverage(this.model, parts.config.weightAverage);
+  }
+
+  /**
+   * The exponential moving average of the trained weights, updated after every step, when the run keeps one
+   * (`weightAverage` option): evaluate it with `withAveragedWeights(fn)` or
+   * `evaluate(data, { weights: 'averaged' })`. A function of the released iterates only: no privacy cost.
+   */
+  get weightAverage(): ExponentialWeightAverage | undefined {
+    return this.#average;
   }
 
   /** Steps taken so far. */
@@ -515,6 +540,7 @@ export class PrivateTrainer {
         if (result !== undefined) tf.dispose(result);
       }
     }
+    this.#average?.update();
     this.#failed = false;
     this.#steps = next;
     return loss;
@@ -759,6 +785,9 @@ export class PrivateTrainer {
       loss: [] as number[],
       epsilon: [] as number[],
       ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
+      ...(validation === undefined || this.#average === undefined
+        ? {}
+        : { averagedValLoss: [] as number[], averagedValAccuracy: [] as number[] }),
     };
     // Logs of an epoch (validation metrics included), recorded in the history.
     const record = (loss: number): TrainLogs => {
@@ -769,7 +798,17 @@ export class PrivateTrainer {
       const { loss: valLoss, accuracy: valAccuracy } = this.evaluate(validation);
       history.valLoss?.push(valLoss);
       history.valAccuracy?.push(valAccuracy);
-      return { ...logs, valLoss, valAccuracy };
+      if (this.#average === undefined) return { ...logs, valLoss, valAccuracy };
+      const averaged = this.evaluate(validation, { weights: 'averaged' });
+      history.averagedValLoss?.push(averaged.loss);
+      history.averagedValAccuracy?.push(averaged.accuracy);
+      return {
+        ...logs,
+        valLoss,
+        valAccuracy,
+        averagedValLoss: averaged.loss,
+        averagedValAccuracy: averaged.accuracy,
+      };
     };
     let reason: FitEndReason = 'completed';
     let lastLoss = Number.NaN;
@@ -828,10 +867,25 @@ export class PrivateTrainer {
   }
 
   /**
-   * Mean per-example loss and accuracy of the model on `data`. Use held-out data: evaluating on the training
-   * set is a release of its own that the accounting does not cover.
+   * Mean per-example loss and accuracy of the model on `data`: of its trained weights, or with
+   * `weights: 'averaged'` of the run's weight average (`weightAverage` option). Use held-out data: evaluating on
+   * the training set is a release of its own that the accounting does not cover.
    */
-  evaluate(data: TensorData, options: { readonly batchSize?: number } = {}): EvaluationResult {
+  evaluate(
+    data: TensorData,
+    options: { readonly batchSize?: number; readonly weights?: 'trained' | 'averaged' } = {},
+  ): EvaluationResult {
+    const weights = options.weights ?? 'trained';
+    if (weights !== 'trained' && weights !== 'averaged') {
+      throw new RangeError(`weights must be 'trained' or 'averaged', got ${JSON.stringify(weights)}`);
+    }
+    if (weights === 'averaged') {
+      const average = this.#average;
+      if (average === undefined) {
+        throw new TypeError("weights 'averaged' needs a run made with the weightAverage option");
+      }
+      return average.withAveragedWeights(() => this.evaluate(data, { ...options, weights: 'trained' }));
+    }
     const { x, y } = toEngineData(data, 'data').data;
     const size = y.shape[0] as number;
     const batchSize = options.batchSize ?? 256;
@@ -880,6 +934,7 @@ export class PrivateTrainer {
         sensitivity: this.report.sensitivity,
       },
       ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
+      ...(this.#average === undefined ? {} : { weightAverage: this.#average.exportState() }),
     };
   }
 
@@ -947,17 +1002,31 @@ export class PrivateTrainer {
     if (adaptive !== undefined && state.adaptiveClipping?.updates !== state.step) {
       throw new RangeError('checkpoint is inconsistent: the adaptive clipping updates differ from its step');
     }
+    const average = this.#average;
+    if ((average === undefined) !== (state.weightAverage === undefined)) {
+      throw new RangeError(
+        average === undefined
+          ? 'checkpoint holds a weight average, this run keeps none (weightAverage option)'
+          : 'checkpoint must hold the weight average of this run (weightAverage option)',
+      );
+    }
+    if (average !== undefined && state.weightAverage?.updates !== state.step) {
+      throw new RangeError('checkpoint is inconsistent: the weight average updates differ from its step');
+    }
     // Optimizer, sampler and adaptive clipping check their own states before changing anything; the sampler is
     // the cheaper to fail, so it goes first, then the adaptive clipping, then the optimizer, then the weights.
     const samplerBefore = this.sampler.exportState();
     const adaptiveBefore = adaptive?.exportState();
+    const averageBefore = average?.exportState();
     this.sampler.restoreState(state.sampler);
     try {
       if (adaptive !== undefined) adaptive.restoreState(state.adaptiveClipping as AdaptiveClipNormState);
+      if (average !== undefined) average.restoreState(state.weightAverage as ExponentialWeightAverageState);
       (this.optimizer as DpSgd).restoreState(state.optimizer as DpSgdState);
     } catch (error) {
       this.sampler.restoreState(samplerBefore);
       if (adaptive !== undefined) adaptive.restoreState(adaptiveBefore as AdaptiveClipNormState);
+      if (average !== undefined) average.restoreState(averageBefore as ExponentialWeightAverageState);
       throw error;
     }
     weights.forEach((w, i) => {

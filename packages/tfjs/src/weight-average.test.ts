@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { PrivacyEngine } from './privacy-engine';
 import { ExponentialWeightAverage } from './weight-average';
 
@@ -164,5 +165,109 @@ describe('ExponentialWeightAverage', () => {
     average.dispose();
     expect(tf.memory().numTensors).toBe(before - 1);
     weight.dispose();
+  });
+});
+
+describe('weightAverage option of a private run', () => {
+  const makeRun = (options: { weightAverage?: { decay?: number }; seed?: number } = {}) => {
+    const model = classifier(3);
+    const data = separableTask(32, 2);
+    const trainer = new PrivacyEngine().makePrivate({
+      model,
+      lossFn: crossEntropy,
+      data,
+      epochs: 3,
+      batchSize: 8,
+      noiseMultiplier: 1,
+      maxGradNorm: 1,
+      mode: 'BLT',
+      seed: options.seed ?? 7,
+      ...(options.weightAverage === undefined ? {} : { weightAverage: options.weightAverage }),
+    });
+    return { model, data, trainer };
+  };
+  const weightsOf = (model: { getWeights(): tf.Tensor[] }) =>
+    model.getWeights().map((w) => Array.from(w.dataSync()));
+
+  it('averages the iterates after every step, exactly as a standalone average does, without changing them', () => {
+    const plain = makeRun();
+    const averaged = makeRun({ weightAverage: { decay: 0.9 } });
+    const standalone = new ExponentialWeightAverage(plain.model, { decay: 0.9 });
+    for (let step = 0; step < 6; step += 1) {
+      plain.trainer.step();
+      standalone.update();
+      averaged.trainer.step();
+    }
+    expect(weightsOf(averaged.model)).toEqual(weightsOf(plain.model));
+    expect(averaged.trainer.weightAverage?.updates).toBe(6);
+    const fromTrainer = averaged.trainer.weightAverage?.averagedWeights() ?? [];
+    const expected = standalone.averagedWeights();
+    expect(fromTrainer.map((t) => Array.from(t.dataSync()))).toEqual(
+      expected.map((t) => Array.from(t.dataSync())),
+    );
+    // The average differs from the last iterate, and evaluate() can use either.
+    expect(fromTrainer.map((t) => Array.from(t.dataSync()))).not.toEqual(weightsOf(averaged.model));
+    const test = separableTask(20, 9);
+    const onAverage = averaged.trainer.evaluate(test, { weights: 'averaged' });
+    const byHand = standalone.withAveragedWeights(() => plain.trainer.evaluate(test));
+    expect(onAverage).toEqual(byHand);
+    expect(averaged.trainer.evaluate(test)).toEqual(plain.trainer.evaluate(test));
+    expect(() => plain.trainer.evaluate(test, { weights: 'averaged' })).toThrow(/weightAverage option/);
+    tf.dispose([...fromTrainer, ...expected]);
+    standalone.dispose();
+  });
+
+  it('reports the validation metrics of the average in the fit logs and history', async () => {
+    const { trainer } = makeRun({ weightAverage: {} });
+    const validationData = separableTask(20, 5);
+    const logged: number[] = [];
+    const history = await trainer.fit({
+      epochs: 2,
+      validationData,
+      callbacks: {
+        onEpochEnd: (_epoch, logs) => {
+          logged.push(logs.averagedValAccuracy as number);
+        },
+      },
+    });
+    expect(history.averagedValAccuracy).toHaveLength(2);
+    expect(history.averagedValLoss).toHaveLength(2);
+    expect(logged).toEqual(history.averagedValAccuracy);
+    expect(history.averagedValLoss?.[1]).toBe(trainer.evaluate(validationData, { weights: 'averaged' }).loss);
+    const without = await makeRun().trainer.fit({ epochs: 1, validationData });
+    expect(without.averagedValAccuracy).toBeUndefined();
+  });
+
+  it('is checkpointed: a resumed run ends with the same average, bit for bit, and mismatches are refused', async () => {
+    const whole = makeRun({ weightAverage: { decay: 0.95 } });
+    for (let step = 0; step < 8; step += 1) whole.trainer.step();
+
+    const first = makeRun({ weightAverage: { decay: 0.95 } });
+    for (let step = 0; step < 3; step += 1) first.trainer.step();
+    const bytes = await encodeCheckpoint(first.trainer.exportState());
+    const resumed = makeRun({ weightAverage: { decay: 0.95 }, seed: 99 });
+    resumed.trainer.restoreState(await decodeCheckpoint(bytes));
+    for (let step = 3; step < 8; step += 1) resumed.trainer.step();
+    expect(resumed.trainer.weightAverage?.exportState()).toEqual(whole.trainer.weightAverage?.exportState());
+    expect(weightsOf(resumed.model)).toEqual(weightsOf(whole.model));
+
+    const state = first.trainer.exportState();
+    expect(() => makeRun().trainer.restoreState(state)).toThrow(/weight average/);
+    expect(() => makeRun({ weightAverage: { decay: 0.5 } }).trainer.restoreState(state)).toThrow(
+      /weightAverage is/,
+    );
+    const { weightAverage: _dropped, ...withoutAverage } = state;
+    expect(() => makeRun({ weightAverage: { decay: 0.95 } }).trainer.restoreState(withoutAverage)).toThrow(
+      /must hold the weight average/,
+    );
+  });
+
+  it('names a bad option', () => {
+    expect(() => makeRun({ weightAverage: { decay: 1.5 } })).toThrow(
+      /weightAverage.decay must be a number in \[0, 1\)/,
+    );
+    expect(() => makeRun({ weightAverage: { delay: 0.9 } as { decay?: number } })).toThrow(
+      /unknown weightAverage option\(s\) delay/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
-import { trainableVariables } from './private-trainer';
 
 /** Options of {@link ExponentialWeightAverage}. */
 export interface ExponentialWeightAverageOptions {
@@ -26,10 +26,34 @@ export interface ExponentialWeightAverageState {
   readonly averages: readonly Float32Array[];
 }
 
-function assertDecay(decay: number): void {
-  if (!(Number.isFinite(decay) && decay >= 0 && decay < 1)) {
-    throw new RangeError(`decay must be a number in [0, 1), got ${decay}`);
+/**
+ * Checks weight-average options (as {@link ExponentialWeightAverage}'s constructor does) and returns them with
+ * the defaults applied; `name` prefixes the option names in the errors.
+ */
+export function resolveWeightAverageOptions(
+  options: unknown,
+  name = 'weightAverage',
+): Required<ExponentialWeightAverageOptions> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${name} must be an object such as { decay: 0.999 }, got ${String(options)}`);
   }
+  const known = ['decay', 'warmup', 'startStep'];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `unknown ${name} option(s) ${unknown.join(', ')}; the options are ${known.join(', ')}`,
+    );
+  }
+  const { decay = 0.999, warmup = true, startStep = 0 } = options as ExponentialWeightAverageOptions;
+  if (!(typeof decay === 'number' && Number.isFinite(decay) && decay >= 0 && decay < 1)) {
+    throw new RangeError(`${name}.decay must be a number in [0, 1), got ${String(decay)}`);
+  }
+  if (typeof warmup !== 'boolean')
+    throw new TypeError(`${name}.warmup must be a boolean, got ${String(warmup)}`);
+  if (!(typeof startStep === 'number' && Number.isInteger(startStep) && startStep >= 0)) {
+    throw new RangeError(`${name}.startStep must be an integer >= 0, got ${String(startStep)}`);
+  }
+  return { decay, warmup, startStep };
 }
 
 /**
@@ -59,18 +83,15 @@ export class ExponentialWeightAverage {
    * a list of variables. Throws a `RangeError` naming a bad option.
    */
   constructor(source: AnyLayer | readonly tf.Variable[], options: ExponentialWeightAverageOptions = {}) {
-    const { decay = 0.999, warmup = true, startStep = 0 } = options;
-    assertDecay(decay);
-    if (typeof warmup !== 'boolean') throw new TypeError(`warmup must be a boolean, got ${String(warmup)}`);
-    if (!(Number.isInteger(startStep) && startStep >= 0)) {
-      throw new RangeError(`startStep must be an integer >= 0, got ${startStep}`);
-    }
+    const { decay, warmup, startStep } = resolveWeightAverageOptions(options, 'options');
     this.decay = decay;
     this.warmup = warmup;
     this.startStep = startStep;
     this.#variables = Array.isArray(source)
       ? [...(source as readonly tf.Variable[])]
-      : trainableVariables(source as AnyLayer).variables;
+      : collectTrainableLayers(source as AnyLayer).flatMap((e) =>
+          e.variables.map((v) => v.read() as tf.Variable),
+        );
     if (this.#variables.length === 0)
       throw new RangeError('source must have at least one trainable variable');
     this.#averages = this.#variables.map((v) => tf.variable(v.clone(), false));

@@ -4,7 +4,7 @@ import { Blt } from './blt';
 import { bltLoss } from './blt-loss';
 import { strategyLoss } from './error';
 import { fitBlt, fitObjective, type Problem, squareRootBltApproximation } from './fit-blt';
-import { bltStrategy } from './strategies';
+import { bltStrategy, singleParameterStrategy } from './strategies';
 
 describe('fitObjective', () => {
   it('has the gradient of a central finite difference', () => {
@@ -110,6 +110,53 @@ describe('fitBlt', () => {
     expect(cancelled.converged).toBe(false);
     expect(cancelled.bufferCount).toBe(1);
     expect(calls).toBe(5);
+  });
+
+  it('returns C = I where it beats the whole family (n = 2, both steps participating; was 1e-9 above)', () => {
+    // fast-check counterexample (seed 388286709) of the property in test/properties.test.ts. For n = 2 only
+    // c_1 = Σ ω_i ≥ 0 matters, and loss² = (1 + (1 + c_1)²)(1 + (1 + (1 - c_1)²))/2 increases on [0, 1): the
+    // optimum is C = I, sens √2 and mean error 3/2, loss √3, on the boundary where L-BFGS only creeps.
+    const participation = { minSeparation: 1, maxParticipations: 2 };
+    const fit = fitBlt({ steps: 2, ...participation, error: 'rmse', bufferCount: 2, restarts: 0 });
+    const identity = strategyLoss(singleParameterStrategy(0), { steps: 2, participation }).rmseLoss;
+    expect(fit.loss).toBeLessThanOrEqual(identity * (1 + 1e-12));
+    expect(Math.abs(fit.loss / Math.sqrt(3) - 1)).toBeLessThan(1e-15);
+    // C = I with the two buffers asked for, both inert.
+    expect(fit.blt.outputScales).toEqual(new Float64Array([0, 0]));
+    expect(fit.bufferCount).toBe(2);
+    expect(fit.blt.bufferCount).toBe(2);
+    expect(fit.loss).toBeLessThanOrEqual(fit.startLoss);
+    expect(fit.lossByBufferCount.every((loss) => loss >= fit.loss)).toBe(true);
+    // The returned BLT is one the streams and the loss functions take: its own figures, evaluated afresh.
+    const direct = strategyLoss(bltStrategy(fit.blt), { steps: 2, participation });
+    expect(direct.rmseLoss).toBe(fit.loss);
+    expect(direct.sensitivity).toBe(fit.sensitivity);
+    expect(direct.meanError).toBe(fit.error);
+  });
+
+  it('returns the best single-parameter strategy where it beats the fitted BLTs', () => {
+    const participation = { minSeparation: 2, maxParticipations: 3 };
+    for (const error of ['max', 'rmse'] as const) {
+      const fit = fitBlt({ steps: 5, ...participation, error, bufferCount: 2, restarts: 0 });
+      // c_j = γ^j as θ_1 = ω_1 = γ, the second buffer inert.
+      const [gamma] = fit.blt.decays;
+      expect(fit.blt.outputScales).toEqual(new Float64Array([gamma as number, 0]));
+      expect(fit.bufferCount).toBe(2);
+      // Brute force over a fine γ grid, evaluated on the explicit matrices (O(n) sums, no closed forms).
+      const lossAt = (g: number) => {
+        const summary = strategyLoss(singleParameterStrategy(g), { steps: 5, participation });
+        return error === 'max' ? summary.maxErrorLoss : summary.rmseLoss;
+      };
+      let gridBest = Number.POSITIVE_INFINITY;
+      for (let g = 0; g < 1; g += 1e-3) gridBest = Math.min(gridBest, lossAt(g));
+      expect(fit.loss).toBeLessThanOrEqual(gridBest * (1 + 1e-12));
+      expect(Math.abs(lossAt(gamma as number) / fit.loss - 1)).toBeLessThan(1e-14);
+      const fresh = bltLoss(new Blt(fit.blt.decays, fit.blt.outputScales), { steps: 5, participation });
+      const freshLoss = error === 'max' ? fresh.maxErrorLoss : fresh.rmseLoss;
+      expect(Math.abs(freshLoss / fit.loss - 1)).toBeLessThan(1e-14);
+      expect(Math.abs(fresh.sensitivity / fit.sensitivity - 1)).toBeLessThan(1e-14);
+      expect(fit.loss).toBeLessThan(fit.startLoss);
+    }
   });
 
   it('rejects bad options naming the parameter and range', () => {

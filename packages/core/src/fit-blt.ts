@@ -24,7 +24,7 @@ export interface FitProgress {
   readonly iteration: number;
   /** Current loss (sens · √error, times the negligible barrier factor) of this start. */
   readonly loss: number;
-  /** Best loss found so far over all buffer counts and starts. */
+  /** Best loss found so far over all buffer counts and starts (and the boundary strategies). */
   readonly bestLoss: number;
 }
 
@@ -55,7 +55,12 @@ export interface FitBltOptions {
 
 /** Result of {@link fitBlt}. */
 export interface FitBltResult {
-  /** The fitted strategy C. */
+  /**
+   * The fitted strategy C. When a boundary strategy of the family beats every fitted BLT (see {@link fitBlt}), it
+   * comes as a BLT with the same buffer count: the single-parameter strategy c_j = γ^j as θ = ω = γ, the other
+   * buffers (all of them for C = I) inert, with output scale 0. Its inverse then has the decay 0 (or no buffer),
+   * so `Blt.inverse()` throws; the inverse stream, the coefficients and the loss functions accept it.
+   */
   readonly blt: Blt;
   /** sens · √(max error) or sens · √(mean error), per `error` (lower is better). */
   readonly loss: number;
@@ -71,12 +76,13 @@ export interface FitBltResult {
   readonly iterations: number;
   /**
    * True when the optimiser reached a stationary point (gradient of the log-loss below tolerance, or no
-   * further decrease possible in float64 with a gradient below 1e-6) for the returned buffer count.
+   * further decrease possible in float64 with a gradient below 1e-6) for the chosen buffer count (the one asked
+   * for or settled on by `'auto'`; also when a boundary strategy was returned instead).
    */
   readonly converged: boolean;
-  /** Loss of the best starting point for the returned buffer count (the fit never ends above it). */
+  /** Loss of the best starting point for the chosen buffer count (the fit never ends above it). */
   readonly startLoss: number;
-  /** Loss of the best fit for each buffer count tried (index d - 1). */
+  /** Loss of the best fit for each buffer count tried (index d - 1), boundary strategies included. */
   readonly lossByBufferCount: number[];
 }
 
@@ -438,13 +444,96 @@ function fitFixed(
   return best;
 }
 
+/** The best strategy of the closure's boundary: C = I (γ = 0) or the single-parameter c_j = γ^j. */
+interface BoundaryFit {
+  readonly gamma: number;
+  readonly sensSquared: number;
+  readonly error: number;
+  readonly loss: number;
+}
+
+/**
+ * Figures of the single-parameter strategy c_j = γ^j, C⁻¹ = LTToep(1, -γ), for γ in [0, 1) (γ = 0: C = I). It is
+ * the 1-buffer BLT θ = ω = γ whose inverse decay is θ̂ = 0, so it bounds the fitted family (0 < θ̂) without being
+ * in it. Prefix sums of C⁻¹ are 1, 1 - γ, 1 - γ, …: max error 1 + (n - 1)(1 - γ)², mean error 1 + (n - 1)(1 - γ)²/2.
+ * c is non-negative and non-increasing, so the min-separation closed form gives sens² (k_eff for C = I).
+ */
+function singleParameterFigures(problem: Problem, gamma: number): BoundaryFit {
+  const n = problem.steps;
+  const u = 1 - gamma;
+  const sensSquared =
+    gamma === 0
+      ? problem.participations
+      : bltSensitivitySquared(
+          Float64Array.of(u),
+          Float64Array.of(gamma),
+          n,
+          problem.minSeparation,
+          problem.participations,
+        );
+  const error = 1 + (problem.kind === 'max' ? n - 1 : (n - 1) / 2) * u * u;
+  return { gamma, sensSquared, error, loss: Math.sqrt(sensSquared * error) };
+}
+
+/**
+ * Minimises the single-parameter loss over γ in [0, 1): a grid in t = log(1 - γ) on [log 1e-13, 0] (the optimal γ
+ * of a long run sits near 1 - n^(-1/2)), then golden-section search in the grid cell pair around the best node.
+ * About 70 evaluations of O(k_eff) each.
+ */
+function bestSingleParameter(problem: Problem): BoundaryFit {
+  const at = (t: number) => singleParameterFigures(problem, t === 0 ? 0 : -Math.expm1(t));
+  const nodes = 24;
+  const lowest = Math.log(smallestComplement);
+  const node = (k: number) => (lowest * k) / nodes;
+  let best = at(0);
+  let bestNode = 0;
+  for (let k = 1; k <= nodes; k++) {
+    const candidate = at(node(k));
+    if (candidate.loss < best.loss) {
+      best = candidate;
+      bestNode = k;
+    }
+  }
+  let lo = node(Math.min(bestNode + 1, nodes));
+  let hi = node(Math.max(bestNode - 1, 0));
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  let a = hi - ratio * (hi - lo);
+  let b = lo + ratio * (hi - lo);
+  let fa = at(a);
+  let fb = at(b);
+  while (hi - lo > 1e-9 * Math.max(1, Math.abs(lo))) {
+    for (const f of [fa, fb]) if (f.loss < best.loss) best = f;
+    // a < b: the minimum of a unimodal loss lies in [lo, b] when f(a) < f(b), else in [a, hi].
+    if (fa.loss < fb.loss) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - ratio * (hi - lo);
+      fa = at(a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + ratio * (hi - lo);
+      fb = at(b);
+    }
+  }
+  for (const f of [fa, fb]) if (f.loss < best.loss) best = f;
+  return best;
+}
+
 /**
  * Fits a BLT strategy minimising sens · √(max error) (or sens · RMSE) for `steps` steps under
  * (minSeparation, maxParticipations)-min-separation participation (single participation: maxParticipations 1).
  * The fit starts from rational approximations of the square root (and, for d > 1, from the best
  * (d-1)-buffer fit with one near-inert buffer added), runs L-BFGS from each start plus `restarts` jittered
- * restarts, and keeps the best. The returned `converged` is false when the optimiser stopped on its iteration
- * limit, was cancelled, or ended far from a stationary point; the BLT is still the best feasible one found.
+ * restarts, and keeps the best. The optimiser works on the open set 0 < θ̂ < θ < 1, ω > 0; its closure also holds
+ * C = I and the single-parameter strategies c_j = γ^j (θ̂ = 0), where the optimum lies for some small problems
+ * (e.g. n = 2 with both steps participating) and L-BFGS only stops near it. So the best of those, by an exact 1-D
+ * minimisation over γ in [0, 1), is a candidate for every buffer count, and wins when strictly better (returned with
+ * the buffer count asked for, the extra buffers inert). The returned
+ * `converged` is false when the optimiser stopped on its iteration limit, was cancelled, or ended far from a
+ * stationary point; the BLT is still the best feasible one found.
  */
 export function fitBlt(options: FitBltOptions): FitBltResult {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -474,25 +563,29 @@ export function fitBlt(options: FitBltOptions): FitBltResult {
     kind: errorKind === 'max' ? 'max' : 'mean',
   };
   const fitOptions = { restarts, maxIterations, onProgress: options.onProgress };
-  const bestSoFar = { loss: Number.POSITIVE_INFINITY };
+  // The family's closure contains C = I and the single-parameter strategies (θ̂ → 0), where L-BFGS on the open set
+  // only creeps up to the optimum; evaluated exactly, they are a floor under every buffer count.
+  const boundary = bestSingleParameter(problem);
+  const bestSoFar = { loss: boundary.loss };
   const lossByBufferCount: number[] = [];
   let iterations = 0;
   let previous: FixedFit | undefined;
   let chosen: FixedFit | undefined;
   let chosenCount = 0;
+  let chosenLoss = Number.POSITIVE_INFINITY;
   const lastCount = requested === 'auto' ? maxBufferCount : requested;
   for (let d = 1; d <= lastCount; d++) {
     // A fixed count still warms up through smaller counts: their optima seed the larger fit.
     const fit = fitFixed(problem, d, previous?.x, fitOptions, bestSoFar);
     if (fit === undefined) throw new Error(`fitBlt found no feasible starting point for ${d} buffers`);
     iterations += fit.iterations;
-    const loss = Math.sqrt(fit.evaluation.sensSquared * fit.evaluation.error);
+    const loss = Math.min(lossOf(fit), boundary.loss);
     lossByBufferCount.push(loss);
     if (requested === 'auto') {
-      const previousLoss = chosen === undefined ? Number.POSITIVE_INFINITY : lossOf(chosen);
-      if (chosen !== undefined && !(loss < previousLoss * 0.99)) break;
+      if (chosen !== undefined && !(loss < chosenLoss * 0.99)) break;
       chosen = fit;
       chosenCount = d;
+      chosenLoss = loss;
     } else if (d === requested) {
       chosen = fit;
       chosenCount = d;
@@ -515,9 +608,24 @@ export function fitBlt(options: FitBltOptions): FitBltResult {
   const exactU = Float64Array.from(blt.decays, (t) => 1 - t);
   const final = fitObjective(problem, Float64Array.from([...exactU, ...uHat], Math.log), undefined);
   if (final === undefined) throw new Error('fitBlt: rounding the decays to float64 left the feasible set');
+  const finalLoss = Math.sqrt(final.sensSquared * final.error);
+  if (boundary.loss < finalLoss) {
+    return {
+      blt: boundaryBlt(boundary.gamma, chosenCount),
+      loss: boundary.loss,
+      sensitivity: Math.sqrt(boundary.sensSquared),
+      error: boundary.error,
+      errorKind,
+      bufferCount: chosenCount,
+      iterations,
+      converged: chosen.converged && !chosen.cancelled,
+      startLoss: Math.exp(chosen.startValue / 2),
+      lossByBufferCount,
+    };
+  }
   return {
     blt,
-    loss: Math.sqrt(final.sensSquared * final.error),
+    loss: finalLoss,
     sensitivity: Math.sqrt(final.sensSquared),
     error: final.error,
     errorKind,
@@ -527,6 +635,21 @@ export function fitBlt(options: FitBltOptions): FitBltResult {
     startLoss: Math.exp(chosen.startValue / 2),
     lossByBufferCount,
   };
+}
+
+/**
+ * The single-parameter strategy c_j = γ^j (γ = 0: C = I) as a BLT with `bufferCount` buffers: θ = ω = γ, and
+ * inert buffers (output scale 0, distinct decays 1/2, 1/4, …) up to the count the caller asked for.
+ */
+function boundaryBlt(gamma: number, bufferCount: number): Blt {
+  const decays = gamma === 0 ? [] : [gamma];
+  const scales = gamma === 0 ? [] : [gamma];
+  for (let k = 1; decays.length < bufferCount; k++) {
+    if (2 ** -k === gamma) continue;
+    decays.push(2 ** -k);
+    scales.push(0);
+  }
+  return new Blt(decays, scales);
 }
 
 function lossOf(fit: FixedFit): number {

@@ -108,8 +108,9 @@ function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
  * Whether Gram-matrix (ghost) norms are worth it for this contribution. Ghost norms cost `T²(K+F)` per example
  * and `T²` memory; materialising costs `T·K·F` and `K·F` memory but then also gives the clipped sum as a cheap
  * weighted sum, whereas after ghost norms the clipped sum is one more `T·K·F` product. So ghost is chosen only when
- * its norm cost is well below materialising (`2T(K+F) < K·F`, the mixed ghost clipping rule of Bu et al.), as for
- * dense layers on non-sequence inputs, whose per-example gradients would be large.
+ * its norm cost is well below materialising (`2T(K+F) < K·F`, a time-based variant of the layer-wise choice of
+ * Bu et al.; {@link ghostNormIsCheaper} is their memory rule, for when only norms are needed), as for dense layers
+ * on non-sequence inputs, whose per-example gradients would be large.
  */
 export function ghostIsCheaper(c: GradientContribution): boolean {
   if (c.kind === 'convolution') {

@@ -1,4 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  DEFAULT_PHYSICAL_BATCH_SIZES,
+  formatPhysicalBatch,
+  parsePhysicalBatch,
+} from './clipping/physical-batch';
 import { DEFAULT_RESULTS_DIRECTORY, tableCommand } from './commands/table-command';
 
 function positiveInteger(name: string) {
@@ -90,14 +95,20 @@ program
   )
   .option(
     '--methods <list>',
-    'comma-separated: non-private, loop, materialized, ghost, bookkeeping',
+    'comma-separated: non-private, loop, materialized, ghost, mixed-ghost, bookkeeping',
     (v: string) => v.split(','),
   )
   .option('--steps <n>', 'timed steps per cell (after one warm-up step)', positiveInteger('steps'), 3)
   .option(
-    '--physical-batch <n>',
-    'process every batch in chunks of n examples (same gradients, bounded memory)',
-    positiveInteger('physical-batch'),
+    '--physical-batch <spec>',
+    `examples per physical chunk, the same for every method of a model (same gradients, bounded memory): n for every model, 'whole', or model=n pairs (default ${formatPhysicalBatch(DEFAULT_PHYSICAL_BATCH_SIZES)}; a model not named keeps its default)`,
+    (value: string) => {
+      try {
+        return parsePhysicalBatch(value);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    },
   )
   .option(
     '--cell-timeout <s>',

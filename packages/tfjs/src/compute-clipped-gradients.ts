@@ -16,13 +16,29 @@ import { assertInteger, assertPositive } from './validate';
  * How per-example gradients are obtained:
  * - `'bookkeeping'` (default): one recording forward pass, one backward pass to the layer outputs only (no weight
  *   gradient by autodiff), norms per layer by the cheaper of ghost and materialised, clipped sums from the records;
- * - `'ghost'`: Gram-matrix (ghost) norms, then a second ordinary backward pass of the clip-weighted loss;
+ * - `'ghost'`: Gram-matrix (ghost) norms for every layer (Li et al. 2021), then a second ordinary backward pass of
+ *   the clip-weighted loss;
+ * - `'mixed-ghost'`: like `'ghost'`, but each layer's norm from Gram matrices only where they are smaller than
+ *   its per-example gradient (`2T² < K·F`; mixed ghost clipping, Bu et al. 2022), else from the materialised
+ *   per-example gradient, which is dropped right after; bounded memory for convolutions on large images;
  * - `'materialized'`: per-example gradients of every variable formed, then normed and weighted-summed;
  * - `'loop'`: one ordinary backward pass per example (the slow reference).
  */
-export type PerExampleMethod = 'bookkeeping' | 'ghost' | 'materialized' | 'loop';
+export type PerExampleMethod = 'bookkeeping' | 'ghost' | 'mixed-ghost' | 'materialized' | 'loop';
 
-const methods: readonly PerExampleMethod[] = ['bookkeeping', 'ghost', 'materialized', 'loop'];
+const methods: readonly PerExampleMethod[] = ['bookkeeping', 'ghost', 'mixed-ghost', 'materialized', 'loop'];
+
+/** The methods that take the clipped sum from a second backward pass of the clip-weighted loss. */
+function hasSecondPass(method: PerExampleMethod): method is 'ghost' | 'mixed-ghost' {
+  return method === 'ghost' || method === 'mixed-ghost';
+}
+
+const normStrategies: Record<Exclude<PerExampleMethod, 'loop'>, NormStrategy> = {
+  bookkeeping: 'auto',
+  ghost: 'ghost',
+  'mixed-ghost': 'mixed',
+  materialized: 'materialized',
+};
 
 /** Layers that draw fresh randomness on every training-mode call. */
 const stochasticLayers = new Set([
@@ -201,8 +217,8 @@ function recordedChunk(
   y: tf.Tensor,
   mask: tf.Tensor1D,
 ): ChunkResult {
-  const strategy: NormStrategy =
-    method === 'bookkeeping' ? 'auto' : method === 'ghost' ? 'ghost' : 'materialized';
+  const strategy = normStrategies[method];
+  const secondPass = hasSecondPass(method);
   const recording = recordPerExampleGradients(entries, () => perExampleLoss(options, x, y), mask);
   try {
     const byVariable = new Map<LayerVariable, { layerIndex: number; parts: GradientContribution[] }>();
@@ -232,6 +248,13 @@ function recordedChunk(
     for (const [variable, { layerIndex, parts }] of byVariable) {
       const shape = variable.shape as number[];
       const merged = mergeContributions(parts, shape);
+      if (secondPass) {
+        // Only the norm is needed: free the Gram matrices or the materialised gradient (mixed ghost) now, not at
+        // the end of the chunk, so that memory holds one layer's at a time.
+        const squared = tf.tidy(() => variableNorms(merged, shape, strategy).squaredNorms);
+        layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, squared);
+        continue;
+      }
       const norms = variableNorms(merged, shape, strategy);
       layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, norms.squaredNorms);
       perVariable.push({
@@ -249,12 +272,12 @@ function recordedChunk(
     let factors = clipFactorsFor(layerSquaredNorms, mask, clipping, threshold, layerNames);
     if (keep != null) factors = zeroRows(factors, keep);
     const sums = new Map<string, tf.Tensor>();
-    if (method === 'ghost' && keep != null) {
+    if (secondPass && keep != null) {
       throw new RangeError(
-        'an example has a non-finite gradient: perExampleMethod "ghost" cannot drop it from its second pass; use "bookkeeping"',
+        `an example has a non-finite gradient: perExampleMethod "${method}" cannot drop it from its second pass; use "bookkeeping"`,
       );
     }
-    if (method !== 'ghost') {
+    if (!secondPass) {
       for (const { variable, layerIndex, merged, perExample } of perVariable) {
         const weights = factorForLayer(factors, layerIndex);
         sums.set(variable.name, clippedSum(merged, weights, variable.shape as number[], perExample, keep));
@@ -380,19 +403,19 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         );
       }
     }
-    if (method === 'ghost') {
+    if (hasSecondPass(method)) {
       throw new RangeError(
-        'perExampleMethod "ghost" needs one clip factor per example: use flat or adaptive clipping',
+        `perExampleMethod "${method}" needs one clip factor per example: use flat or adaptive clipping`,
       );
     }
   }
-  if (method === 'ghost') {
+  if (hasSecondPass(method)) {
     // Ghost clipping runs the model twice: a layer drawing new noise in the second pass would give gradients other
     // than the ones whose norms were clipped, and the sensitivity bound would no longer hold.
     const stochastic = leafLayers(options.model).find((layer) => stochasticLayers.has(layer.getClassName()));
     if (stochastic != null) {
       throw new RangeError(
-        `perExampleMethod "ghost" cannot be used with the stochastic layer "${stochastic.name}" (${stochastic.getClassName()}): its two passes would differ; use "bookkeeping"`,
+        `perExampleMethod "${method}" cannot be used with the stochastic layer "${stochastic.name}" (${stochastic.getClassName()}): its two passes would differ; use "bookkeeping"`,
       );
     }
   }
@@ -423,7 +446,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
       } else {
         const mask = tf.tensor1d(maskChunk);
         result = recordedChunk(options, entries, method, clipping, threshold, layerNames, x, y, mask);
-        if (method === 'ghost')
+        if (hasSecondPass(method))
           result.sums = weightedBackward(options, entries, x, y, result.factors as tf.Tensor1D);
       }
       const trim = <T extends tf.Tensor>(t: T): T => (count === physical ? t : (tf.slice(t, 0, count) as T));

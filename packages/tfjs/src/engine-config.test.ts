@@ -62,6 +62,11 @@ describe('bad configurations name the option and the allowed values', () => {
     ],
     ['unknown errorType', { errorType: 'mse' }, /errorType must be one of 'rmse', 'max', got "mse"/],
     ['bad lossReduction', { lossReduction: 'avg' }, /lossReduction must be one of 'mean', 'sum'/],
+    [
+      'unknown perExampleMethod',
+      { perExampleMethod: 'mixed' },
+      /perExampleMethod must be one of 'bookkeeping', 'ghost', 'mixed-ghost', 'materialized', 'loop', got "mixed"/,
+    ],
     ['epochs 0', { epochs: 0 }, /epochs must be an integer in \[1, /],
     ['gamma missing', { mode: 'Single Parameter' }, /option 'gamma' is required by mode 'Single Parameter'/],
     ['gamma 1', { mode: 'Single Parameter', gamma: 1 }, /gamma must be a finite number in \[0, 1\)/],

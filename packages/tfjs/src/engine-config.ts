@@ -708,7 +708,7 @@ export function validateConfig(
     oneOf(
       'perExampleMethod',
       perExampleMethod,
-      ['bookkeeping', 'ghost', 'materialized', 'loop'] as const,
+      ['bookkeeping', 'ghost', 'mixed-ghost', 'materialized', 'loop'] as const,
       'bookkeeping',
     );
   }

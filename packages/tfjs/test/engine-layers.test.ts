@@ -9,7 +9,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const methods: PerExampleMethod[] = ['bookkeeping', 'materialized', 'ghost', 'loop'];
+const methods: PerExampleMethod[] = ['bookkeeping', 'materialized', 'ghost', 'mixed-ghost', 'loop'];
 
 function check(model: tfl.LayersModel, x: tf.Tensor | tf.Tensor[], y: tf.Tensor, maxGradNorm: number) {
   const reference = referenceClippedSums(model, mseLoss, x, y, maxGradNorm);

@@ -11,7 +11,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const methods: PerExampleMethod[] = ['bookkeeping', 'materialized', 'ghost', 'loop'];
+const methods: PerExampleMethod[] = ['bookkeeping', 'materialized', 'ghost', 'mixed-ghost', 'loop'];
 
 function rand(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -121,7 +121,11 @@ describe('model structures', () => {
       const bce = tf.neg(tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, p)))));
       return tf.mean(bce, [1, 2, 3]);
     };
-    expectMatchesReference(model, rand([4, 8, 8, 1], 8), masks, 0.05, perPixelBce, ['bookkeeping', 'ghost']);
+    expectMatchesReference(model, rand([4, 8, 8, 1], 8), masks, 0.05, perPixelBce, [
+      'bookkeeping',
+      'ghost',
+      'mixed-ghost',
+    ]);
   });
 });
 
@@ -237,16 +241,18 @@ describe('batch handling', () => {
       expect(Number.isFinite(result.loss.dataSync()[0]!)).toBe(true);
       disposeResult(result);
     }
-    expect(() =>
-      computeClippedGradients({
-        model,
-        lossFn: mseLoss,
-        x: poisoned,
-        y,
-        maxGradNorm: 0.3,
-        perExampleMethod: 'ghost',
-      }),
-    ).toThrow(/non-finite gradient/);
+    for (const method of ['ghost', 'mixed-ghost'] as const) {
+      expect(() =>
+        computeClippedGradients({
+          model,
+          lossFn: mseLoss,
+          x: poisoned,
+          y,
+          maxGradNorm: 0.3,
+          perExampleMethod: method,
+        }),
+      ).toThrow(new RegExp(`non-finite gradient: perExampleMethod "${method}"`));
+    }
     poisoned.dispose();
   });
 

@@ -114,7 +114,7 @@ describe('layer registry and validation', () => {
     registerLayerRule('TestScale', scaleRule);
     const reference = referenceClippedSums(model, mseLoss, x, y, 0.2);
     expect(reference.norms.some((n) => n > 0.2)).toBe(true);
-    for (const method of ['bookkeeping', 'materialized', 'ghost', 'loop'] as const) {
+    for (const method of ['bookkeeping', 'materialized', 'ghost', 'mixed-ghost', 'loop'] as const) {
       const result = computeClippedGradients({
         model,
         lossFn: mseLoss,
@@ -167,7 +167,7 @@ describe('options', () => {
     ).toThrow(/not both/);
     expect(() =>
       computeClippedGradients({ ...base, maxGradNorm: 1, perExampleMethod: 'fast' as never }),
-    ).toThrow(/perExampleMethod must be one of bookkeeping, ghost, materialized, loop/);
+    ).toThrow(/perExampleMethod must be one of bookkeeping, ghost, mixed-ghost, materialized, loop/);
     expect(() => computeClippedGradients({ ...base, maxGradNorm: 1, physicalBatchSize: 0 })).toThrow(
       /physicalBatchSize/,
     );
@@ -196,16 +196,18 @@ describe('options', () => {
         clipping: { mode: 'perLayer', thresholds: { [layerName]: 1, other: 1 } },
       }),
     ).toThrow(/"other", which is not a trainable layer/);
-    expect(() =>
-      computeClippedGradients({
-        ...base,
-        perExampleMethod: 'ghost',
-        clipping: { mode: 'perLayer', thresholds: { [layerName]: 1 } },
-      }),
-    ).toThrow(/ghost.*flat or adaptive/);
+    for (const method of ['ghost', 'mixed-ghost'] as const) {
+      expect(() =>
+        computeClippedGradients({
+          ...base,
+          perExampleMethod: method,
+          clipping: { mode: 'perLayer', thresholds: { [layerName]: 1 } },
+        }),
+      ).toThrow(new RegExp(`"${method}" needs one clip factor per example: use flat or adaptive`));
+    }
   });
 
-  it('rejects ghost clipping with a stochastic layer (its two passes would differ); book-keeping is fine', () => {
+  it('rejects (mixed) ghost clipping with a stochastic layer (its two passes would differ); book-keeping is fine', () => {
     const withDropout = tfl.sequential({
       layers: [
         tfl.layers.dense({ inputShape: [3], units: 4 }),
@@ -214,9 +216,11 @@ describe('options', () => {
       ],
     });
     const options = { model: withDropout, lossFn: mseLoss, x, y, maxGradNorm: 1 };
-    expect(() => computeClippedGradients({ ...options, perExampleMethod: 'ghost' })).toThrow(
-      /stochastic layer.*Dropout/,
-    );
+    for (const method of ['ghost', 'mixed-ghost'] as const) {
+      expect(() => computeClippedGradients({ ...options, perExampleMethod: method })).toThrow(
+        new RegExp(`"${method}" cannot be used with the stochastic layer.*Dropout`),
+      );
+    }
     const result = computeClippedGradients(options);
     expect(Math.max(...result.perExampleNorms.dataSync())).toBeGreaterThan(0);
     disposeResult(result);

@@ -39,7 +39,7 @@ describe('wasm backend', () => {
         }),
       x: [6, 3, 4],
       y: [6, 2],
-      methods: ['bookkeeping', 'materialized', 'ghost', 'loop'],
+      methods: ['bookkeeping', 'materialized', 'ghost', 'mixed-ghost', 'loop'],
     },
     {
       name: 'Conv2D (stride 2, same and valid) and Conv2DTranspose',

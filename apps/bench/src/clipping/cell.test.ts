@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clippingMarkdown } from '../commands/compare-clipping';
-import { type ClippingCellResult, clippingStep } from './cell';
+import { chunkingText, clippingMarkdown } from '../commands/compare-clipping';
+import { type ClippingCellResult, clippingStep, ghostGramExplanation } from './cell';
 import { CLIPPING_WORKLOADS, segmentationBatch } from './workloads';
 
 beforeAll(async () => {
@@ -33,7 +33,7 @@ describe('clipping comparison', () => {
       return w;
     })();
     expect(reference.some((w, i) => w.some((v, j) => v !== initial[i]![j]))).toBe(true);
-    for (const method of ['materialized', 'ghost', 'bookkeeping'] as const) {
+    for (const method of ['materialized', 'ghost', 'mixed-ghost', 'bookkeeping'] as const) {
       const weights = weightsAfterStep(method);
       weights.forEach((w, i) => {
         for (let j = 0; j < w.length; j += 97) expect(w[j]).toBeCloseTo(reference[i]![j]!, 5);
@@ -42,7 +42,7 @@ describe('clipping comparison', () => {
   });
 
   it('processing a batch in physical chunks gives the same step', () => {
-    for (const method of ['non-private', 'bookkeeping'] as const) {
+    for (const method of ['non-private', 'bookkeeping', 'mixed-ghost'] as const) {
       const whole = weightsAfterStep(method);
       const chunked = weightsAfterStep(method, 2);
       whole.forEach((w, i) => {
@@ -86,5 +86,41 @@ describe('clipping comparison', () => {
     expect(markdown).toContain('| bookkeeping | 500 (2.00x) / 300 |');
     expect(markdown).toContain('| ghost | failed |');
     expect(markdown).toContain('- cnn ghost batch 64: RangeError: out of memory');
+  });
+
+  it('each workload declares the positions of its largest convolution output', () => {
+    for (const workload of Object.values(CLIPPING_WORKLOADS)) {
+      const model = workload.createModel();
+      const positions = model.layers
+        .filter((layer) => layer.trainableWeights.length > 0)
+        .map((layer) => layer.outputShape as (number | null)[])
+        .filter((shape) => shape.length === 4)
+        .map((shape) => shape[1]! * shape[2]!);
+      expect(Math.max(...positions), workload.name).toBe(workload.largestLayerPositions);
+      model.dispose();
+    }
+  });
+
+  it('explains a pure ghost failure by the size of its Gram matrices', () => {
+    // U-Net: T = 4096, 2 · 4096² · 4 bytes = 128 MiB per example, 8 GiB for 64 examples.
+    const unet = ghostGramExplanation(CLIPPING_WORKLOADS.unet, 64);
+    expect(unet).toContain('T = 4096 positions: 128 MiB per example, 8.0 GiB for a chunk of 64');
+    expect(unet).toContain('beyond the 4 GiB wasm heap');
+    // CNN: T = 784, 2 · 784² · 4 = 4.7 MiB per example; 1.2 GiB for 256 fits.
+    const cnn = ghostGramExplanation(CLIPPING_WORKLOADS.cnn, 256);
+    expect(cnn).toContain('T = 784 positions: 5 MiB per example, 1.2 GiB for a chunk of 256');
+    expect(cnn).not.toContain('beyond');
+  });
+
+  it('states the chunking of each model in the table heading', () => {
+    expect(chunkingText({ unet: 64 }, 'unet', [64, 256, 1024])).toBe(
+      'physical chunks of 64 examples for every method at batch 256, 1024 (batch 64: one chunk)',
+    );
+    expect(chunkingText({ unet: 64 }, 'cnn', [64, 256])).toBe('whole batches (one chunk)');
+    const markdown = clippingMarkdown([], ['cnn'], [64, 1024], ['mixed-ghost'], { cnn: 256 });
+    expect(markdown).toContain(
+      '**cnn** — samples/s (slowdown vs non-private) / peak RSS MiB; physical chunks of 256 examples for every method at batch 1024 (batch 64: one chunk)',
+    );
+    expect(markdown).toContain('| mixed-ghost | – | – |');
   });
 });

@@ -11,8 +11,33 @@ export const CLIPPING_METHODS: readonly ClippingMethod[] = [
   'loop',
   'materialized',
   'ghost',
+  'mixed-ghost',
   'bookkeeping',
 ];
+
+/** Bytes of float32 data in one wasm heap (wasm32 addresses at most 4 GiB). */
+const WASM_HEAP_BYTES = 4 * 1024 ** 3;
+
+function bytesText(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+}
+
+/**
+ * Why pure ghost clipping runs out of memory on a workload: the size of the two `T×T` Gram matrices of its
+ * largest layer, per example and for one physical chunk, against the wasm heap.
+ */
+export function ghostGramExplanation(workload: ClippingWorkload, chunk: number): string {
+  const positions = workload.largestLayerPositions;
+  const perExample = 2 * positions * positions * 4;
+  const total = perExample * chunk;
+  return (
+    `pure ghost clipping holds two T×T float32 Gram matrices per example for each layer; the largest layer of ${workload.name} has T = ${positions} positions: ` +
+    `${bytesText(perExample)} per example, ${bytesText(total)} for a chunk of ${chunk}` +
+    `${total >= WASM_HEAP_BYTES ? ', beyond the 4 GiB wasm heap' : ' (beside the other buffers of the step)'}; mixed ghost clipping forms them only where they are smaller than the per-example gradient`
+  );
+}
 
 /** One measured cell of the comparison. */
 export interface ClippingCellResult {

@@ -14,6 +14,11 @@ export interface ClippingWorkload {
   readonly lossFn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D;
   /** A batch of `size` synthetic examples. */
   readonly batch: (size: number, seed: number) => { x: tf.Tensor; y: tf.Tensor };
+  /**
+   * Spatial positions `T` (height × width) of the model's largest convolution output: pure ghost clipping holds
+   * two `T×T` Gram matrices per example for that layer.
+   */
+  readonly largestLayerPositions: number;
 }
 
 /** Random 28x28 images with random one-hot labels (speed does not depend on the values). */
@@ -57,11 +62,13 @@ export const CLIPPING_WORKLOADS: Readonly<Record<ClippingWorkload['name'], Clipp
     createModel: () => createCnn({ seed: 1 }),
     lossFn: perExampleCrossEntropy,
     batch: classificationBatch,
+    largestLayerPositions: 28 * 28,
   },
   unet: {
     name: 'unet',
     createModel: () => createUnet({ seed: 1 }),
     lossFn: perExamplePixelCrossEntropy,
     batch: segmentationBatch,
+    largestLayerPositions: 64 * 64,
   },
 };

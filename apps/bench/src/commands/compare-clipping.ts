@@ -2,8 +2,18 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { CLIPPING_METHODS, type ClippingCellResult, type ClippingMethod } from '../clipping/cell';
-import type { ClippingWorkload } from '../clipping/workloads';
+import {
+  CLIPPING_METHODS,
+  type ClippingCellResult,
+  type ClippingMethod,
+  ghostGramExplanation,
+} from '../clipping/cell';
+import {
+  DEFAULT_PHYSICAL_BATCH_SIZES,
+  formatPhysicalBatch,
+  type PhysicalBatchSizes,
+} from '../clipping/physical-batch';
+import { CLIPPING_WORKLOADS, type ClippingWorkload } from '../clipping/workloads';
 import { commandLine, machineInfo } from '../machine';
 
 /** Options of the `compare-clipping` command. */
@@ -22,8 +32,11 @@ export interface CompareClippingOptions {
   readonly out: string;
   /** Per-cell time limit, seconds. */
   readonly cellTimeout?: number;
-  /** Examples per physical chunk for every method (bounds memory); default the whole batch. */
-  readonly physicalBatch?: number;
+  /**
+   * Examples per physical chunk for each model, the same for every method of the model (bounds memory); a model
+   * left out runs whole batches. Default {@link DEFAULT_PHYSICAL_BATCH_SIZES}.
+   */
+  readonly physicalBatch?: PhysicalBatchSizes;
 }
 
 const CELL_SCRIPT = join(import.meta.dirname, '..', 'clipping', 'cell-process.ts');
@@ -90,6 +103,34 @@ function runCell(
   });
 }
 
+/** The chunk a cell of `model` at `batchSize` actually uses, or undefined for one whole batch. */
+function effectiveChunk(sizes: PhysicalBatchSizes, model: string, batchSize: number): number | undefined {
+  const chunk = sizes[model as ClippingWorkload['name']];
+  return chunk == null || chunk >= batchSize ? undefined : chunk;
+}
+
+/** The chunking of one model's table, in words. */
+export function chunkingText(
+  sizes: PhysicalBatchSizes,
+  model: string,
+  batchSizes: readonly number[],
+): string {
+  const chunk = sizes[model as ClippingWorkload['name']];
+  const chunked = batchSizes.filter((b) => effectiveChunk(sizes, model, b) != null);
+  if (chunk == null || chunked.length === 0) return 'whole batches (one chunk)';
+  const whole = batchSizes.filter((b) => !chunked.includes(b));
+  return `physical chunks of ${chunk} examples for every method at batch ${chunked.join(', ')}${whole.length > 0 ? ` (batch ${whole.join(', ')}: one chunk)` : ''}`;
+}
+
+/** A failed pure ghost cell's note, with the size of the Gram matrices that explain an out-of-memory failure. */
+function explainFailure(cell: ClippingCellResult): ClippingCellResult {
+  if (cell.status !== 'failed' || cell.method !== 'ghost' || cell.note?.startsWith('stopped by')) return cell;
+  const workload = CLIPPING_WORKLOADS[cell.model];
+  if (workload == null) return cell;
+  const chunk = Math.min(cell.physicalBatchSize ?? cell.batchSize, cell.batchSize);
+  return { ...cell, note: `${cell.note} (${ghostGramExplanation(workload, chunk)})` };
+}
+
 function cellText(cell: ClippingCellResult | undefined, nonPrivate: ClippingCellResult | undefined): string {
   if (cell == null) return '–';
   if (cell.status !== 'ok') return `${cell.status}`;
@@ -106,10 +147,14 @@ export function clippingMarkdown(
   models: readonly string[],
   batchSizes: readonly number[],
   methods: readonly string[],
+  physicalBatch: PhysicalBatchSizes = {},
 ): string {
   const out: string[] = [];
   for (const model of models) {
-    out.push(`**${model}** — samples/s (slowdown vs non-private) / peak RSS MiB`, '');
+    out.push(
+      `**${model}** — samples/s (slowdown vs non-private) / peak RSS MiB; ${chunkingText(physicalBatch, model, batchSizes)}`,
+      '',
+    );
     out.push(`| method | ${batchSizes.map((b) => `batch ${b}`).join(' | ')} |`);
     out.push(`|---|${batchSizes.map(() => '---:').join('|')}|`);
     for (const method of methods) {
@@ -146,6 +191,7 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
     if (!Number.isInteger(b) || b < 1)
       throw new RangeError(`batch sizes must be positive integers, got ${b}`);
   }
+  const physicalBatch = options.physicalBatch ?? DEFAULT_PHYSICAL_BATCH_SIZES;
   const total = options.models.length * options.batchSizes.length * methods.length;
   const bar = new cliProgress.SingleBar(
     {
@@ -161,17 +207,17 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
     for (const batchSize of options.batchSizes) {
       for (const method of methods) {
         bar.update({ cell: `${model} ${method} batch ${batchSize}` });
-        cells.push(
-          await runCell(
-            model,
-            method,
-            batchSize,
-            options.steps,
-            options.backend,
-            options.cellTimeout ?? 600,
-            options.physicalBatch,
-          ),
+        const chunk = effectiveChunk(physicalBatch, model, batchSize);
+        const cell = await runCell(
+          model,
+          method,
+          batchSize,
+          options.steps,
+          options.backend,
+          options.cellTimeout ?? 600,
+          chunk,
         );
+        cells.push(explainFailure(chunk == null ? cell : { ...cell, physicalBatchSize: chunk }));
         bar.increment();
       }
     }
@@ -183,6 +229,10 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
     machine: machineInfo(backend),
     command: commandLine(),
     steps: options.steps,
+    physicalBatchSizes: Object.fromEntries(
+      options.models.map((m) => [m, physicalBatch[m as ClippingWorkload['name']] ?? null]),
+    ),
+    methods,
     cells: cells.map(({ backend: _b, ...cell }) => cell),
   };
   await mkdir(options.out, { recursive: true });
@@ -190,9 +240,9 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
   const markdown = [
     `Command: \`${report.command}\``,
     '',
-    `Date: ${report.date}. Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, backend \`${backend}\`, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}. ${options.steps} timed steps per cell after one warm-up step, each cell in its own process${options.physicalBatch == null ? '' : `, batches processed in physical chunks of ${options.physicalBatch} examples (same gradients, bounded memory)`}.`,
+    `Date: ${report.date}. Machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, backend \`${backend}\`, load average at start ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}. ${options.steps} timed steps per cell after one warm-up step, each cell in its own process. Physical chunks (same gradients, bounded memory; the same for every method of a model): ${formatPhysicalBatch(physicalBatch, options.models)}.`,
     '',
-    clippingMarkdown(report.cells, options.models, options.batchSizes, methods),
+    clippingMarkdown(report.cells, options.models, options.batchSizes, methods, physicalBatch),
   ].join('\n');
   await writeFile(join(options.out, 'compare-clipping.md'), markdown);
   console.log(markdown);

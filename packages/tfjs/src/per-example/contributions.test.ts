@@ -1,7 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clippedSum, ghostIsCheaper, materialize, mergeContributions, variableNorms } from './contributions';
+import {
+  clippedSum,
+  ghostIsCheaper,
+  ghostNormIsCheaper,
+  materialize,
+  mergeContributions,
+  variableNorms,
+} from './contributions';
 import type { GradientContribution } from './types';
 
 beforeAll(async () => {
@@ -96,5 +103,38 @@ describe('gradient contributions', () => {
     expect(ghostIsCheaper(long)).toBe(false);
     expect(variableNorms(long, [9, 8], 'auto').perExample).toBeDefined();
     expect(variableNorms(wide, [300, 100], 'auto').perExample).toBeUndefined();
+  });
+
+  it('mixed ghost picks ghost norms only where two T×T Gram matrices are smaller than the gradient', () => {
+    const convolution = (size: number, channelsIn: number, channelsOut: number): GradientContribution => ({
+      kind: 'convolution',
+      input: tf.zeros([1, size, size, channelsIn]) as tf.Tensor4D,
+      grad: tf.zeros([1, size, size, channelsOut]) as tf.Tensor4D,
+      geometry: { kernelSize: [3, 3], strides: [1, 1], dilations: [1, 1], padding: 'same' },
+    });
+    // 64×64 first layer: T = 4096, 2T² = 33.5M Gram entries against a 9×8 gradient.
+    expect(ghostNormIsCheaper(convolution(64, 1, 8))).toBe(false);
+    // 8×8 bottleneck 128 -> 128: 2T² = 8192 < K·F = 1152·128.
+    expect(ghostNormIsCheaper(convolution(8, 128, 128))).toBe(true);
+    // T = 16, K = F = 32: ghost for the norm alone (512 < 1024) but not for book-keeping (2048 > 1024).
+    const middle: GradientContribution = {
+      kind: 'outer',
+      left: tf.randomNormal([3, 16, 32], 0, 1, 'float32', 8),
+      right: tf.randomNormal([3, 16, 32], 0, 1, 'float32', 9),
+    };
+    expect(ghostNormIsCheaper(middle)).toBe(true);
+    expect(ghostIsCheaper(middle)).toBe(false);
+    const mixed = variableNorms(middle, [32, 32], 'mixed');
+    expect(mixed.perExample).toBeUndefined();
+    close(mixed.squaredNorms, variableNorms(middle, [32, 32], 'materialized').squaredNorms);
+    // Boundary: 2T² = K·F materialises. T = 4, K = 8, F = 4.
+    const equal: GradientContribution = {
+      kind: 'outer',
+      left: tf.zeros([1, 4, 8]),
+      right: tf.zeros([1, 4, 4]),
+    };
+    expect(ghostNormIsCheaper(equal)).toBe(false);
+    expect(variableNorms(equal, [8, 4], 'mixed').perExample).toBeDefined();
+    expect(ghostNormIsCheaper({ kind: 'materialized', perExample: tf.zeros([1, 2]) })).toBe(false);
   });
 });

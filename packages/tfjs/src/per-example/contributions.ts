@@ -5,10 +5,11 @@ import type { ConvolutionContribution, GradientContribution, OuterProductContrib
 
 /**
  * How a variable's per-example squared norms are obtained: `'ghost'` from Gram matrices without forming
- * per-example gradients, `'materialized'` from per-example gradients, `'auto'` whichever costs less for the
- * variable's shapes.
+ * per-example gradients, `'materialized'` from per-example gradients, `'auto'` whichever costs less when the
+ * clipped sum is also taken from the records (book-keeping, {@link ghostIsCheaper}), `'mixed'` whichever needs
+ * less memory when only the norms are wanted (mixed ghost clipping, {@link ghostNormIsCheaper}).
  */
-export type NormStrategy = 'auto' | 'ghost' | 'materialized';
+export type NormStrategy = 'auto' | 'mixed' | 'ghost' | 'materialized';
 
 /** Squared norms of one variable, plus its per-example gradients when they were materialised on the way. */
 export interface VariableNorms {
@@ -107,8 +108,9 @@ function squaredNormsOf(t: tf.Tensor): tf.Tensor1D {
  * Whether Gram-matrix (ghost) norms are worth it for this contribution. Ghost norms cost `T²(K+F)` per example
  * and `T²` memory; materialising costs `T·K·F` and `K·F` memory but then also gives the clipped sum as a cheap
  * weighted sum, whereas after ghost norms the clipped sum is one more `T·K·F` product. So ghost is chosen only when
- * its norm cost is well below materialising (`2T(K+F) < K·F`, the mixed ghost clipping rule of Bu et al.), as for
- * dense layers on non-sequence inputs, whose per-example gradients would be large.
+ * its norm cost is well below materialising (`2T(K+F) < K·F`, a time-based variant of the layer-wise choice of
+ * Bu et al.; {@link ghostNormIsCheaper} is their memory rule, for when only norms are needed), as for dense layers
+ * on non-sequence inputs, whose per-example gradients would be large.
  */
 export function ghostIsCheaper(c: GradientContribution): boolean {
   if (c.kind === 'convolution') {
@@ -130,6 +132,46 @@ export function ghostIsCheaper(c: GradientContribution): boolean {
   return false;
 }
 
+/** Positions `T`, inputs per position `K` and outputs per position `F` of a factored contribution. */
+function factorSizes(c: GradientContribution): { positions: number; k: number; f: number } | undefined {
+  if (c.kind === 'convolution') {
+    const [, outHeight, outWidth, f] = c.grad.shape;
+    return {
+      positions: outHeight * outWidth,
+      k: c.geometry.kernelSize[0] * c.geometry.kernelSize[1] * c.input.shape[3],
+      f,
+    };
+  }
+  if (c.kind === 'outer') return { positions: c.left.shape[1]!, k: c.left.shape[2]!, f: c.right.shape[2]! };
+  if (c.kind === 'rows') return { positions: c.indices.shape[1]!, k: c.rowCount, f: c.right.shape[2]! };
+  return undefined;
+}
+
+/**
+ * The layer-wise rule of mixed ghost clipping (Bu et al. 2022): when only the per-example norm is needed (the
+ * clipped sum comes from a second backward pass), ghost norms hold two `T×T` Gram matrices per example and the
+ * materialised gradient `K·F` numbers, so ghost is chosen when `2T² < K·F` (equal sizes go to materialising,
+ * which is also the cheaper in time then).
+ */
+export function ghostNormIsCheaper(c: GradientContribution): boolean {
+  const sizes = factorSizes(c);
+  return sizes != null && 2 * sizes.positions * sizes.positions < sizes.k * sizes.f;
+}
+
+function ghostWantedFor(c: GradientContribution, strategy: NormStrategy): boolean {
+  if (c.kind === 'materialized') return false;
+  switch (strategy) {
+    case 'ghost':
+      return true;
+    case 'materialized':
+      return false;
+    case 'auto':
+      return ghostIsCheaper(c);
+    case 'mixed':
+      return ghostNormIsCheaper(c);
+  }
+}
+
 /** Per-example squared norms of one variable's gradients with the given strategy. */
 export function variableNorms(
   given: GradientContribution,
@@ -138,7 +180,7 @@ export function variableNorms(
 ): VariableNorms {
   let c = given;
   if (c.kind === 'convolution') {
-    const ghostWanted = strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c));
+    const ghostWanted = ghostWantedFor(c, strategy);
     const fast = ghostWanted ? undefined : perExampleConvGradientsWasm(c.input, c.grad, c.geometry);
     if (fast !== undefined) {
       return {
@@ -148,8 +190,7 @@ export function variableNorms(
     }
     c = convolutionAsOuter(c);
   }
-  const ghost =
-    c.kind !== 'materialized' && (strategy === 'ghost' || (strategy === 'auto' && ghostIsCheaper(c)));
+  const ghost = ghostWantedFor(c, strategy);
   if (ghost && c.kind === 'outer') {
     if (c.left.shape[1] === 1) {
       // One position: ‖aᵢ gᵢᵀ‖² = ‖aᵢ‖²·‖gᵢ‖², no Gram matrix needed.

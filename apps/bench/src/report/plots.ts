@@ -24,7 +24,12 @@ export function accuracyPerEpochSpec(report: TableReport): TopLevelSpec {
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Fashion-MNIST test accuracy per epoch (profile ${report.profile})`,
+    title: {
+      text: `Fashion-MNIST test accuracy per epoch (profile ${report.profile})`,
+      ...(values.some((v) => v.weights !== 'last iterate')
+        ? { subtitle: 'solid: last iterate; dashed: exponential moving average of the weights' }
+        : {}),
+    },
     width: 560,
     height: 320,
     background: 'white',
@@ -34,7 +39,13 @@ export function accuracyPerEpochSpec(report: TableReport): TopLevelSpec {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
       y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
       color: { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 400 } },
-      strokeDash: { field: 'weights', type: 'nominal', title: 'weights' },
+      strokeDash: {
+        field: 'weights',
+        type: 'nominal',
+        title: 'weights',
+        // Said in the subtitle: the renderer draws dashed legend symbols without a stroke.
+        legend: null,
+      },
       detail: { field: 'weights', type: 'nominal' },
     },
   };

@@ -137,7 +137,7 @@ describe('report of a tiny synthetic run', () => {
     }
     const accuracySvg = readFileSync(written.plots[0]!, 'utf8');
     expect(accuracySvg).toContain('Non Private (Adam)');
-    expect(accuracySvg).toContain('weight average (EMA)');
+    expect(accuracySvg).toContain('dashed: exponential moving average of the weights');
   }, 120_000);
 
   it('marks rows that did not train as not yet run', () => {

@@ -609,25 +609,13 @@ export function fitBlt(options: FitBltOptions): FitBltResult {
   const final = fitObjective(problem, Float64Array.from([...exactU, ...uHat], Math.log), undefined);
   if (final === undefined) throw new Error('fitBlt: rounding the decays to float64 left the feasible set');
   const finalLoss = Math.sqrt(final.sensSquared * final.error);
-  if (boundary.loss < finalLoss) {
-    return {
-      blt: boundaryBlt(boundary.gamma, chosenCount),
-      loss: boundary.loss,
-      sensitivity: Math.sqrt(boundary.sensSquared),
-      error: boundary.error,
-      errorKind,
-      bufferCount: chosenCount,
-      iterations,
-      converged: chosen.converged && !chosen.cancelled,
-      startLoss: Math.exp(chosen.startValue / 2),
-      lossByBufferCount,
-    };
-  }
+  // The edge of the family (C = I or single-parameter) is returned only where it is strictly better.
+  const edge = boundary.loss < finalLoss;
   return {
-    blt,
-    loss: finalLoss,
-    sensitivity: Math.sqrt(final.sensSquared),
-    error: final.error,
+    blt: edge ? boundaryBlt(boundary.gamma, chosenCount) : blt,
+    loss: edge ? boundary.loss : finalLoss,
+    sensitivity: Math.sqrt(edge ? boundary.sensSquared : final.sensSquared),
+    error: edge ? boundary.error : final.error,
     errorKind,
     bufferCount: chosenCount,
     iterations,

@@ -992,27 +992,17 @@ export class PrivateTrainer {
       }
     });
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
-    if ((adaptive === undefined) !== (state.adaptiveClipping === undefined)) {
-      throw new RangeError(
-        adaptive === undefined
-          ? 'checkpoint holds an adaptive clipping state, this run has none'
-          : 'checkpoint must hold the adaptive clipping state (threshold and count-noise generator)',
-      );
-    }
-    if (adaptive !== undefined && state.adaptiveClipping?.updates !== state.step) {
-      throw new RangeError('checkpoint is inconsistent: the adaptive clipping updates differ from its step');
-    }
+    checkOptionalPart(adaptive !== undefined, state.adaptiveClipping, state.step, {
+      unexpected: 'checkpoint holds an adaptive clipping state, this run has none',
+      missing: 'checkpoint must hold the adaptive clipping state (threshold and count-noise generator)',
+      inconsistent: 'checkpoint is inconsistent: the adaptive clipping updates differ from its step',
+    });
     const average = this.#average;
-    if ((average === undefined) !== (state.weightAverage === undefined)) {
-      throw new RangeError(
-        average === undefined
-          ? 'checkpoint holds a weight average, this run keeps none (weightAverage option)'
-          : 'checkpoint must hold the weight average of this run (weightAverage option)',
-      );
-    }
-    if (average !== undefined && state.weightAverage?.updates !== state.step) {
-      throw new RangeError('checkpoint is inconsistent: the weight average updates differ from its step');
-    }
+    checkOptionalPart(average !== undefined, state.weightAverage, state.step, {
+      unexpected: 'checkpoint holds a weight average, this run keeps none (weightAverage option)',
+      missing: 'checkpoint must hold the weight average of this run (weightAverage option)',
+      inconsistent: 'checkpoint is inconsistent: the weight average updates differ from its step',
+    });
     // Optimizer, sampler and adaptive clipping check their own states before changing anything; the sampler is
     // the cheaper to fail, so it goes first, then the adaptive clipping, then the optimizer, then the weights.
     const samplerBefore = this.sampler.exportState();
@@ -1038,6 +1028,20 @@ export class PrivateTrainer {
     this.#steps = state.step;
     this.#failed = false;
   }
+}
+
+/**
+ * Checks an optional part of a checkpoint (adaptive clipping, weight average): present exactly when the run keeps
+ * one, and updated once per step of the checkpoint.
+ */
+function checkOptionalPart(
+  kept: boolean,
+  saved: { readonly updates: number } | undefined,
+  step: number,
+  messages: { readonly unexpected: string; readonly missing: string; readonly inconsistent: string },
+): void {
+  if (kept !== (saved !== undefined)) throw new RangeError(kept ? messages.missing : messages.unexpected);
+  if (kept && saved?.updates !== step) throw new RangeError(messages.inconsistent);
 }
 
 /** The trainable variables of a model and the names of their layers. */

@@ -44,8 +44,8 @@ export interface RunShape {
 
 /** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
 export interface NoiseSplit {
-  /** Noise multiplier of the equivalent flat-clipping run (what `makePrivate` takes). */
-  readonly totalNoiseMultiplier: number;
+  /** Noise multiplier σ of the equivalent flat-clipping run (what `makePrivate` takes): the total. */
+  readonly noiseMultiplier: number;
   /** Noise multiplier of the gradient sums (equal to the total without adaptive clipping). */
   readonly gradientNoiseMultiplier: number;
 }
@@ -320,40 +320,45 @@ export class RunAccounting {
 
   /**
    * The gradient noise multiplier σ_grad that makes a run with adaptive clipping cost at most what the same run
-   * with flat clipping and noise multiplier `totalNoiseMultiplier` costs (the count is paid for by more gradient
+   * with flat clipping and noise multiplier `noiseMultiplier` (the total) costs (the count is paid for by more gradient
    * noise): Poisson-subsampled, `(σ⁻² − countNoiseMultiplier⁻²)^(−1/2)` (Andrew et al. 2021, Thm. 1); Gaussian,
-   * the σ_grad with `μ_grad² + μ_count² = μ_flat(σ)²` over the whole run. Returns `totalNoiseMultiplier` without
+   * the σ_grad with `μ_grad² + μ_count² = μ_flat(σ)²` over the whole run. Returns `noiseMultiplier` without
    * adaptive clipping or when it is 0 (no privacy). Throws a `RangeError` when the counts alone would cost as
    * much as the whole budget.
    */
-  gradientNoiseMultiplierFor(totalNoiseMultiplier: number): number {
+  gradientNoiseMultiplierFor(noiseMultiplier: number): number {
     const count = this.countNoiseMultiplier;
-    if (count === undefined || totalNoiseMultiplier === 0) return totalNoiseMultiplier;
+    if (count === undefined || noiseMultiplier === 0) return noiseMultiplier;
     const n = this.shape.totalSteps;
     const poisson = this.mechanism.mode.accounting === 'poisson-subsampled-gaussian';
     // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
     const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
     const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
-    if (effectiveCount <= totalNoiseMultiplier) {
+    if (effectiveCount <= noiseMultiplier) {
       const need = poisson
-        ? totalNoiseMultiplier
-        : (totalNoiseMultiplier * Math.sqrt(this.participationsWithin(n))) / ratio;
+        ? noiseMultiplier
+        : (noiseMultiplier * Math.sqrt(this.participationsWithin(n))) / ratio;
       throw new RangeError(
         `adaptiveClipping.countNoiseMultiplier (${count}, twice countNoiseStddev) is too small: the releases of the ` +
-          `unclipped count alone would cost at least the whole privacy of noise multiplier ${totalNoiseMultiplier}; ` +
+          `unclipped count alone would cost at least the whole privacy of noise multiplier ${noiseMultiplier}; ` +
           `it must exceed ${need} (countNoiseStddev above ${need / 2}), and a few times that leaves most of the budget to the gradients`,
       );
     }
-    let gradient = (totalNoiseMultiplier ** -2 - effectiveCount ** -2) ** -0.5;
+    let gradient = (noiseMultiplier ** -2 - effectiveCount ** -2) ** -0.5;
     // Rounding could leave the pair a hair above the flat run's privacy: step up until it is at or below.
     const flat = (g: number): boolean =>
       poisson
-        ? this.stepNoiseMultiplier(g) >= totalNoiseMultiplier
+        ? this.stepNoiseMultiplier(g) >= noiseMultiplier
         : this.muAfter(n, g) <=
-          this.mechanism.sensitivity / (totalNoiseMultiplier * this.mechanism.noiseSensitivity);
+          this.mechanism.sensitivity / (noiseMultiplier * this.mechanism.noiseSensitivity);
     for (let i = 0; i < 64 && !flat(gradient); i++) gradient *= 1 + 1e-12;
-    if (!flat(gradient)) throw new RangeError(`could not split noise multiplier ${totalNoiseMultiplier}`);
+    if (!flat(gradient)) throw new RangeError(`could not split noise multiplier ${noiseMultiplier}`);
     return gradient;
+  }
+
+  /** The run's noise multipliers for a given total `noiseMultiplier`: it, and the gradients' share. */
+  noiseSplit(noiseMultiplier: number): NoiseSplit {
+    return { noiseMultiplier, gradientNoiseMultiplier: this.gradientNoiseMultiplierFor(noiseMultiplier) };
   }
 
   /** Sensitivity of the first `steps` steps under the real participation (clip norm 1). */
@@ -369,27 +374,27 @@ export class RunAccounting {
     return value;
   }
 
-  /** Epsilon at `delta` after `steps` steps with noise multiplier `noiseMultiplier` (0 steps: 0; no noise: Infinity). */
-  epsilonAfter(steps: number, noiseMultiplier: number, delta: number): number {
+  /** Epsilon at `delta` after `steps` steps with noise multiplier `gradientNoiseMultiplier` (0 steps: 0; no noise: Infinity). */
+  epsilonAfter(steps: number, gradientNoiseMultiplier: number, delta: number): number {
     if (!Number.isInteger(steps) || steps < 0 || steps > this.shape.totalSteps) {
       throw new RangeError(`steps must be an integer in [0, ${this.shape.totalSteps}], got ${String(steps)}`);
     }
     if (!(delta > 0 && delta < 1))
       throw new RangeError(`delta must be a number in (0, 1), got ${String(delta)}`);
     if (steps === 0) return 0;
-    if (noiseMultiplier === 0) return Number.POSITIVE_INFINITY;
-    const key = `${steps} ${noiseMultiplier} ${delta}`;
+    if (gradientNoiseMultiplier === 0) return Number.POSITIVE_INFINITY;
+    const key = `${steps} ${gradientNoiseMultiplier} ${delta}`;
     const cached = this.#epsilons.get(key);
     if (cached !== undefined) return cached;
-    const value = this.#epsilon(steps, noiseMultiplier, delta);
+    const value = this.#epsilon(steps, gradientNoiseMultiplier, delta);
     this.#epsilons.set(key, value);
     return value;
   }
 
-  #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
+  #epsilon(steps: number, gradientNoiseMultiplier: number, delta: number): number {
     if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       return computeEpsilon({
-        noiseMultiplier: this.stepNoiseMultiplier(noiseMultiplier),
+        noiseMultiplier: this.stepNoiseMultiplier(gradientNoiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
         steps,
         delta,
@@ -397,7 +402,7 @@ export class RunAccounting {
       });
     }
     return gaussianEpsilon({
-      noiseMultiplier: 1 / this.muAfter(steps, noiseMultiplier),
+      noiseMultiplier: 1 / this.muAfter(steps, gradientNoiseMultiplier),
       compositions: 1,
       delta,
     });
@@ -407,30 +412,31 @@ export class RunAccounting {
    * The accountant's history after `steps` steps, as `@cnm/accountant` serialises it: the Poisson-subsampled
    * Gaussian event composed `steps` times (PLD or RDP; with adaptive clipping its noise multiplier is
    * {@link RunAccounting.stepNoiseMultiplier}), or one Gaussian event of noise multiplier
-   * `noiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant), followed with adaptive clipping
+   * `gradientNoiseMultiplier * noiseSensitivity / sens_t` (exact Gaussian accountant), followed with adaptive clipping
    * by the count's Gaussian event of noise multiplier `countNoiseMultiplier` composed k_t times. Empty before the
    * first step and without noise (then epsilon is infinite and no accountant applies).
    */
-  historyAfter(steps: number, noiseMultiplier: number): AccountantState {
+  historyAfter(steps: number, gradientNoiseMultiplier: number): AccountantState {
     if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       const event = new PoissonSampledEvent(
         this.shape.sampleRate as number,
-        new GaussianEvent(this.stepNoiseMultiplier(noiseMultiplier || 1)),
+        new GaussianEvent(this.stepNoiseMultiplier(gradientNoiseMultiplier || 1)),
       );
       return {
         version: 1,
         kind: this.accountant,
         options: {},
-        history: steps === 0 || noiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
+        history:
+          steps === 0 || gradientNoiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
       };
     }
     const history =
-      steps === 0 || noiseMultiplier === 0
+      steps === 0 || gradientNoiseMultiplier === 0
         ? []
         : [
             {
               event: new GaussianEvent(
-                (noiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps),
+                (gradientNoiseMultiplier * this.mechanism.noiseSensitivity) / this.prefixSensitivity(steps),
               ).toJSON(),
               count: 1,
             },
@@ -450,13 +456,13 @@ export class RunAccounting {
    * A `@cnm/accountant` accountant with the history of the first `steps` steps composed: its `getEpsilon`
    * is the run's epsilon. Infinite privacy loss (no noise) has no accountant: a `RangeError`.
    */
-  accountantAfter(steps: number, noiseMultiplier: number): PrivacyAccountant {
-    if (noiseMultiplier === 0 && steps > 0) {
+  accountantAfter(steps: number, gradientNoiseMultiplier: number): PrivacyAccountant {
+    if (gradientNoiseMultiplier === 0 && steps > 0) {
       throw new RangeError(
         'a run without noise (noiseMultiplier 0) has infinite epsilon: no accountant applies',
       );
     }
-    const state = this.historyAfter(steps, noiseMultiplier);
+    const state = this.historyAfter(steps, gradientNoiseMultiplier);
     const accountant: PrivacyAccountant =
       state.kind === 'gaussian'
         ? new GaussianAccountant()
@@ -468,13 +474,13 @@ export class RunAccounting {
   }
 
   /** The most steps (<= totalSteps) whose epsilon at `delta` stays at most `epsilon`. */
-  maxStepsWithin(epsilon: number, noiseMultiplier: number, delta: number): number {
+  maxStepsWithin(epsilon: number, gradientNoiseMultiplier: number, delta: number): number {
     let low = 0;
     let high = this.shape.totalSteps;
-    if (this.epsilonAfter(high, noiseMultiplier, delta) <= epsilon) return high;
+    if (this.epsilonAfter(high, gradientNoiseMultiplier, delta) <= epsilon) return high;
     while (high - low > 1) {
       const mid = Math.floor((low + high) / 2);
-      if (this.epsilonAfter(mid, noiseMultiplier, delta) <= epsilon) low = mid;
+      if (this.epsilonAfter(mid, gradientNoiseMultiplier, delta) <= epsilon) low = mid;
       else high = mid;
     }
     return low;
@@ -483,11 +489,11 @@ export class RunAccounting {
   /**
    * The noise multiplier for which the whole run is (targetEpsilon, targetDelta)-DP, on the safe side:
    * epsilon at the returned value is at most the target. With adaptive clipping this is the total one (flat
-   * clipping's); {@link RunAccounting.calibrateGradient} gives the gradient's.
+   * clipping's); {@link RunAccounting.calibrate} also gives the gradient's.
    */
-  calibrate(targetEpsilon: number, targetDelta: number): number {
+  #calibrateFlat(targetEpsilon: number, targetDelta: number): number {
     if (this.countNoiseMultiplier !== undefined) {
-      return new RunAccounting(this.mechanism, this.shape, this.accountant).calibrate(
+      return new RunAccounting(this.mechanism, this.shape, this.accountant).#calibrateFlat(
         targetEpsilon,
         targetDelta,
       );
@@ -511,13 +517,13 @@ export class RunAccounting {
   }
 
   /**
-   * Calibration with adaptive clipping: the total noise multiplier σ of flat clipping ({@link
-   * RunAccounting.calibrate}) and the gradient's σ_grad, raised until the composed epsilon (gradient and counts)
+   * The run's noise multipliers calibrated to (targetEpsilon, targetDelta): the total σ, for which the same run with
+   * flat clipping is (targetEpsilon, targetDelta)-DP, and with adaptive clipping the gradient's σ_grad, raised until the composed epsilon (gradient and counts)
    * is at most the target. Without adaptive clipping both are the same. Throws a `RangeError` when the counts
    * alone exceed the budget.
    */
-  calibrateGradient(targetEpsilon: number, targetDelta: number): NoiseSplit {
-    const total = this.calibrate(targetEpsilon, targetDelta);
+  calibrate(targetEpsilon: number, targetDelta: number): NoiseSplit {
+    const total = this.#calibrateFlat(targetEpsilon, targetDelta);
     let gradient: number;
     try {
       gradient = this.gradientNoiseMultiplierFor(total);
@@ -528,7 +534,7 @@ export class RunAccounting {
       );
     }
     return {
-      totalNoiseMultiplier: total,
+      noiseMultiplier: total,
       gradientNoiseMultiplier: this.#meetTarget(gradient, targetEpsilon, targetDelta),
     };
   }

@@ -1,12 +1,6 @@
 import { fillGaussian, SecureRandom, SeededRandom } from '@cnm/sampler';
 import { describe, expect, it } from 'vitest';
-import {
-  AdaptiveClipNorm,
-  adaptiveGradientNoiseMultiplier,
-  clipFactor,
-  clippingSensitivity,
-  validateClipping,
-} from './clipping';
+import { AdaptiveClipNorm, clipFactor, clippingSensitivity, validateClipping } from './clipping';
 
 describe('clipFactor and sensitivity', () => {
   it('caps at 1 and scales larger norms down to the threshold', () => {
@@ -62,14 +56,6 @@ describe('AdaptiveClipNorm (Andrew et al. 2021, geometric update)', () => {
     for (let t = 0; t < 300; t++) state.update(norms.filter((n) => n <= state.maxGradNorm).length, 200);
     expect(state.maxGradNorm).toBeGreaterThan(0.45);
     expect(state.maxGradNorm).toBeLessThan(0.55);
-  });
-  it('splits a total noise multiplier between gradient and count (closed form, and invertible)', () => {
-    const z = 1.1;
-    const count = 5;
-    const gradient = adaptiveGradientNoiseMultiplier(z, count);
-    expect(gradient ** -2 + count ** -2).toBeCloseTo(z ** -2, 12);
-    expect(gradient).toBeGreaterThan(z);
-    expect(() => adaptiveGradientNoiseMultiplier(2, 2)).toThrow(/must exceed/);
   });
   it('rejects out-of-range options and counts', () => {
     const base = { initialMaxGradNorm: 1, countNoiseStddev: 1, expectedBatchSize: 10 };

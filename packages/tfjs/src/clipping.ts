@@ -66,8 +66,12 @@ export function clippingSensitivity(clipping: ClippingOptions): number {
   }
 }
 
-/** Checks a clipping option; throws a `RangeError`/`TypeError` naming the bad field. */
-export function validateClipping(clipping: ClippingOptions): void {
+/**
+ * Checks a clipping option, and with `layerNames` that per-layer thresholds name exactly the trainable layers:
+ * the one check of a clipping option, made where it enters (the engine's configuration, or a direct call of
+ * `computeClippedGradients`). Throws a `RangeError`/`TypeError` naming the bad field.
+ */
+export function validateClipping(clipping: ClippingOptions, layerNames?: readonly string[]): void {
   if (clipping == null || typeof clipping !== 'object') {
     throw new TypeError('clipping must be an object with mode "flat", "perLayer" or "adaptive"');
   }
@@ -79,6 +83,7 @@ export function validateClipping(clipping: ClippingOptions): void {
       const entries = Object.entries(clipping.thresholds ?? {});
       if (entries.length === 0) throw new RangeError('clipping.thresholds must name at least one layer');
       for (const [name, t] of entries) assertPositive(`clipping.thresholds[${JSON.stringify(name)}]`, t);
+      if (layerNames !== undefined) checkLayerNames(clipping.thresholds, layerNames);
       return;
     }
     case 'adaptive':
@@ -91,6 +96,76 @@ export function validateClipping(clipping: ClippingOptions): void {
         `clipping.mode must be "flat", "perLayer" or "adaptive", got ${JSON.stringify((clipping as { mode?: unknown }).mode)}`,
       );
   }
+}
+
+/** Per-layer thresholds must name every trainable layer, and nothing else. */
+function checkLayerNames(
+  thresholds: Readonly<Record<string, number>>,
+  layerNames: readonly string[],
+  field = 'clipping.thresholds',
+  item = 'threshold',
+): void {
+  for (const name of layerNames) {
+    if (thresholds[name] == null) {
+      throw new RangeError(`${field} has no ${item} for trainable layer "${name}"`);
+    }
+  }
+  for (const name of Object.keys(thresholds)) {
+    if (!layerNames.includes(name)) {
+      throw new RangeError(
+        `${field} names "${name}", which is not a trainable layer (${layerNames.join(', ')})`,
+      );
+    }
+  }
+}
+
+/**
+ * The clipping of a run from its validated `maxGradNorm` option: one norm clips flat; several (an array in layer
+ * order, or a record by layer name) clip per layer, checked against the model's trainable layers.
+ */
+export function clippingFromMaxGradNorm(
+  maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>,
+  layerNames: readonly string[],
+): FlatClipping | PerLayerClipping {
+  if (typeof maxGradNorm === 'number') return { mode: 'flat', maxGradNorm };
+  if (Array.isArray(maxGradNorm)) {
+    if (maxGradNorm.length !== layerNames.length) {
+      throw new RangeError(
+        `maxGradNorm must hold one norm per trainable layer (${layerNames.length}: ${layerNames.join(', ')}), got ${maxGradNorm.length}`,
+      );
+    }
+    return {
+      mode: 'perLayer',
+      thresholds: Object.fromEntries(layerNames.map((name, i) => [name, maxGradNorm[i] as number])),
+    };
+  }
+  const thresholds = { ...(maxGradNorm as Readonly<Record<string, number>>) };
+  checkLayerNames(thresholds, layerNames, 'maxGradNorm', 'norm');
+  return { mode: 'perLayer', thresholds };
+}
+
+/**
+ * What a clipped batch releases besides its sums, the same in this thread and in the worker pool: the L2
+ * sensitivity of the sums (read before an adaptive threshold moves), and with adaptive clipping the noisy count
+ * of the real examples whose norm was at most the threshold (which moves the threshold for the next batch).
+ *
+ * @param perExampleNorms - Each example's whole-gradient norm before clipping.
+ * @param real - 1 for a real example, 0 for padding; default all real.
+ * @param exampleCount - Number of real examples.
+ */
+export function releaseBatch(
+  clipping: ClippingOptions,
+  perExampleNorms: ArrayLike<number>,
+  real: ArrayLike<number> | undefined,
+  exampleCount: number,
+): { readonly sensitivity: number; readonly noisyUnclippedFraction?: number } {
+  const sensitivity = clippingSensitivity(clipping);
+  if (clipping.mode !== 'adaptive') return { sensitivity };
+  let unclipped = 0;
+  for (let i = 0; i < perExampleNorms.length; i++) {
+    if ((real === undefined || real[i] === 1) && (perExampleNorms[i] as number) <= sensitivity) unclipped++;
+  }
+  return { sensitivity, noisyUnclippedFraction: clipping.state.update(unclipped, exampleCount) };
 }
 
 /** Default bounds of an adaptive threshold: the initial one divided or multiplied by this factor (10⁶). */
@@ -130,8 +205,8 @@ export interface AdaptiveClipNormOptions {
    */
   readonly random?: RandomGenerator;
   /**
-   * Standard normal sampler for the count noise. Default (with no `random` either): Box–Muller over
-   * `crypto.getRandomValues` (secure). Inject a seeded one only for tests.
+   * Standard normal sampler for the count noise, for tests. Default (with no `random` either): a `SecureRandom`
+   * of `@cnm/sampler`.
    */
   readonly gaussian?: () => number;
 }
@@ -146,44 +221,14 @@ export interface AdaptiveClipNormState {
   readonly random: SeededRandomState | null;
 }
 
-/** Standard normal from the platform's cryptographic generator (works in browsers and Node ≥ 20). */
-function secureGaussian(): number {
-  const words = new Uint32Array(4);
-  globalThis.crypto.getRandomValues(words);
-  // 53-bit uniforms in (0, 1]: never 0, so the logarithm stays finite.
-  const u1 = ((words[0]! >>> 5) * 67108864 + (words[1]! >>> 6) + 1) / 9007199254740992;
-  const u2 = ((words[2]! >>> 5) * 67108864 + (words[3]! >>> 6)) / 9007199254740992;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
-/**
- * Noise multiplier left for the gradient sum when adaptive clipping spends part of the privacy budget on the
- * count: `(z⁻² − countNoiseMultiplier⁻²)^(−1/2)` (Andrew et al. 2021, Thm. 1), so that the pair
- * (noisy gradient sum, noisy count) is as private as one Gaussian mechanism with noise multiplier `z`.
- * Throws a `RangeError` when `countNoiseMultiplier ≤ z` (the count alone would cost more than the budget).
- */
-export function adaptiveGradientNoiseMultiplier(
-  totalNoiseMultiplier: number,
-  countNoiseMultiplier: number,
-): number {
-  assertPositive('totalNoiseMultiplier', totalNoiseMultiplier);
-  assertPositive('countNoiseMultiplier', countNoiseMultiplier);
-  if (countNoiseMultiplier <= totalNoiseMultiplier) {
-    throw new RangeError(
-      `countNoiseMultiplier (${countNoiseMultiplier}) must exceed totalNoiseMultiplier (${totalNoiseMultiplier})`,
-    );
-  }
-  return (totalNoiseMultiplier ** -2 - countNoiseMultiplier ** -2) ** -0.5;
-}
-
 /**
  * State of quantile-based adaptive clipping (Andrew, Thakkar, McMahan, Ramaswamy 2021, geometric update).
  * After each logical batch the engine calls {@link AdaptiveClipNorm.update} with the number of examples whose
  * norm was at most the threshold; the released quantity is `Σ(bᵢ − 1/2) + N(0, σ_b²)` (sensitivity 1/2), and
  * the threshold becomes `C · exp(−η (b̃ − γ))` with `b̃` the noisy unclipped fraction.
  *
- * Accounting: each update is a Gaussian mechanism with noise multiplier {@link AdaptiveClipNorm.countNoiseMultiplier};
- * compose it with the gradient mechanism, or pick the gradient noise with {@link adaptiveGradientNoiseMultiplier}.
+ * Accounting: each update is a Gaussian mechanism with noise multiplier {@link AdaptiveClipNorm.countNoiseMultiplier},
+ * composed with the gradient mechanism by the engine's accounting.
  */
 export class AdaptiveClipNorm {
   /** Target fraction of unclipped examples (γ). */
@@ -249,8 +294,8 @@ export class AdaptiveClipNorm {
     this.expectedBatchSize = options.expectedBatchSize;
     this.minThreshold = minThreshold;
     this.maxThreshold = maxThreshold;
-    this.#random = options.random;
-    this.#gaussian = options.random === undefined ? (options.gaussian ?? secureGaussian) : undefined;
+    this.#random = options.random ?? (options.gaussian === undefined ? new SecureRandom() : undefined);
+    this.#gaussian = options.gaussian;
   }
 
   /** The threshold the next logical batch is clipped to. */

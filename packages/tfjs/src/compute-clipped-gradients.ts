@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
+import {
+  CLIP_NORM_EPSILON,
+  type ClippingOptions,
+  clippingSensitivity,
+  releaseBatch,
+  validateClipping,
+} from './clipping';
 import {
   clippedSum,
   mergeContributions,
@@ -10,7 +16,7 @@ import {
 import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
-import { assertInteger, assertPositive } from './validate';
+import { assertInteger } from './validate';
 
 /**
  * How per-example gradients are obtained:
@@ -111,16 +117,14 @@ interface ChunkResult {
   lossSum: tf.Scalar;
 }
 
-function resolveClipping(options: ClippedGradientsOptions): ClippingOptions {
+/** The clipping asked for (`clipping`, or its shorthand `maxGradNorm`), before it is checked. */
+function clippingOf(options: ClippedGradientsOptions): ClippingOptions {
   if (options.clipping != null && options.maxGradNorm != null) {
     throw new TypeError('give either maxGradNorm or clipping, not both');
   }
-  const clipping: ClippingOptions =
-    options.clipping ??
-    (options.maxGradNorm != null ? { mode: 'flat', maxGradNorm: options.maxGradNorm } : (undefined as never));
-  if (clipping == null) throw new TypeError('maxGradNorm or clipping is required');
-  validateClipping(clipping);
-  return clipping;
+  if (options.clipping != null) return options.clipping;
+  if (options.maxGradNorm == null) throw new TypeError('maxGradNorm or clipping is required');
+  return { mode: 'flat', maxGradNorm: options.maxGradNorm };
 }
 
 function batchSizeOf(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): number {
@@ -378,7 +382,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
       `perExampleMethod must be one of ${methods.join(', ')}, got ${JSON.stringify(method)}`,
     );
   }
-  const clipping = resolveClipping(options);
+  const clipping = clippingOf(options);
   const size = batchSizeOf(options.x, options.y);
   const physical = options.physicalBatchSize ?? size;
   assertInteger('physicalBatchSize', physical, 1);
@@ -390,19 +394,8 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     lazy.build();
   const entries = collectTrainableLayers(options.model);
   const layerNames = entries.map((e) => e.layer.name);
+  validateClipping(clipping, layerNames);
   if (clipping.mode === 'perLayer') {
-    for (const name of layerNames) {
-      if (clipping.thresholds[name] == null) {
-        throw new RangeError(`clipping.thresholds has no threshold for trainable layer "${name}"`);
-      }
-    }
-    for (const name of Object.keys(clipping.thresholds)) {
-      if (!layerNames.includes(name)) {
-        throw new RangeError(
-          `clipping.thresholds names "${name}", which is not a trainable layer (${layerNames.join(', ')})`,
-        );
-      }
-    }
     if (hasSecondPass(method)) {
       throw new RangeError(
         `perExampleMethod "${method}" needs one clip factor per example: use flat or adaptive clipping`,
@@ -419,13 +412,8 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
       );
     }
   }
-  const threshold =
-    clipping.mode === 'adaptive'
-      ? clipping.state.maxGradNorm
-      : clipping.mode === 'flat'
-        ? clipping.maxGradNorm
-        : 0;
-  if (clipping.mode !== 'perLayer') assertPositive('maxGradNorm', threshold);
+  // The threshold of flat and adaptive clipping (per-layer clipping reads its thresholds).
+  const threshold = clipping.mode === 'perLayer' ? 0 : clippingSensitivity(clipping);
   const inputs = Array.isArray(options.x) ? options.x : [options.x];
 
   const sums = new Map<string, tf.Tensor>();
@@ -491,19 +479,11 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   });
   for (const t of [...norms, ...factors, lossSum]) t.dispose();
 
-  let noisyUnclippedFraction: number | undefined;
-  if (clipping.mode === 'adaptive') {
-    const values = result.perExampleNorms.dataSync();
-    let unclipped = 0;
-    for (let i = 0; i < size; i++) if (maskAll[i] === 1 && values[i]! <= threshold) unclipped++;
-    noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
-  }
-  return {
-    gradients,
-    ...result,
-    layerNames,
+  const released = releaseBatch(
+    clipping,
+    clipping.mode === 'adaptive' ? result.perExampleNorms.dataSync() : [],
+    maskAll,
     exampleCount,
-    sensitivity: clipping.mode === 'perLayer' ? clippingSensitivity(clipping) : threshold,
-    ...(noisyUnclippedFraction != null ? { noisyUnclippedFraction } : {}),
-  };
+  );
+  return { gradients, ...result, layerNames, exampleCount, ...released };
 }

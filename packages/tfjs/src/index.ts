@@ -55,7 +55,6 @@ export {
   type AdaptiveClipNormOptions,
   type AdaptiveClipNormState,
   type AdaptiveClipping,
-  adaptiveGradientNoiseMultiplier,
   CLIP_NORM_EPSILON,
   type ClippingOptions,
   clipFactor,

@@ -12,7 +12,12 @@ import {
   SeededRandom,
 } from '@cnm/sampler';
 import { buildMechanism, planRun, RunAccounting } from './accounting';
-import { AdaptiveClipNorm, type ClippingOptions } from './clipping';
+import {
+  AdaptiveClipNorm,
+  type ClippingOptions,
+  clippingFromMaxGradNorm,
+  clippingSensitivity,
+} from './clipping';
 import {
   type EngineConfig,
   type MakePrivateOptions,
@@ -40,41 +45,6 @@ function randomSeed(): bigint {
   const words = new Uint32Array(2);
   globalThis.crypto.getRandomValues(words);
   return (BigInt(words[0] as number) << 32n) | BigInt(words[1] as number);
-}
-
-function clippingOf(
-  config: EngineConfig,
-  layerNames: string[],
-): { clipping: ClippingOptions; clipNorm: number } {
-  const norms = config.maxGradNorm;
-  if (typeof norms === 'number' && config.clipping === 'adaptive') {
-    throw new Error('internal: adaptive clipping is built by adaptiveClippingOf');
-  }
-  if (typeof norms === 'number') return { clipping: { mode: 'flat', maxGradNorm: norms }, clipNorm: norms };
-  let thresholds: Record<string, number>;
-  if (Array.isArray(norms)) {
-    if (norms.length !== layerNames.length) {
-      throw new RangeError(
-        `maxGradNorm must hold one norm per trainable layer (${layerNames.length}: ${layerNames.join(', ')}), got ${norms.length}`,
-      );
-    }
-    thresholds = Object.fromEntries(layerNames.map((name, i) => [name, norms[i] as number]));
-  } else {
-    thresholds = { ...(norms as Record<string, number>) };
-    for (const name of layerNames) {
-      if (thresholds[name] === undefined)
-        throw new RangeError(`maxGradNorm has no norm for trainable layer '${name}'`);
-    }
-    for (const name of Object.keys(thresholds)) {
-      if (!layerNames.includes(name)) {
-        throw new RangeError(
-          `maxGradNorm names '${name}', which is not a trainable layer (${layerNames.join(', ')})`,
-        );
-      }
-    }
-  }
-  const clipNorm = Math.sqrt(Object.values(thresholds).reduce((s, t) => s + t * t, 0));
-  return { clipping: { mode: 'perLayer', thresholds }, clipNorm };
 }
 
 /** The adaptive clipping state of a run: initial threshold, count noise (default `batchSize / 20`), generator. */
@@ -137,7 +107,7 @@ export class PrivacyEngine {
    */
   makePrivate(options: MakePrivateOptions): PrivateTrainer {
     const config = validateConfig(options as unknown as Record<string, unknown>, false, this.secureMode);
-    return this.#build(config, config.noiseMultiplier as number);
+    return this.#build(config);
   }
 
   /**
@@ -148,10 +118,10 @@ export class PrivacyEngine {
    */
   makePrivateWithEpsilon(options: MakePrivateWithEpsilonOptions): PrivateTrainer {
     const config = validateConfig(options as unknown as Record<string, unknown>, true, this.secureMode);
-    return this.#build(config, undefined);
+    return this.#build(config);
   }
 
-  #build(config: EngineConfig, givenNoiseMultiplier: number | undefined): PrivateTrainer {
+  #build(config: EngineConfig): PrivateTrainer {
     const shape = planRun(config);
     const { variables, layerNames } = trainableVariables(config.model);
     if (variables.length === 0) throw new RangeError('model has no trainable variables');
@@ -162,23 +132,20 @@ export class PrivacyEngine {
         : BigInt(config.seed);
     const adaptive =
       config.clipping === 'adaptive' ? adaptiveClippingOf(config, shape.batchSize, seed) : undefined;
-    const { clipping, clipNorm } =
+    // The run's clipping, resolved once: what every step clips with, and the sensitivity of one example's clipped
+    // gradient (for adaptive clipping the initial threshold, which the noise of each step follows).
+    const clipping: ClippingOptions =
       adaptive === undefined
-        ? clippingOf(config, layerNames)
-        : {
-            clipping: { mode: 'adaptive', state: adaptive } as ClippingOptions,
-            clipNorm: adaptive.maxGradNorm,
-          };
+        ? clippingFromMaxGradNorm(config.maxGradNorm, layerNames)
+        : { mode: 'adaptive', state: adaptive };
+    const clipNorm = clippingSensitivity(clipping);
     const mechanism = buildMechanism(config, shape);
     const accounting = new RunAccounting(mechanism, shape, config.accountant, adaptive?.countNoiseMultiplier);
     // With adaptive clipping the total noise multiplier is shared between the gradients and the counts.
-    const { totalNoiseMultiplier: noiseMultiplier, gradientNoiseMultiplier } =
-      givenNoiseMultiplier === undefined
-        ? accounting.calibrateGradient(config.targetEpsilon as number, config.targetDelta as number)
-        : {
-            totalNoiseMultiplier: givenNoiseMultiplier,
-            gradientNoiseMultiplier: accounting.gradientNoiseMultiplierFor(givenNoiseMultiplier),
-          };
+    const { noiseMultiplier, gradientNoiseMultiplier } =
+      config.noiseMultiplier === undefined
+        ? accounting.calibrate(config.targetEpsilon as number, config.targetDelta as number)
+        : accounting.noiseSplit(config.noiseMultiplier);
     const target =
       config.targetEpsilon === undefined
         ? undefined
@@ -301,12 +268,9 @@ export class PrivacyEngine {
     return new PrivateTrainer({
       config,
       accounting,
-      noiseMultiplier,
-      gradientNoiseMultiplier,
       optimizer,
       sampler,
       clipping,
-      clipNorm,
       report,
       fingerprint,
     });

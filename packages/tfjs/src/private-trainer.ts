@@ -99,7 +99,10 @@ export interface SavedAccountant {
   readonly accounting: string;
   /** Steps composed. */
   readonly steps: number;
-  /** Noise multiplier of the gradient sums (with adaptive clipping, the part left after the count's). */
+  /**
+   * The gradient noise multiplier ({@link PrivacyReport.gradientNoiseMultiplier}; named `noiseMultiplier` in the
+   * checkpoint format).
+   */
   readonly noiseMultiplier: number;
   /** Sensitivity of the strategy under the real participation. */
   readonly sensitivity: number;
@@ -271,19 +274,13 @@ export interface PrivateTrainerParts {
   readonly config: EngineConfig;
   /** The run's accounting. */
   readonly accounting: RunAccounting;
-  /** Noise multiplier sigma (the total with adaptive clipping). */
-  readonly noiseMultiplier: number;
-  /** Noise multiplier of the gradient sums. */
-  readonly gradientNoiseMultiplier: number;
   /** The private optimizer over the model's trainable variables. */
   readonly optimizer: DpSgd | DpAdamBc;
   /** The sampler the accounting covers. */
   readonly sampler: BatchSampler;
   /** How per-example gradients are clipped. */
   readonly clipping: ClippingOptions;
-  /** L2 sensitivity of one example's clipped gradient. */
-  readonly clipNorm: number;
-  /** The report of the run. */
+  /** The report of the run (noise multipliers, clip norm, run shape). */
   readonly report: PrivacyReport;
   /** The settings a checkpoint must match. */
   readonly fingerprint: Readonly<Record<string, unknown>>;
@@ -328,8 +325,7 @@ export class PrivateTrainer {
   readonly #config: EngineConfig;
   readonly #accounting: RunAccounting;
   /** The gradient noise multiplier: what the accounting of the gradient sums uses. */
-  readonly #noiseMultiplier: number;
-  readonly #totalNoiseMultiplier: number;
+  readonly #gradientNoiseMultiplier: number;
   readonly #clipping: ClippingOptions;
   readonly #fingerprint: Readonly<Record<string, unknown>>;
   readonly #normaliser: number;
@@ -353,8 +349,7 @@ export class PrivateTrainer {
     this.sampler = parts.sampler;
     this.report = parts.report;
     this.#accounting = parts.accounting;
-    this.#noiseMultiplier = parts.gradientNoiseMultiplier;
-    this.#totalNoiseMultiplier = parts.noiseMultiplier;
+    this.#gradientNoiseMultiplier = parts.report.gradientNoiseMultiplier;
     this.#clipping = parts.clipping;
     this.#fingerprint = parts.fingerprint;
     // A public constant: the (expected) batch size, never the realised one (which depends on the data).
@@ -391,12 +386,12 @@ export class PrivateTrainer {
 
   /** Noise multiplier sigma (with adaptive clipping the total, see {@link PrivacyReport.noiseMultiplier}). */
   get noiseMultiplier(): number {
-    return this.#totalNoiseMultiplier;
+    return this.report.noiseMultiplier;
   }
 
   /** Noise multiplier of the gradient sums (larger than {@link PrivateTrainer.noiseMultiplier} with adaptive clipping). */
   get gradientNoiseMultiplier(): number {
-    return this.#noiseMultiplier;
+    return this.#gradientNoiseMultiplier;
   }
 
   /**
@@ -415,7 +410,7 @@ export class PrivateTrainer {
   getEpsilon(delta?: number): number {
     const d = delta ?? this.#config.targetDelta;
     if (d === undefined) throw new TypeError('getEpsilon needs a delta in (0, 1): no targetDelta was set');
-    return this.#accounting.epsilonAfter(this.#steps, this.#noiseMultiplier, d);
+    return this.#accounting.epsilonAfter(this.#steps, this.#gradientNoiseMultiplier, d);
   }
 
   /**
@@ -423,7 +418,7 @@ export class PrivateTrainer {
    * {@link PrivateTrainer.getEpsilon}. Throws without noise (infinite epsilon).
    */
   accountant(): PrivacyAccountant {
-    return this.#accounting.accountantAfter(this.#steps, this.#noiseMultiplier);
+    return this.#accounting.accountantAfter(this.#steps, this.#gradientNoiseMultiplier);
   }
 
   /** Steps the budget allows (the planned run when no budget is set or it fits). */
@@ -576,7 +571,7 @@ export class PrivateTrainer {
     if (next > this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
       const delta = this.#config.targetDelta as number;
       throw new BudgetExceededError(
-        `step ${next} would take epsilon to ${this.#accounting.epsilonAfter(next, this.#noiseMultiplier, delta)} ` +
+        `step ${next} would take epsilon to ${this.#accounting.epsilonAfter(next, this.#gradientNoiseMultiplier, delta)} ` +
           `(delta ${delta}), above the budget ${this.#config.targetEpsilon}`,
         this.#steps,
         this.getEpsilon(),
@@ -627,7 +622,7 @@ export class PrivateTrainer {
       epsilon:
         delta === undefined
           ? Number.NaN
-          : this.#accounting.epsilonAfter(this.#steps, this.#noiseMultiplier, delta),
+          : this.#accounting.epsilonAfter(this.#steps, this.#gradientNoiseMultiplier, delta),
       steps: this.#steps,
     };
   }
@@ -927,10 +922,10 @@ export class PrivateTrainer {
       optimizer: this.optimizer.exportState(),
       sampler: this.sampler.exportState(),
       accountant: {
-        state: this.#accounting.historyAfter(this.#steps, this.#noiseMultiplier),
+        state: this.#accounting.historyAfter(this.#steps, this.#gradientNoiseMultiplier),
         accounting: this.report.accounting,
         steps: this.#steps,
-        noiseMultiplier: this.#noiseMultiplier,
+        noiseMultiplier: this.#gradientNoiseMultiplier,
         sensitivity: this.report.sensitivity,
       },
       ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
@@ -968,7 +963,7 @@ export class PrivateTrainer {
         'checkpoint is inconsistent: accountant, optimizer and sampler steps differ from its step',
       );
     }
-    const history = JSON.stringify(this.#accounting.historyAfter(state.step, this.#noiseMultiplier));
+    const history = JSON.stringify(this.#accounting.historyAfter(state.step, this.#gradientNoiseMultiplier));
     if (JSON.stringify(state.accountant.state) !== history) {
       throw new RangeError(
         `checkpoint is inconsistent: its accountant history is not that of ${state.step} steps of this run`,

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingBackendName } from '../backends/select-backend';
 import type { ClippedGradientsProvider, ClippedGradientsRequest } from '../clipped-gradients-provider';
-import { clippingSensitivity, type FlatClipping, type PerLayerClipping, validateClipping } from '../clipping';
+import { type FlatClipping, type PerLayerClipping, releaseBatch } from '../clipping';
 import type { ClippedGradients, PerExampleMethod } from '../compute-clipped-gradients';
 import type { EngineData } from '../engine-config';
 import { collectTrainableLayers } from '../per-example/model-layers';
@@ -329,8 +329,9 @@ export class WorkerClipper implements ClippedGradientsProvider {
     if (request === null || typeof request !== 'object' || request.model == null || request.data == null) {
       throw new TypeError('request must hold model, data, indices and clipping');
     }
+    // The clipping is checked where it enters (the engine's configuration), and again by each worker's
+    // computeClippedGradients for a direct call.
     const { model, data, clipping } = request;
-    validateClipping(clipping);
     const method: PerExampleMethod = request.perExampleMethod ?? 'bookkeeping';
     const size = data.y.shape[0] ?? 0;
     const indices = Int32Array.from(request.indices as ArrayLike<number>);
@@ -373,9 +374,8 @@ export class WorkerClipper implements ClippedGradientsProvider {
     if (this.#data !== data) await this.#sendData(data);
 
     // Adaptive clipping: the workers clip at the current threshold; the state is updated here, once per batch.
-    const threshold = clipping.mode === 'adaptive' ? clipping.state.maxGradNorm : undefined;
     const workerClipping: FlatClipping | PerLayerClipping =
-      clipping.mode === 'adaptive' ? { mode: 'flat', maxGradNorm: threshold! } : clipping;
+      clipping.mode === 'adaptive' ? { mode: 'flat', maxGradNorm: clipping.state.maxGradNorm } : clipping;
 
     const buffer = this.#weights!;
     let offset = 0;
@@ -408,14 +408,13 @@ export class WorkerClipper implements ClippedGradientsProvider {
     const results: ChunkResult[] = replies.flatMap((r) => (r?.type === 'step' ? r.chunks : []));
     if (results.length !== chunkCount)
       throw new Error(`internal: ${results.length} of ${chunkCount} chunks came back`);
-    return this.#assemble(model, results, clipping, threshold, indices.length);
+    return this.#assemble(model, results, clipping, indices.length);
   }
 
   #assemble(
     model: AnyLayer,
     results: ChunkResult[],
     clipping: ClippedGradientsRequest['clipping'],
-    threshold: number | undefined,
     size: number,
   ): ClippedGradients {
     const entries = collectTrainableLayers(model);
@@ -456,12 +455,8 @@ export class WorkerClipper implements ClippedGradientsProvider {
     const exampleCount = results.reduce((s, r) => s + r.exampleCount, 0);
     const lossSum = results.reduce((s, r) => s + r.loss * r.exampleCount, 0);
     const loss = tf.scalar(lossSum / Math.max(exampleCount, 1));
-    let noisyUnclippedFraction: number | undefined;
-    if (clipping.mode === 'adaptive') {
-      let unclipped = 0;
-      for (const norm of perExample) if (norm <= threshold!) unclipped++;
-      noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
-    }
+    // Every example of a request is real: the workers get no padding.
+    const released = releaseBatch(clipping, perExample, undefined, exampleCount);
     return {
       gradients,
       perExampleNorms,
@@ -470,13 +465,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
       layerNames,
       loss,
       exampleCount,
-      sensitivity:
-        clipping.mode === 'perLayer'
-          ? clippingSensitivity(clipping)
-          : clipping.mode === 'flat'
-            ? clipping.maxGradNorm
-            : (threshold as number),
-      ...(noisyUnclippedFraction !== undefined ? { noisyUnclippedFraction } : {}),
+      ...released,
     };
   }
 

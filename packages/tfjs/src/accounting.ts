@@ -25,6 +25,7 @@ import { type Participation, sensitivity } from '@cnm/core';
 import { describeMode, type ModeMechanism, modeMechanism, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type { EngineConfig } from './engine-config';
+import { assertInRange, assertInteger } from './validate';
 
 /** The shape of the run: how many examples, batches and steps the accounting covers. */
 export interface RunShape {
@@ -376,11 +377,8 @@ export class RunAccounting {
 
   /** Epsilon at `delta` after `steps` steps with noise multiplier `gradientNoiseMultiplier` (0 steps: 0; no noise: Infinity). */
   epsilonAfter(steps: number, gradientNoiseMultiplier: number, delta: number): number {
-    if (!Number.isInteger(steps) || steps < 0 || steps > this.shape.totalSteps) {
-      throw new RangeError(`steps must be an integer in [0, ${this.shape.totalSteps}], got ${String(steps)}`);
-    }
-    if (!(delta > 0 && delta < 1))
-      throw new RangeError(`delta must be a number in (0, 1), got ${String(delta)}`);
+    assertInteger('steps', steps, 0, this.shape.totalSteps);
+    assertInRange('delta', delta, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     if (steps === 0) return 0;
     if (gradientNoiseMultiplier === 0) return Number.POSITIVE_INFINITY;
     const key = `${steps} ${gradientNoiseMultiplier} ${delta}`;

@@ -4,8 +4,8 @@
  */
 import type { ClippingOptions } from './clipping';
 import type { ClippedGradients, PerExampleMethod } from './compute-clipped-gradients';
-import type { EngineData } from './engine-config';
 import type { AnyLayer } from './per-example/types';
+import type { EngineData } from './training-data';
 
 /** One logical batch to clip, named by example indices into a dataset that stays the same between calls. */
 export interface ClippedGradientsRequest {

@@ -5,7 +5,7 @@ import {
   SeededRandom,
   type SeededRandomState,
 } from '@cnm/sampler';
-import { assertInteger, assertPositive } from './validate';
+import { assertInRange, assertInteger, assertPositive } from './validate';
 
 /** One global threshold on the L2 norm of each example's whole gradient. */
 export interface FlatClipping {
@@ -253,9 +253,12 @@ export class AdaptiveClipNorm {
   constructor(options: AdaptiveClipNormOptions) {
     assertPositive('initialMaxGradNorm', options.initialMaxGradNorm);
     const target = options.targetUnclippedQuantile ?? 0.5;
-    if (!(target > 0 && target < 1)) {
-      throw new RangeError(`targetUnclippedQuantile must be in (0, 1), got ${String(target)}`);
-    }
+    assertInRange('targetUnclippedQuantile', target, {
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      maxExclusive: true,
+    });
     const learningRate = options.learningRate ?? 0.2;
     assertPositive('learningRate', learningRate);
     assertPositive('countNoiseStddev', options.countNoiseStddev);

@@ -4,12 +4,11 @@
  */
 import { describeMode, MODE_NAMES, type ModeName, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
-import type * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import type { AnyLayer } from './per-example/types';
-import { isExampleDataset, type TensorData, toEngineData } from './training-data';
+import { type EngineData, isExampleDataset, type TensorData, toEngineData } from './training-data';
 import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
 
 /** How examples take part in training, the original library's `participation`. */
@@ -21,14 +20,6 @@ export const PARTICIPATION_NAMES: readonly ParticipationName[] = Object.freeze([
   'cyclic',
   'minSep',
 ]);
-
-/** The training data, held in memory so that the engine draws every batch itself. */
-export interface EngineData {
-  /** Inputs, leading axis = examples (an array for multi-input models). */
-  readonly x: tf.Tensor | tf.Tensor[];
-  /** Targets, leading axis = examples. */
-  readonly y: tf.Tensor;
-}
 
 /**
  * Settings of adaptive clipping (`clipping: 'adaptive'`, Andrew, Thakkar, McMahan, Ramaswamy 2021): after each

@@ -73,7 +73,6 @@ export {
   ADAPTIVE_CLIPPING_ALIASES,
   type AdaptiveClippingOptions,
   type EngineConfig,
-  type EngineData,
   type MakePrivateOptions,
   type MakePrivateWithEpsilonOptions,
   normaliseOptions,
@@ -129,6 +128,7 @@ export {
 } from './private-trainer';
 export { type ProgressLine, renderProgressBar } from './progress';
 export type {
+  EngineData,
   ExampleDataset,
   ExampleIterator,
   TensorData,

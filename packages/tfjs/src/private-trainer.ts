@@ -12,12 +12,13 @@ import type { AccountingLabel, RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
-import type { EngineConfig, EngineData } from './engine-config';
+import type { EngineConfig } from './engine-config';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
   checkExampleShapes,
   disposeData,
+  type EngineData,
   type ExampleDataset,
   exampleShapesOf,
   isExampleDataset,
@@ -29,6 +30,7 @@ import {
   toEngineData,
   type ValidationData,
 } from './training-data';
+import { assertOneOf } from './validate';
 import { ExponentialWeightAverage, type ExponentialWeightAverageState } from './weight-average';
 
 /** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
@@ -871,9 +873,7 @@ export class PrivateTrainer {
     options: { readonly batchSize?: number; readonly weights?: 'trained' | 'averaged' } = {},
   ): EvaluationResult {
     const weights = options.weights ?? 'trained';
-    if (weights !== 'trained' && weights !== 'averaged') {
-      throw new RangeError(`weights must be 'trained' or 'averaged', got ${JSON.stringify(weights)}`);
-    }
+    assertOneOf('weights', weights, ['trained', 'averaged'] as const);
     if (weights === 'averaged') {
       const average = this.#average;
       if (average === undefined) {

@@ -1,4 +1,5 @@
 /** A dependency-free text progress bar, browser-safe (the terminal writer lives in `@cnm/tfjs/node`). */
+import { assertInteger } from './validate';
 
 /** What {@link renderProgressBar} shows. */
 export interface ProgressLine {
@@ -25,8 +26,7 @@ export interface ProgressLine {
  * characters (integer >= 1), followed by `val_loss 0.3912 val_acc 0.950` when validation metrics are given.
  */
 export function renderProgressBar(line: ProgressLine, width = 24): string {
-  if (!Number.isInteger(width) || width < 1)
-    throw new RangeError(`width must be an integer >= 1, got ${String(width)}`);
+  assertInteger('width', width, 1);
   const fraction = line.total > 0 ? Math.min(1, Math.max(0, line.current / line.total)) : 1;
   const filled = Math.round(fraction * width);
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;

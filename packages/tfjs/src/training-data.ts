@@ -5,8 +5,15 @@
  * batches, repeats or never ends is refused with the reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { EngineData } from './engine-config';
 import type { AnyLayer } from './per-example/types';
+
+/** The training data, held in memory so that the engine draws every batch itself. */
+export interface EngineData {
+  /** Inputs, leading axis = examples (an array for multi-input models). */
+  readonly x: tf.Tensor | tf.Tensor[];
+  /** Targets, leading axis = examples. */
+  readonly y: tf.Tensor;
+}
 
 /** Training or validation tensors named like a `tf.data` element: `{ xs, ys }`, leading axis = examples. */
 export interface XsYsData {

@@ -142,7 +142,7 @@ describe('ExponentialWeightAverage', () => {
   it('names a bad option and refuses use after dispose', () => {
     const weight = tf.variable(tf.scalar(1));
     expect(() => new ExponentialWeightAverage([weight], { decay: 1 })).toThrow(
-      /decay must be a number in \[0, 1\)/,
+      /decay must be a finite number in \[0, 1\)/,
     );
     expect(() => new ExponentialWeightAverage([weight], { decay: Number.NaN })).toThrow(/decay/);
     expect(() => new ExponentialWeightAverage([weight], { startStep: 1.5 })).toThrow(/startStep/);
@@ -264,7 +264,7 @@ describe('weightAverage option of a private run', () => {
 
   it('names a bad option', () => {
     expect(() => makeRun({ weightAverage: { decay: 1.5 } })).toThrow(
-      /weightAverage.decay must be a number in \[0, 1\)/,
+      /weightAverage.decay must be a finite number in \[0, 1\)/,
     );
     expect(() => makeRun({ weightAverage: { delay: 0.9 } as { decay?: number } })).toThrow(
       /unknown weightAverage option\(s\) delay/,

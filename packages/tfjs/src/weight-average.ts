@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
+import { assertBoolean, assertInRange, assertInteger } from './validate';
 
 /** Options of {@link ExponentialWeightAverage}. */
 export interface ExponentialWeightAverageOptions {
@@ -45,14 +46,9 @@ export function resolveWeightAverageOptions(
     );
   }
   const { decay = 0.999, warmup = true, startStep = 0 } = options as ExponentialWeightAverageOptions;
-  if (!(typeof decay === 'number' && Number.isFinite(decay) && decay >= 0 && decay < 1)) {
-    throw new RangeError(`${name}.decay must be a number in [0, 1), got ${String(decay)}`);
-  }
-  if (typeof warmup !== 'boolean')
-    throw new TypeError(`${name}.warmup must be a boolean, got ${String(warmup)}`);
-  if (!(typeof startStep === 'number' && Number.isInteger(startStep) && startStep >= 0)) {
-    throw new RangeError(`${name}.startStep must be an integer >= 0, got ${String(startStep)}`);
-  }
+  assertInRange(`${name}.decay`, decay, { min: 0, max: 1, maxExclusive: true });
+  assertBoolean(`${name}.warmup`, warmup);
+  assertInteger(`${name}.startStep`, startStep, 0);
   return { decay, warmup, startStep };
 }
 
@@ -165,9 +161,7 @@ export class ExponentialWeightAverage {
     if (state?.kind !== 'exponential-weight-average') {
       throw new TypeError("state.kind must be 'exponential-weight-average'");
     }
-    if (!(Number.isInteger(state.updates) && state.updates >= 0)) {
-      throw new RangeError(`state.updates must be an integer >= 0, got ${state.updates}`);
-    }
+    assertInteger('state.updates', state.updates, 0);
     if (state.averages.length !== this.#averages.length) {
       throw new RangeError(
         `state.averages must hold ${this.#averages.length} variables, got ${state.averages.length}`,

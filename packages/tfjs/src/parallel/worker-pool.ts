@@ -16,9 +16,10 @@ import type { TrainingBackendName } from '../backends/select-backend';
 import type { ClippedGradientsProvider, ClippedGradientsRequest } from '../clipped-gradients-provider';
 import { type FlatClipping, type PerLayerClipping, releaseBatch } from '../clipping';
 import type { ClippedGradients, PerExampleMethod } from '../compute-clipped-gradients';
-import type { EngineData } from '../engine-config';
 import { collectTrainableLayers } from '../per-example/model-layers';
 import type { AnyLayer } from '../per-example/types';
+import type { EngineData } from '../training-data';
+import { assertInteger, assertOneOf, assertPositive } from '../validate';
 import type { ChunkResult, ReplyMessage, RequestMessage, SharedTensor } from './protocol';
 
 /** Options of {@link createWorkerClipper}. */
@@ -132,27 +133,19 @@ export class WorkerClipper implements ClippedGradientsProvider {
   constructor(options: WorkerClipperOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const workers = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-    if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
-      throw new RangeError(`workers must be an integer in [1, 256], got ${String(workers)}`);
-    }
+    assertInteger('workers', workers, 1, 256);
     if (options.modelModule === undefined) {
       throw new TypeError(
         'modelModule is required: the path of an ES module exporting createLossFn() (and createModel() for custom layers)',
       );
     }
     const modelModule = moduleUrl(options.modelModule);
-    const positive = (name: string, value: number) => {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-        throw new RangeError(`${name} must be a finite number > 0, got ${String(value)}`);
-      }
-      return value;
-    };
-    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 600_000);
-    const startTimeoutMs = positive('startTimeoutMs', options.startTimeoutMs ?? 120_000);
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    assertPositive('timeoutMs', timeoutMs);
+    const startTimeoutMs = options.startTimeoutMs ?? 120_000;
+    assertPositive('startTimeoutMs', startTimeoutMs);
     const backend = options.backend ?? 'wasm';
-    if (!['wasm', 'cpu', 'tensorflow'].includes(backend)) {
-      throw new RangeError(`backend must be 'wasm', 'cpu' or 'tensorflow', got ${JSON.stringify(backend)}`);
-    }
+    assertOneOf('backend', backend, ['wasm', 'cpu', 'tensorflow'] as const);
     this.workerCount = workers;
     this.#timeoutMs = timeoutMs;
     const script = workerScript();
@@ -344,9 +337,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
       }
     }
     const physical = request.physicalBatchSize ?? Math.ceil(indices.length / this.workerCount);
-    if (!Number.isInteger(physical) || physical < 1) {
-      throw new RangeError(`physicalBatchSize must be an integer >= 1, got ${String(physical)}`);
-    }
+    assertInteger('physicalBatchSize', physical, 1);
     // The weights buffer is shared by the workers of one request: one computation at a time.
     if (this.#computing)
       throw new Error('a compute() of this WorkerClipper is already running: await it first');

@@ -15,6 +15,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { createCnn } from '../../../apps/bench/src/models/classifiers';
 import {
   computeClippedGradients,
   loadWasmSimdKernels,
@@ -23,7 +24,7 @@ import {
   setPerExampleSimdEnabled,
   setWasmSimdKernelsEnabled,
 } from '../src/index';
-import { buildBenchmarkCnn, randomBatch } from './benchmark-cnn';
+import { randomBatch } from './training-step';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -46,7 +47,7 @@ async function main() {
   const simd = backend === 'wasm' && useSimd && (await loadWasmSimdKernels());
   setWasmSimdKernelsEnabled(simd);
   setPerExampleSimdEnabled(simd);
-  const model = buildBenchmarkCnn();
+  const model = createCnn({ seed: 1 });
   const { x, y } = randomBatch(batch);
   const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
 

@@ -7,13 +7,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { createCnn } from '../../../apps/bench/src/models/classifiers';
 import {
   computeClippedGradients,
   loadWasmSimdKernels,
   type PerExampleMethod,
   registerWasmTrainingKernels,
 } from '../src/index';
-import { buildBenchmarkCnn, randomBatch } from './benchmark-cnn';
+import { randomBatch } from './training-step';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,7 +28,7 @@ const method = argument('method', 'bookkeeping');
 registerWasmTrainingKernels();
 await tf.setBackend(backend);
 await loadWasmSimdKernels();
-const model = buildBenchmarkCnn();
+const model = createCnn({ seed: 1 });
 const { x, y } = randomBatch(batch);
 const lossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.neg(tf.sum(tf.mul(yTrue, tf.logSoftmax(yPred)), 1));
 const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);

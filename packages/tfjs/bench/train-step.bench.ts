@@ -10,16 +10,17 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// tfjs-layers (imported by benchmark-cnn) registers the gradient functions of tfjs-core in Node.
+// tfjs-layers (imported by the CNN builder) registers the gradient functions of tfjs-core in Node.
 import * as tf from '@tensorflow/tfjs-core';
+import { createCnn } from '../../../apps/bench/src/models/classifiers';
 import {
   loadWasmSimdKernels,
   registerWasmTrainingKernels,
   setWasmSimdKernelsEnabled,
   wasmTrainingKernelNames,
 } from '../src/index';
-import { buildBenchmarkCnn, randomBatch, trainStep } from './benchmark-cnn';
 import { formatProfile, profileKernels } from './kernel-profiler';
+import { randomBatch, trainStep } from './training-step';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -44,7 +45,7 @@ function measure(
   batchSize: number,
   timedSteps: number,
 ): { wallRate: number; cpuRate: number } {
-  const model = buildBenchmarkCnn();
+  const model = createCnn({ seed: 1 });
   const optimizer = tf.train.sgd(0.01);
   const { x, y } = randomBatch(batchSize);
   // Warm-up: kernel setup, XNNPACK operators, heap growth, and V8's tier-up of the wasm code from its baseline

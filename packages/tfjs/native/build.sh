@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the two WASM SIMD modules of @cnm/tfjs and regenerates their base64 embeddings (so that they load in
 # browsers and Node without file access):
-#   native/training-kernels.c          -> src/backends/simd/training-kernels-wasm.ts (the wasm kernel pack)
-#   native/per-example/per-example.c   -> src/per-example/simd/per-example-wasm.ts   (per-example gradients)
+#   native/training-kernels.c          -> src/wasm-kernels/simd-kernels-binary.ts (the wasm kernel pack)
+#   native/per-example/per-example.c   -> src/per-example/simd-per-example-binary.ts (per-example gradients)
 # Needs clang and wasm-ld (Debian: apt-get install -y clang lld). CI has no C compiler: the outputs are
 # committed; rerun this after changing a C source.
 set -euo pipefail
@@ -73,12 +73,12 @@ EOF
   echo "wrote $out"
 }
 
-build_module training-kernels.c -O3 0 ../src/backends/simd/training-kernels-wasm.ts \
+build_module training-kernels.c -O3 0 ../src/wasm-kernels/simd-kernels-binary.ts \
   TRAINING_KERNELS_WASM_BASE64 'The WASM SIMD training kernels' \
   conv2d_backprop_filter max_pool max_pool_grad sum_leading_axes
 
 # -Os keeps the per-example module under 4 KB, the size browsers compile synchronously on the main thread (the
 # engine compiles it on first use, without an async load step).
-build_module per-example/per-example.c -Os 4096 ../src/per-example/simd/per-example-wasm.ts \
+build_module per-example/per-example.c -Os 4096 ../src/per-example/simd-per-example-binary.ts \
   PER_EXAMPLE_WASM_BASE64 'The WASM SIMD per-example kernels' \
   conv_filter_grad_example row_squared_norms sum_middle_axis weighted_row_sum

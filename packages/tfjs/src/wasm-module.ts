@@ -1,4 +1,4 @@
-import type { WasmBackendInternals } from './backends/wasm-internals';
+import type { WasmBackendInternals } from './wasm-kernels/wasm-internals';
 
 /**
  * Shared plumbing of the small WASM SIMD modules embedded as base64 (training kernels, per-example rules):

@@ -9,10 +9,10 @@ describe('engine sources', () => {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      // backends/ holds the optional Node-specific backend set-up, parallel/ the worker threads of the node entry;
+      // backend/ holds the optional Node-specific backend set-up, parallel/ the worker threads of the node entry;
       // everything else is the engine core.
       if (entry.isDirectory()) {
-        if (entry.name !== 'backends' && entry.name !== 'parallel') walk(path);
+        if (entry.name !== 'backend' && entry.name !== 'parallel') walk(path);
       } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && entry.name !== 'node.ts')
         files.push(path);
     }

@@ -15,8 +15,8 @@ import {
   rowSquaredNormsWasm,
   sumOverPositionsWasm,
   weightedRowSumWasm,
-} from '../src/per-example/per-example-wasm';
-import { PER_EXAMPLE_WASM_BASE64 } from '../src/per-example/simd/per-example-wasm';
+} from '../src/per-example/simd-per-example';
+import { PER_EXAMPLE_WASM_BASE64 } from '../src/per-example/simd-per-example-binary';
 import { disposeResult, maxRelativeError, mseLoss, referenceClippedSums } from './reference';
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend } from '../backends/select-backend';
+import { selectBackend } from '../backend/select-backend';
 import { computeClippedGradients, type PerExampleLossFn } from '../compute-clipped-gradients';
 import { collectTrainableLayers } from '../per-example/model-layers';
 import type { AnyLayer } from '../per-example/types';

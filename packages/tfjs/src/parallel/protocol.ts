@@ -4,7 +4,7 @@
  * for the results (their buffers transferred back).
  */
 
-import type { TrainingBackendName } from '../backends/select-backend';
+import type { TrainingBackendName } from '../backend/select-backend';
 import type { FlatClipping, PerLayerClipping } from '../clipping';
 import type { PerExampleMethod } from '../compute-clipped-gradients';
 

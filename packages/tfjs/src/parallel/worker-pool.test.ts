@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel as createFunctionalModel } from '../../test/fixtures/parallel/functional-module';
 import { createLossFn } from '../../test/fixtures/parallel/loss-module';
-import { selectBackend } from '../backends/select-backend';
+import { selectBackend } from '../backend/select-backend';
 import { AdaptiveClipNorm, type ClippingOptions } from '../clipping';
 import { type ClippedGradients, computeClippedGradients } from '../compute-clipped-gradients';
 import type { AnyLayer } from '../per-example/types';

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainingBackendName } from '../backends/select-backend';
+import type { TrainingBackendName } from '../backend/select-backend';
 import type { ClippedGradientsProvider, ClippedGradientsRequest } from '../clipped-gradients-provider';
 import { type FlatClipping, type PerLayerClipping, releaseBatch } from '../clipping';
 import type { ClippedGradients, PerExampleMethod } from '../compute-clipped-gradients';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { extractPatches } from './patches';
-import { perExampleConvGradientsWasm, rowSquaredNormsWasm, weightedRowSumWasm } from './per-example-wasm';
+import { perExampleConvGradientsWasm, rowSquaredNormsWasm, weightedRowSumWasm } from './simd-per-example';
 import type { ConvolutionContribution, GradientContribution, OuterProductContribution } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { sumOverPositionsWasm } from '../per-example-wasm';
+import { sumOverPositionsWasm } from '../simd-per-example';
 import type { AnyLayer, GradientContribution } from '../types';
 
 /** The fields of tfjs-layers layers the rules read (they are protected in the typings, public at run time). */

@@ -1,8 +1,8 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { wasmTrainingKernelNames } from '../../src/backends/register-wasm-training-kernels';
-import { selectBackend } from '../../src/backends/select-backend';
+import { selectBackend } from '../../src/backend/select-backend';
+import { wasmTrainingKernelNames } from '../../src/wasm-kernels/register-wasm-training-kernels';
 
 const realImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 

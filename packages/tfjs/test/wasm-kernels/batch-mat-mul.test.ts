@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { transposeLastTwo } from '../../src/backends/batch-mat-mul';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { transposeLastTwo } from '../../src/wasm-kernels/batch-mat-mul';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
 import { expectWasmMatchesCpu, seededValues } from './kernel-test-utils';
 
 describe('BatchMatMul on wasm', () => {

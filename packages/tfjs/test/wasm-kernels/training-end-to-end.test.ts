@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { buildBenchmarkCnn, randomBatch, trainStep } from '../../bench/benchmark-cnn';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
-import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/backends/simd-kernels';
+import { createCnn } from '../../../../apps/bench/src/models/classifiers';
+import { randomBatch, trainStep } from '../../bench/training-step';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
+import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/wasm-kernels/simd-kernels';
 import { expectAllClose } from './kernel-test-utils';
 
 /** Gradients of the benchmark CNN's loss on a small batch, by variable name order. */
 async function cnnGradients(backendName: 'cpu' | 'wasm'): Promise<Float32Array[]> {
   await tf.setBackend(backendName);
-  const model = buildBenchmarkCnn(3);
+  const model = createCnn({ seed: 3 });
   const { x, y } = randomBatch(3, 11);
   const { grads } = tf.variableGrads(() =>
     tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor2D),
@@ -38,7 +39,7 @@ describe('training the benchmark CNN on wasm with the kernel pack', () => {
   it('keeps tensor and wasm-heap tensor counts flat over training steps', async () => {
     await tf.setBackend('wasm');
     registerWasmTrainingKernels();
-    const model = buildBenchmarkCnn(5);
+    const model = createCnn({ seed: 5 });
     const optimizer = tf.train.sgd(0.05);
     const { x, y } = randomBatch(8, 12);
     const losses: number[] = [];

@@ -1,6 +1,6 @@
 import { engine } from '@tensorflow/tfjs-core';
 import { backendMemory, type ConvFilterGradGeometry, decodeBase64, instanceForBackend } from '../wasm-module';
-import { TRAINING_KERNELS_WASM_BASE64 } from './simd/training-kernels-wasm';
+import { TRAINING_KERNELS_WASM_BASE64 } from './simd-kernels-binary';
 import { asWasmBackend, type WasmBackendInternals } from './wasm-internals';
 
 /**

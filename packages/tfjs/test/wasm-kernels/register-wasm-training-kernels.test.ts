@@ -4,7 +4,7 @@ import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
   wasmTrainingKernelNames,
-} from '../../src/backends/register-wasm-training-kernels';
+} from '../../src/wasm-kernels/register-wasm-training-kernels';
 import './kernel-test-utils';
 
 describe('registerWasmTrainingKernels', () => {
@@ -35,7 +35,7 @@ describe('registerWasmTrainingKernels', () => {
   });
 
   it('rejects a non-wasm backend instance with a clear error', async () => {
-    const { conv2DBackpropFilterWasm } = await import('../../src/backends/conv2d-backprop-filter');
+    const { conv2DBackpropFilterWasm } = await import('../../src/wasm-kernels/conv2d-backprop-filter');
     await tf.setBackend('cpu');
     const x = tf.zeros([1, 2, 2, 1]);
     expect(() =>

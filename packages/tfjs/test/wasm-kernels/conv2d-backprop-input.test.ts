@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { patchMatrixBudget } from '../../src/backends/conv2d-backprop-filter';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { patchMatrixBudget } from '../../src/wasm-kernels/conv2d-backprop-filter';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
 import { expectWasmMatchesCpu } from './kernel-test-utils';
 
 type Pad =

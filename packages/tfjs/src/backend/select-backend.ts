@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
-import { loadWasmSimdKernels } from './simd-kernels';
+import { registerWasmTrainingKernels } from '../wasm-kernels/register-wasm-training-kernels';
+import { loadWasmSimdKernels } from '../wasm-kernels/simd-kernels';
 
 /** Backends `selectBackend` can choose, fastest first. */
 export type TrainingBackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, type WasmBackendInternals } from '../backends/wasm-internals';
+import { asWasmBackend, type WasmBackendInternals } from '../wasm-kernels/wasm-internals';
 import { type ConvFilterGradGeometry, decodeBase64, instanceForBackend } from '../wasm-module';
 import { type ConvGeometry, convAxis } from './patches';
-import { PER_EXAMPLE_WASM_BASE64 } from './simd/per-example-wasm';
+import { PER_EXAMPLE_WASM_BASE64 } from './simd-per-example-binary';
 
 /**
  * Fast paths of the per-example rules on the tfjs wasm backend: per-example convolution kernel gradients (no

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patchMatrixBudget } from '../../src/backends/conv2d-backprop-filter';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
-import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/backends/simd-kernels';
+import { patchMatrixBudget } from '../../src/wasm-kernels/conv2d-backprop-filter';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
+import { loadWasmSimdKernels, setWasmSimdKernelsEnabled } from '../../src/wasm-kernels/simd-kernels';
 import { expectWasmMatchesCpu, seededValues } from './kernel-test-utils';
 
 type Pad =

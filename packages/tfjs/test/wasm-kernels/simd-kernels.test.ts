@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
 import {
   loadWasmSimdKernels,
   setWasmSimdKernelsEnabled,
   simdKernelsFor,
   wasmSimdKernelsStatus,
-} from '../../src/backends/simd-kernels';
-import { asWasmBackend, heapOffset } from '../../src/backends/wasm-internals';
+} from '../../src/wasm-kernels/simd-kernels';
+import { asWasmBackend, heapOffset } from '../../src/wasm-kernels/wasm-internals';
 import { seededValues } from './kernel-test-utils';
 
 describe('WASM SIMD training kernels', () => {

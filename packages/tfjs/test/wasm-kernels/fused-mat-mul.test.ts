@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../../src/backends/register-wasm-training-kernels';
+import { registerWasmTrainingKernels } from '../../src/wasm-kernels/register-wasm-training-kernels';
 import { expectAllClose, seededValues } from './kernel-test-utils';
 
 describe('_FusedMatMul on wasm', () => {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
 import reference from '../test/fixtures/adaptive-reference.json';
-import type { MakePrivateOptions } from './engine-config';
+import type { MakePrivateOptions } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
 
 beforeAll(async () => {

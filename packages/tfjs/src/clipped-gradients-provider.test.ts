@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
 import type { ClippedGradientsProvider, ClippedGradientsRequest } from './clipped-gradients-provider';
 import { computeClippedGradients } from './compute-clipped-gradients';
-import type { MakePrivateOptions } from './engine-config';
+import type { MakePrivateOptions } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
 
 beforeAll(async () => {

@@ -3,7 +3,8 @@ import { CyclicSampler, PoissonSampler, SeededRandom, ShuffleSampler } from '@cn
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
-import { normaliseOptions, OPTION_ALIASES } from './engine-config';
+import { normaliseOptions } from './engine-config';
+import { OPTION_ALIASES } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
 
 beforeAll(async () => {

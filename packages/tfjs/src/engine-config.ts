@@ -1,250 +1,24 @@
 /**
- * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
- * the checks that turn a bad configuration into an error naming the option and its allowed values.
+ * The validated configuration of a private run: the options normalised (aliases replaced), each checked by its
+ * rule ({@link OPTION_RULES}), then the checks that tie several options together.
  */
-import { describeMode, MODE_NAMES, type ModeName, modesWhere } from '@cnm/optim';
+import { type ModeDescription, type ModeName, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
+import { checkAdaptiveClipping, type ResolvedAdaptiveClipping } from './adaptive-clipping-options';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
-import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import { OPTION_ALIASES, type ParticipationName } from './engine-options';
+import {
+  type CheckedOptions,
+  checkOptions,
+  integer,
+  KNOWN_OPTIONS,
+  OPTION_RULES,
+  required,
+} from './option-rules';
 import type { AnyLayer } from './per-example/types';
-import { type EngineData, isExampleDataset, type TensorData, toEngineData } from './training-data';
-import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
-
-/** How examples take part in training, the original library's `participation`. */
-export type ParticipationName = 'streaming' | 'cyclic' | 'minSep';
-
-/** The participations, in the original library's order. */
-export const PARTICIPATION_NAMES: readonly ParticipationName[] = Object.freeze([
-  'streaming',
-  'cyclic',
-  'minSep',
-]);
-
-/**
- * Settings of adaptive clipping (`clipping: 'adaptive'`, Andrew, Thakkar, McMahan, Ramaswamy 2021): after each
- * logical batch the engine releases a noisy count of the examples whose gradient norm was at most the threshold,
- * and moves the threshold geometrically toward the target quantile. `maxGradNorm` is the initial threshold.
- * Opacus's names are accepted as aliases ({@link ADAPTIVE_CLIPPING_ALIASES}).
- */
-export interface AdaptiveClippingOptions {
-  /**
-   * Fraction of examples that should end up unclipped (γ), in (0, 1); default 0.5 (the median norm). Alias
-   * `target_unclipped_quantile`.
-   */
-  readonly targetUnclippedQuantile?: number;
-  /**
-   * Geometric learning rate η of the threshold, `> 0`: one update multiplies it by at most about `exp(η)`;
-   * default 0.2. Alias `clipbound_learning_rate`.
-   */
-  readonly learningRate?: number;
-  /**
-   * Standard deviation σ_b of the noise on the unclipped count, `> 0`; default `batchSize / 20` (Andrew et al.'s
-   * recommendation, the expected batch size). Alias `unclipped_num_std`. Give this or `countNoiseMultiplier`.
-   */
-  readonly countNoiseStddev?: number;
-  /**
-   * Noise multiplier of the count, `2 σ_b` (its sensitivity is 1/2), `> 0`: the other way of giving
-   * `countNoiseStddev`.
-   */
-  readonly countNoiseMultiplier?: number;
-  /** Smallest threshold, `> 0` (default `maxGradNorm / 10⁶`). Alias `min_clipbound`. */
-  readonly minThreshold?: number;
-  /** Largest threshold, `>= minThreshold` (default `maxGradNorm × 10⁶`). Alias `max_clipbound`. */
-  readonly maxThreshold?: number;
-}
-
-/** Opacus's names of the adaptive clipping settings and the names they stand for. */
-export const ADAPTIVE_CLIPPING_ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  target_unclipped_quantile: 'targetUnclippedQuantile',
-  clipbound_learning_rate: 'learningRate',
-  unclipped_num_std: 'countNoiseStddev',
-  min_clipbound: 'minThreshold',
-  max_clipbound: 'maxThreshold',
-});
-
-/** Options shared by {@link PrivacyEngine.makePrivate} and {@link PrivacyEngine.makePrivateWithEpsilon}. */
-export interface PrivateTrainingOptions {
-  /** The tfjs-layers model to train (Sequential, functional or nested). */
-  readonly model: AnyLayer;
-  /** Per-example loss `(yTrue, yPred) => [B]`. */
-  readonly lossFn: PerExampleLossFn;
-  /**
-   * The training set as `{ x, y }` (or `{ xs, ys }`) tensors, which the engine samples its batches from. The
-   * tensors stay the caller's: the engine never disposes them. Give either `data` or `datasetSize`, not both.
-   * A `tf.data.Dataset` goes to {@link PrivateTrainer.fit} instead (with `datasetSize` here): the engine reads
-   * it once and draws every batch itself, since the accounting depends on how batches are drawn.
-   */
-  readonly data?: TensorData;
-  /**
-   * Number of examples of the training set, when the data itself is given later to
-   * {@link PrivateTrainer.fit} or {@link PrivateTrainer.step} (integer >= 1). It sets the sampling rate and
-   * the steps per epoch, so the data given then must have exactly this many examples.
-   */
-  readonly datasetSize?: number;
-  /** Number of epochs the accounting covers (integer >= 1). */
-  readonly epochs: number;
-  /** Training mode (the original library's names). */
-  readonly mode: ModeName;
-  /**
-   * Expected batch size: the batch size of the cyclic sampler, or `sampleRate * datasetSize` under Poisson
-   * sampling. Optional when `minSeparation` is given (then `ceil(datasetSize / minSeparation)`).
-   */
-  readonly batchSize?: number;
-  /** Per-example clipping norm, or one norm per trainable layer (array in layer order, or by layer name). */
-  readonly maxGradNorm: number | readonly number[] | Readonly<Record<string, number>>;
-  /**
-   * `'flat'` (default for a number), `'perLayer'` (default for several norms; alias `'per_layer'`), or
-   * `'adaptive'`: one threshold, starting at `maxGradNorm` and following a quantile of the per-example norms
-   * (settings in {@link PrivateTrainingOptions.adaptiveClipping}).
-   */
-  readonly clipping?: 'flat' | 'perLayer' | 'per_layer' | 'adaptive';
-  /**
-   * Settings of `clipping: 'adaptive'` (refused with another clipping). The count it releases is accounted
-   * with the gradients: the noise multiplier of `makePrivate` (or the one calibrated by `makePrivateWithEpsilon`)
-   * is the total, and the gradient noise multiplier is raised to pay for the count (see `report`).
-   */
-  readonly adaptiveClipping?: AdaptiveClippingOptions;
-  /** Participation pattern of the correlated modes (default `'streaming'`, `'cyclic'` for Multi-Epoch modes). */
-  readonly participation?: ParticipationName;
-  /** Error the BLT fit minimises: `'rmse'` (default) or `'max'`. Alias `error_type`. */
-  readonly errorType?: 'rmse' | 'max';
-  /** BLT buffers d (integer in [1, 16]) or `'auto'` (default). Alias `d`. */
-  readonly bufferCount?: number | 'auto';
-  /** Minimum separation b between two participations of an example (integer >= 1). Alias `b`. */
-  readonly minSeparation?: number;
-  /** Maximum participations k of an example (integer >= 1; default `epochs`). Alias `k`. */
-  readonly maxParticipations?: number;
-  /** Gamma of `'Single Parameter'`, in [0, 1). */
-  readonly gamma?: number;
-  /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
-  readonly lossReduction?: 'mean' | 'sum';
-  /**
-   * Poisson sampling; required by (and the default of) the modes that sample with it (`'DP-SGD-AMPLIFIED'`),
-   * refused elsewhere. Alias `poisson_sampling`.
-   */
-  readonly poissonSampling?: boolean;
-  /**
-   * A batch sampler of `@cnm/sampler` over the training set, at step 0, instead of the one the engine builds.
-   * Its declared participation must support the mode's accounting: Poisson for 'DP-SGD-AMPLIFIED'; cyclic for
-   * the correlated modes (participations exactly `stepsPerEpoch` apart); cyclic, shuffle or balls-in-bins (at
-   * most one participation per epoch) for 'DP-SGD-BASE'. Anything else is refused with the reason.
-   */
-  readonly sampler?: BatchSampler;
-  /** Learning rate of the private optimizer (default 0.1). */
-  readonly learningRate?: number;
-  /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
-  readonly momentum?: number;
-  /** First-moment decay of the Adam modes (default 0.9). */
-  readonly beta1?: number;
-  /** Second-moment decay of the Adam modes (default 0.999). */
-  readonly beta2?: number;
-  /** Floor of the Adam modes' bias-corrected second moment after the noise variance is removed (default 1e-8). */
-  readonly varianceFloor?: number;
-  /** Seed of the sampler and the noise (reproducible runs, bit-exact resumption); refused in secure mode. */
-  readonly seed?: number | bigint;
-  /** Secure randomness for sampling and noise (overrides the engine's setting when given). Alias `secure_mode`. */
-  readonly secureMode?: boolean;
-  /** Per-example gradient method (default `'bookkeeping'`). Alias `grad_sample_mode`. */
-  readonly perExampleMethod?: PerExampleMethod;
-  /** Examples per physical chunk of the per-example pass (bounds memory). */
-  readonly physicalBatchSize?: number;
-  /**
-   * Keep an exponential moving average of the trained weights (see {@link ExponentialWeightAverage}; `{}`
-   * for its defaults: decay 0.999 with warm-up), updated after every step and checkpointed with the run.
-   * Evaluating the average is post-processing: it costs no privacy and is usually more accurate than the last
-   * iterate. Default: none.
-   */
-  readonly weightAverage?: ExponentialWeightAverageOptions;
-  /** Accountant of `'DP-SGD-AMPLIFIED'`: `'pld'` (default) or `'rdp'`. */
-  readonly accountant?: 'pld' | 'rdp';
-  /** Budget target epsilon: with `makePrivate` an optional budget, with `makePrivateWithEpsilon` the target. */
-  readonly targetEpsilon?: number;
-  /** Delta of the budget, in (0, 1). */
-  readonly targetDelta?: number;
-  /** What a step beyond the budget does: `'refuse'` (default, it throws) or `'allow'`. */
-  readonly budgetPolicy?: 'refuse' | 'allow';
-  /**
-   * Computes the clipped gradient sums elsewhere (e.g. `createWorkerClipper` of `@cnm/tfjs/node`, on several
-   * cores); the trainer then steps with `stepAsync` (which `fit` uses). Default: this thread.
-   */
-  readonly clippedGradients?: ClippedGradientsProvider;
-}
-
-/** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */
-export interface MakePrivateOptions extends PrivateTrainingOptions {
-  /** Noise multiplier sigma (>= 0; 0 disables noise and privacy). Alias `noise_multiplier`. */
-  readonly noiseMultiplier: number;
-}
-
-/** Options of {@link PrivacyEngine.makePrivateWithEpsilon}: the noise is calibrated to the target. */
-export interface MakePrivateWithEpsilonOptions extends PrivateTrainingOptions {
-  /** Target epsilon (> 0). Alias `target_epsilon`. */
-  readonly targetEpsilon: number;
-  /** Target delta, in (0, 1). Alias `target_delta`. */
-  readonly targetDelta: number;
-}
-
-/**
- * The original library's option names and the names they stand for. Either name may be used, not both.
- */
-export const OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  d: 'bufferCount',
-  b: 'minSeparation',
-  k: 'maxParticipations',
-  max_grad_norm: 'maxGradNorm',
-  error_type: 'errorType',
-  noise_multiplier: 'noiseMultiplier',
-  target_epsilon: 'targetEpsilon',
-  target_delta: 'targetDelta',
-  loss_reduction: 'lossReduction',
-  poisson_sampling: 'poissonSampling',
-  grad_sample_mode: 'perExampleMethod',
-  secure_mode: 'secureMode',
-  batch_size: 'batchSize',
-  learning_rate: 'learningRate',
-  data_loader: 'data',
-  module: 'model',
-  criterion: 'lossFn',
-});
-
-const KNOWN_OPTIONS: readonly string[] = [
-  'model',
-  'lossFn',
-  'data',
-  'datasetSize',
-  'epochs',
-  'mode',
-  'batchSize',
-  'maxGradNorm',
-  'clipping',
-  'adaptiveClipping',
-  'participation',
-  'errorType',
-  'bufferCount',
-  'minSeparation',
-  'maxParticipations',
-  'gamma',
-  'lossReduction',
-  'poissonSampling',
-  'sampler',
-  'learningRate',
-  'momentum',
-  'beta1',
-  'beta2',
-  'varianceFloor',
-  'seed',
-  'secureMode',
-  'perExampleMethod',
-  'physicalBatchSize',
-  'weightAverage',
-  'accountant',
-  'targetEpsilon',
-  'targetDelta',
-  'budgetPolicy',
-  'noiseMultiplier',
-  'clippedGradients',
-];
+import { type EngineData, isExampleDataset, toEngineData } from './training-data';
+import type { ExponentialWeightAverageOptions } from './weight-average';
 
 /**
  * Replaces the original library's names by the engine's ({@link OPTION_ALIASES}); refuses an option given
@@ -267,91 +41,6 @@ export function normaliseOptions(options: Record<string, unknown>): Record<strin
     out[name] = value;
   }
   return out;
-}
-
-/** Adaptive clipping settings after validation; the count noise default follows from the batch size later. */
-export interface ResolvedAdaptiveClipping {
-  /** Target unclipped fraction γ. */
-  readonly targetUnclippedQuantile: number;
-  /** Geometric learning rate η. */
-  readonly learningRate: number;
-  /** σ_b when given (directly or as `countNoiseMultiplier / 2`), else undefined (default `batchSize / 20`). */
-  readonly countNoiseStddev: number | undefined;
-  /** Lower bound of the threshold. */
-  readonly minThreshold: number;
-  /** Upper bound of the threshold. */
-  readonly maxThreshold: number;
-}
-
-const ADAPTIVE_KEYS: readonly string[] = [
-  'targetUnclippedQuantile',
-  'learningRate',
-  'countNoiseStddev',
-  'countNoiseMultiplier',
-  'minThreshold',
-  'maxThreshold',
-];
-
-function checkAdaptiveClipping(raw: unknown, initialThreshold: number): ResolvedAdaptiveClipping {
-  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new TypeError(`adaptiveClipping must be an object with the settings ${ADAPTIVE_KEYS.join(', ')}`);
-  }
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    if (value === undefined) continue;
-    const name = ADAPTIVE_CLIPPING_ALIASES[key] ?? key;
-    if (!ADAPTIVE_KEYS.includes(name)) {
-      throw new TypeError(
-        `unknown adaptiveClipping setting '${key}'; the settings are ${ADAPTIVE_KEYS.join(', ')} (aliases: ${Object.keys(ADAPTIVE_CLIPPING_ALIASES).join(', ')})`,
-      );
-    }
-    if (Object.hasOwn(options, name)) {
-      throw new TypeError(`adaptiveClipping.${name} is given twice (also as its alias '${key}')`);
-    }
-    options[name] = value;
-  }
-  const positive = { min: 0, max: Number.MAX_VALUE, minOpen: true };
-  const targetUnclippedQuantile = finiteIn(
-    'adaptiveClipping.targetUnclippedQuantile',
-    options.targetUnclippedQuantile ?? 0.5,
-    { min: 0, max: 1, minOpen: true, maxOpen: true },
-  );
-  const learningRate = finiteIn('adaptiveClipping.learningRate', options.learningRate ?? 0.2, positive);
-  if (options.countNoiseStddev !== undefined && options.countNoiseMultiplier !== undefined) {
-    throw new TypeError(
-      'adaptiveClipping: give countNoiseStddev or countNoiseMultiplier (= 2 countNoiseStddev), not both',
-    );
-  }
-  const countNoiseStddev =
-    options.countNoiseStddev !== undefined
-      ? finiteIn('adaptiveClipping.countNoiseStddev', options.countNoiseStddev, positive)
-      : options.countNoiseMultiplier !== undefined
-        ? finiteIn('adaptiveClipping.countNoiseMultiplier', options.countNoiseMultiplier, positive) / 2
-        : undefined;
-  const givenMin =
-    options.minThreshold === undefined
-      ? undefined
-      : finiteIn('adaptiveClipping.minThreshold', options.minThreshold, positive);
-  const givenMax =
-    options.maxThreshold === undefined
-      ? undefined
-      : finiteIn('adaptiveClipping.maxThreshold', options.maxThreshold, positive);
-  // Defaults: 10⁶ below and above the initial threshold (see AdaptiveClipNormOptions.minThreshold).
-  const minThreshold =
-    givenMin ?? Math.min(initialThreshold / ADAPTIVE_THRESHOLD_RANGE, givenMax ?? initialThreshold);
-  const maxThreshold =
-    givenMax ?? Math.max(initialThreshold * ADAPTIVE_THRESHOLD_RANGE, givenMin ?? initialThreshold);
-  if (minThreshold > maxThreshold) {
-    throw new RangeError(
-      `adaptiveClipping.minThreshold (${minThreshold}) must be at most adaptiveClipping.maxThreshold (${maxThreshold})`,
-    );
-  }
-  if (initialThreshold < minThreshold || initialThreshold > maxThreshold) {
-    throw new RangeError(
-      `maxGradNorm, the initial threshold of adaptive clipping, must be in [minThreshold, maxThreshold] = [${minThreshold}, ${maxThreshold}], got ${initialThreshold}`,
-    );
-  }
-  return { targetUnclippedQuantile, learningRate, countNoiseStddev, minThreshold, maxThreshold };
 }
 
 /** A validated, normalised configuration with its defaults (before the run shape is known). */
@@ -428,52 +117,6 @@ export interface EngineConfig {
   readonly clippedGradients: ClippedGradientsProvider | undefined;
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw new RangeError(
-      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value as T;
-}
-
-function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-  return value;
-}
-
-function optionalInteger(name: string, value: unknown, min: number, max?: number): number | undefined {
-  return value === undefined ? undefined : integer(name, value, min, max);
-}
-
-function finiteIn(
-  name: string,
-  value: unknown,
-  range: { min: number; max: number; minOpen?: boolean; maxOpen?: boolean },
-): number {
-  const { min, max, minOpen = false, maxOpen = false } = range;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    (minOpen ? value <= min : value < min) ||
-    (maxOpen ? value >= max : value > max)
-  ) {
-    throw new RangeError(
-      `${name} must be a finite number in ${minOpen ? '(' : '['}${min}, ${max}${maxOpen ? ')' : ']'}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function required(options: Record<string, unknown>, name: string, what: string): unknown {
-  const value = options[name];
-  if (value === undefined || value === null) throw new TypeError(`option '${name}' is required: ${what}`);
-  return value;
-}
-
 function checkData(
   data: unknown,
   datasetSize: unknown,
@@ -500,8 +143,10 @@ function checkData(
 }
 
 /**
- * Validates the (normalised) options of the engine. `withEpsilon` selects which of `noiseMultiplier` or
- * `targetEpsilon`/`targetDelta` is required.
+ * Validates the options of the engine: aliases replaced ({@link normaliseOptions}), every option checked by its
+ * rule ({@link OPTION_RULES}), then the checks that tie options together (clipping and its norms, the mode's
+ * sampling and participation, the noise or the privacy target, secure mode and the seed). `withEpsilon` selects
+ * which of `noiseMultiplier` or `targetEpsilon`/`targetDelta` is required.
  */
 export function validateConfig(
   raw: Record<string, unknown>,
@@ -509,93 +154,122 @@ export function validateConfig(
   engineSecure: boolean,
 ): EngineConfig {
   const options = normaliseOptions(raw);
-  const model = required(options, 'model', 'the tfjs-layers model to train') as AnyLayer;
-  if (typeof (model as { apply?: unknown }).apply !== 'function') {
-    throw new TypeError('model must be a tfjs-layers model or layer');
-  }
-  const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
-  if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
+  OPTION_RULES.model(options.model);
+  OPTION_RULES.lossFn(options.lossFn);
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
-  const row = describeMode(required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`) as string);
+  const checked = checkOptions(options, { datasetSize });
+  const row = checked.mode;
   const mode = row.name;
-  const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
-  const maxGradNorm = required(options, 'maxGradNorm', 'the per-example clipping norm (> 0)');
-  const several = typeof maxGradNorm === 'object';
-  if (typeof maxGradNorm === 'number') {
-    finiteIn('maxGradNorm', maxGradNorm, { min: 0, max: Number.MAX_VALUE, minOpen: true });
-  } else if (several && maxGradNorm !== null) {
-    const values = Array.isArray(maxGradNorm) ? maxGradNorm : Object.values(maxGradNorm);
-    if (values.length === 0) throw new RangeError('maxGradNorm must list at least one norm');
-    for (const [i, v] of values.entries()) {
-      finiteIn(`maxGradNorm[${i}]`, v, { min: 0, max: Number.MAX_VALUE, minOpen: true });
-    }
-  } else {
-    throw new TypeError(
-      'maxGradNorm must be a number, an array of numbers or a record of layer name -> number',
-    );
-  }
-  const clippingName = oneOf(
-    'clipping',
-    options.clipping,
-    ['flat', 'perLayer', 'per_layer', 'adaptive'] as const,
-    several ? 'perLayer' : 'flat',
-  );
-  const clipping = clippingName === 'per_layer' ? 'perLayer' : clippingName;
-  if (clipping === 'flat' && several) throw new RangeError("clipping 'flat' needs one maxGradNorm number");
-  if (clipping === 'adaptive' && several) {
-    throw new RangeError("clipping 'adaptive' needs one maxGradNorm number (the initial threshold)");
-  }
-  if (clipping !== 'adaptive' && options.adaptiveClipping !== undefined) {
-    throw new TypeError(
-      `adaptiveClipping applies to clipping 'adaptive' only, this run has clipping '${clipping}'`,
-    );
-  }
+  const { maxGradNorm } = checked;
+  const clipping = checkClipping(checked.clipping, maxGradNorm, options.adaptiveClipping);
   const adaptiveClipping =
     clipping === 'adaptive'
       ? checkAdaptiveClipping(options.adaptiveClipping, maxGradNorm as number)
       : undefined;
+  const { participation, poissonSampling } = checkSampling(row, checked);
+  if (row.strategy === 'single-parameter' && checked.gamma === undefined) {
+    throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
+  }
+  const secureMode = checked.secureMode ?? engineSecure;
+  if (secureMode && checked.seed !== undefined) {
+    throw new TypeError(
+      'secureMode draws from operating-system entropy and accepts no seed: remove the seed option',
+    );
+  }
+  const noise = checkNoise(options, checked, withEpsilon);
+  if (clipping === 'adaptive' && checked.clippedGradients !== undefined) {
+    // The threshold and its count noise live on this thread and move after every logical batch; workers
+    // clipping their shares with their own copies would release one count each.
+    throw new RangeError(
+      "clippedGradients cannot be combined with clipping 'adaptive': use 'flat' or 'perLayer' with a provider, or adaptive clipping on this thread",
+    );
+  }
+  return {
+    model: checked.model,
+    lossFn: checked.lossFn,
+    data,
+    datasetSize,
+    epochs: checked.epochs,
+    mode,
+    batchSize: checked.batchSize,
+    maxGradNorm,
+    clipping,
+    adaptiveClipping,
+    participation,
+    errorType: checked.errorType,
+    bufferCount: checked.bufferCount,
+    minSeparation: checked.minSeparation,
+    maxParticipations: checked.maxParticipations,
+    gamma: checked.gamma,
+    lossReduction: checked.lossReduction,
+    poissonSampling,
+    sampler: checked.sampler,
+    learningRate: checked.learningRate,
+    momentum: checked.momentum,
+    beta1: checked.beta1,
+    beta2: checked.beta2,
+    varianceFloor: checked.varianceFloor,
+    seed: checked.seed,
+    secureMode,
+    perExampleMethod: checked.perExampleMethod,
+    physicalBatchSize: checked.physicalBatchSize,
+    weightAverage: checked.weightAverage,
+    accountant: checked.accountant,
+    ...noise,
+    budgetPolicy: checked.budgetPolicy,
+    clippedGradients: checked.clippedGradients,
+  };
+}
+
+/** The clipping mode: its default follows from `maxGradNorm` (one norm: flat, several: per layer). */
+function checkClipping(
+  given: CheckedOptions['clipping'],
+  maxGradNorm: CheckedOptions['maxGradNorm'],
+  adaptiveOptions: unknown,
+): 'flat' | 'perLayer' | 'adaptive' {
+  const several = typeof maxGradNorm === 'object';
+  const clipping = given ?? (several ? 'perLayer' : 'flat');
+  if (clipping === 'flat' && several) throw new RangeError("clipping 'flat' needs one maxGradNorm number");
+  if (clipping === 'adaptive' && several) {
+    throw new RangeError("clipping 'adaptive' needs one maxGradNorm number (the initial threshold)");
+  }
+  if (clipping !== 'adaptive' && adaptiveOptions !== undefined) {
+    throw new TypeError(
+      `adaptiveClipping applies to clipping 'adaptive' only, this run has clipping '${clipping}'`,
+    );
+  }
   if (clipping === 'perLayer' && !several) {
     throw new RangeError("clipping 'perLayer' needs maxGradNorm as one norm per layer (array or record)");
   }
+  return clipping;
+}
+
+/** The participation and the sampling of the mode's row, and a caller's sampler that must agree with them. */
+function checkSampling(
+  row: ModeDescription,
+  checked: CheckedOptions,
+): { participation: ParticipationName; poissonSampling: boolean } {
+  const mode = row.name;
   const multiEpoch = row.fittedFor === 'min-separation';
-  const participation = oneOf(
-    'participation',
-    options.participation,
-    PARTICIPATION_NAMES,
-    multiEpoch ? 'cyclic' : 'streaming',
-  );
+  const participation = checked.participation ?? (multiEpoch ? 'cyclic' : 'streaming');
   if (multiEpoch && participation === 'streaming') {
     throw new RangeError(
       `mode '${mode}' fits its BLT for several participations: participation must be 'cyclic' or 'minSep', got 'streaming'`,
     );
   }
   const amplified = row.sampling === 'poisson';
-  if (options.poissonSampling !== undefined && typeof options.poissonSampling !== 'boolean') {
-    throw new TypeError('poissonSampling must be a boolean');
-  }
-  const sampler = options.sampler as BatchSampler | undefined;
-  let samplerKind: string | undefined;
-  if (sampler !== undefined) {
-    if (
-      sampler === null ||
-      typeof sampler !== 'object' ||
-      typeof sampler.nextBatch !== 'function' ||
-      typeof sampler.exportState !== 'function' ||
-      typeof sampler.participation?.kind !== 'string'
-    ) {
-      throw new TypeError('sampler must be a BatchSampler of @cnm/sampler (with a declared participation)');
-    }
-    samplerKind = sampler.participation.kind;
-    if (options.poissonSampling !== undefined && options.poissonSampling !== (samplerKind === 'poisson')) {
-      throw new RangeError(
-        `poissonSampling (${String(options.poissonSampling)}) contradicts the sampler given, whose participation is '${samplerKind}'`,
-      );
-    }
+  const samplerKind = checked.sampler?.participation.kind;
+  if (
+    samplerKind !== undefined &&
+    checked.poissonSampling !== undefined &&
+    checked.poissonSampling !== (samplerKind === 'poisson')
+  ) {
+    throw new RangeError(
+      `poissonSampling (${String(checked.poissonSampling)}) contradicts the sampler given, whose participation is '${samplerKind}'`,
+    );
   }
   const poissonSampling =
-    samplerKind !== undefined
-      ? samplerKind === 'poisson'
-      : ((options.poissonSampling as boolean | undefined) ?? amplified);
+    samplerKind !== undefined ? samplerKind === 'poisson' : (checked.poissonSampling ?? amplified);
   if (amplified && !poissonSampling) {
     throw new RangeError(
       `mode '${mode}' is accounted with amplification by Poisson subsampling: ` +
@@ -611,158 +285,39 @@ export function validateConfig(
         `participations: set poissonSampling to false, or use mode ${modesWhere((m) => m.sampling === 'poisson')}`,
     );
   }
-  if (amplified && options.participation !== undefined) {
+  if (amplified && checked.participation !== undefined) {
     throw new RangeError(
       `participation applies to the modes without amplification; '${mode}' uses Poisson sampling`,
     );
   }
-  const bufferCount =
-    options.bufferCount === undefined || options.bufferCount === 'auto'
-      ? 'auto'
-      : integer('bufferCount (d)', options.bufferCount, 1, 16);
-  const minSeparation = optionalInteger('minSeparation (b)', options.minSeparation, 1);
-  const maxParticipations = optionalInteger('maxParticipations (k)', options.maxParticipations, 1);
-  const gamma =
-    options.gamma === undefined
-      ? undefined
-      : finiteIn('gamma', options.gamma, { min: 0, max: 1, maxOpen: true });
-  if (row.strategy === 'single-parameter' && gamma === undefined) {
-    throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
-  }
-  const secureOption = options.secureMode;
-  if (secureOption !== undefined && typeof secureOption !== 'boolean') {
-    throw new TypeError('secureMode must be a boolean');
-  }
-  const secureMode = (secureOption as boolean | undefined) ?? engineSecure;
-  const seed = options.seed as number | bigint | undefined;
-  if (secureMode && seed !== undefined) {
-    throw new TypeError(
-      'secureMode draws from operating-system entropy and accepts no seed: remove the seed option',
-    );
-  }
-  if (seed !== undefined) {
-    const ok =
-      typeof seed === 'bigint'
-        ? seed >= 0n && seed < 2n ** 64n
-        : typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0;
-    if (!ok)
-      throw new RangeError(
-        `seed must be an integer in [0, 2^53 - 1] or a bigint in [0, 2^64), got ${String(seed)}`,
-      );
-  }
-  let noiseMultiplier: number | undefined;
-  let targetEpsilon: number | undefined;
-  let targetDelta: number | undefined;
+  return { participation, poissonSampling };
+}
+
+/** The noise multiplier (`makePrivate`) or the privacy target (`makePrivateWithEpsilon`, or a budget). */
+function checkNoise(
+  options: Record<string, unknown>,
+  checked: CheckedOptions,
+  withEpsilon: boolean,
+): Pick<EngineConfig, 'noiseMultiplier' | 'targetEpsilon' | 'targetDelta'> {
   if (withEpsilon) {
-    if (options.noiseMultiplier !== undefined) {
+    if (checked.noiseMultiplier !== undefined) {
       throw new TypeError(
         'makePrivateWithEpsilon calibrates the noise: remove noiseMultiplier (or use makePrivate)',
       );
     }
-    targetEpsilon = finiteIn('targetEpsilon', required(options, 'targetEpsilon', 'a number > 0'), {
-      min: 0,
-      max: Number.MAX_VALUE,
-      minOpen: true,
-    });
-    targetDelta = finiteIn('targetDelta', required(options, 'targetDelta', 'a number in (0, 1)'), {
-      min: 0,
-      max: 1,
-      minOpen: true,
-      maxOpen: true,
-    });
-  } else {
-    noiseMultiplier = finiteIn(
-      'noiseMultiplier',
-      required(options, 'noiseMultiplier', 'the noise multiplier sigma (>= 0)'),
-      { min: 0, max: Number.MAX_VALUE },
-    );
-    if (options.targetEpsilon !== undefined || options.targetDelta !== undefined) {
-      targetEpsilon = finiteIn(
-        'targetEpsilon',
-        required(options, 'targetEpsilon', 'the budget (> 0) with targetDelta'),
-        {
-          min: 0,
-          max: Number.MAX_VALUE,
-          minOpen: true,
-        },
-      );
-      targetDelta = finiteIn(
-        'targetDelta',
-        required(options, 'targetDelta', 'a number in (0, 1) with targetEpsilon'),
-        {
-          min: 0,
-          max: 1,
-          minOpen: true,
-          maxOpen: true,
-        },
-      );
-    }
+    return {
+      noiseMultiplier: undefined,
+      targetEpsilon: required(options, 'targetEpsilon', 'a number > 0') as number,
+      targetDelta: required(options, 'targetDelta', 'a number in (0, 1)') as number,
+    };
   }
-  const perExampleMethod = options.perExampleMethod as PerExampleMethod | undefined;
-  if (perExampleMethod !== undefined) {
-    oneOf(
-      'perExampleMethod',
-      perExampleMethod,
-      ['bookkeeping', 'ghost', 'mixed-ghost', 'materialized', 'loop'] as const,
-      'bookkeeping',
-    );
+  const noiseMultiplier = required(options, 'noiseMultiplier', 'the noise multiplier sigma (>= 0)') as number;
+  if (checked.targetEpsilon === undefined && checked.targetDelta === undefined) {
+    return { noiseMultiplier, targetEpsilon: undefined, targetDelta: undefined };
   }
   return {
-    model,
-    lossFn: lossFn as PerExampleLossFn,
-    data,
-    datasetSize,
-    epochs,
-    mode,
-    batchSize: optionalInteger('batchSize', options.batchSize, 1, datasetSize),
-    maxGradNorm: maxGradNorm as EngineConfig['maxGradNorm'],
-    clipping,
-    adaptiveClipping,
-    participation,
-    errorType: oneOf('errorType', options.errorType, ['rmse', 'max'] as const, 'rmse'),
-    bufferCount,
-    minSeparation,
-    maxParticipations,
-    gamma,
-    lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
-    poissonSampling,
-    sampler,
-    learningRate: finiteIn('learningRate', options.learningRate ?? 0.1, { min: 0, max: Number.MAX_VALUE }),
-    momentum: finiteIn('momentum', options.momentum ?? 0, { min: 0, max: 1, maxOpen: true }),
-    beta1: finiteIn('beta1', options.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true }),
-    beta2: finiteIn('beta2', options.beta2 ?? 0.999, { min: 0, max: 1, maxOpen: true }),
-    varianceFloor: finiteIn('varianceFloor', options.varianceFloor ?? 1e-8, {
-      min: 0,
-      max: Number.MAX_VALUE,
-    }),
-    seed,
-    secureMode,
-    perExampleMethod,
-    physicalBatchSize: optionalInteger('physicalBatchSize', options.physicalBatchSize, 1),
-    weightAverage:
-      options.weightAverage === undefined ? undefined : resolveWeightAverageOptions(options.weightAverage),
-    accountant: oneOf('accountant', options.accountant, ['pld', 'rdp'] as const, 'pld'),
-    targetEpsilon,
-    targetDelta,
-    budgetPolicy: oneOf('budgetPolicy', options.budgetPolicy, ['refuse', 'allow'] as const, 'refuse'),
     noiseMultiplier,
-    clippedGradients: checkProvider(options.clippedGradients, clipping),
+    targetEpsilon: required(options, 'targetEpsilon', 'the budget (> 0) with targetDelta') as number,
+    targetDelta: required(options, 'targetDelta', 'a number in (0, 1) with targetEpsilon') as number,
   };
-}
-
-function checkProvider(provider: unknown, clipping: string): ClippedGradientsProvider | undefined {
-  if (provider === undefined) return undefined;
-  if (clipping === 'adaptive') {
-    // The threshold and its count noise live on this thread and move after every logical batch; workers
-    // clipping their shares with their own copies would release one count each.
-    throw new RangeError(
-      "clippedGradients cannot be combined with clipping 'adaptive': use 'flat' or 'perLayer' with a provider, or adaptive clipping on this thread",
-    );
-  }
-  if (provider === null || typeof (provider as ClippedGradientsProvider).compute !== 'function') {
-    throw new TypeError(
-      'clippedGradients must be a ClippedGradientsProvider (an object with compute(request))',
-    );
-  }
-  return provider as ClippedGradientsProvider;
 }

@@ -37,7 +37,7 @@ export {
   PARTICIPATION_NAMES,
   type ParticipationName,
   type PrivateTrainingOptions,
-} from './engine-config';
+} from './engine-options';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export {

@@ -11,13 +11,10 @@ export {
   type RunShape,
   realParticipationOf,
 } from './accounting';
+export type { ResolvedAdaptiveClipping } from './adaptive-clipping-options';
 export { clippingFromMaxGradNorm, releaseBatch, validateClipping } from './clipping';
-export {
-  type EngineConfig,
-  normaliseOptions,
-  type ResolvedAdaptiveClipping,
-  validateConfig,
-} from './engine-config';
+export { type EngineConfig, normaliseOptions, validateConfig } from './engine-config';
+export { type CheckedOptions, KNOWN_OPTIONS, OPTION_RULES } from './option-rules';
 export {
   type PrivateTrainerParts,
   type TrainableVariables,

@@ -10,7 +10,7 @@ import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { AdaptiveClipNormState } from './clipping';
 import { computeClippedGradients } from './compute-clipped-gradients';
-import type { MakePrivateWithEpsilonOptions } from './engine-config';
+import type { MakePrivateWithEpsilonOptions } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
 import { BudgetExceededError, type PrivateTrainer, type TrainLogs } from './private-trainer';
 

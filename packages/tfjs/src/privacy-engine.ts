@@ -18,12 +18,8 @@ import {
   clippingFromMaxGradNorm,
   clippingSensitivity,
 } from './clipping';
-import {
-  type EngineConfig,
-  type MakePrivateOptions,
-  type MakePrivateWithEpsilonOptions,
-  validateConfig,
-} from './engine-config';
+import { type EngineConfig, validateConfig } from './engine-config';
+import type { MakePrivateOptions, MakePrivateWithEpsilonOptions } from './engine-options';
 import { type PrivacyReport, PrivateTrainer, trainableVariables } from './private-trainer';
 
 /** Options of the {@link PrivacyEngine} itself. */

@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import type { MakePrivateOptions } from './engine-config';
+import type { MakePrivateOptions } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
 import type { PrivateTrainer, TrainLogs } from './private-trainer';
 import { type ExampleDataset, materialiseDataset } from './training-data';

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import { type Metric, type ResolvedMetric, resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
 import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
@@ -175,6 +176,13 @@ export interface PrivateTrainingOptions {
    * cores); the trainer then steps with `stepAsync` (which `fit` uses). Default: this thread.
    */
   readonly clippedGradients?: ClippedGradientsProvider;
+  /**
+   * Metrics of {@link PrivateTrainer.evaluate}, named as tfjs's `compile` names them (`'accuracy'`/`'acc'`,
+   * `'binaryAccuracy'`, `'categoricalAccuracy'`, `'sparseCategoricalAccuracy'`) or functions
+   * `(yTrue, yPred) => per-example values`; reported in `evaluate(...).metrics` by name. Default: none
+   * (`accuracy` is always reported).
+   */
+  readonly metrics?: Metric | readonly Metric[];
 }
 
 /** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */
@@ -250,6 +258,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'budgetPolicy',
   'noiseMultiplier',
   'clippedGradients',
+  'metrics',
 ];
 
 /**
@@ -432,6 +441,8 @@ export interface EngineConfig {
   readonly noiseMultiplier: number | undefined;
   /** The `clippedGradients` provider (see {@link PrivateTrainingOptions}), if any. */
   readonly clippedGradients: ClippedGradientsProvider | undefined;
+  /** The validated `metrics` option (see {@link PrivateTrainingOptions}); empty when none. */
+  readonly metrics: readonly ResolvedMetric[];
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -752,6 +763,7 @@ export function validateConfig(
     budgetPolicy: oneOf('budgetPolicy', options.budgetPolicy, ['refuse', 'allow'] as const, 'refuse'),
     noiseMultiplier,
     clippedGradients: checkProvider(options.clippedGradients, clipping),
+    metrics: options.metrics === undefined ? [] : resolveMetrics(options.metrics, 'metrics'),
   };
 }
 

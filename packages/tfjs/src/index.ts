@@ -72,6 +72,12 @@ export {
   type PerExampleMethod,
 } from './compute-clipped-gradients';
 export {
+  type DataChange,
+  type DataFingerprint,
+  DataMismatchError,
+  fingerprintData,
+} from './data-fingerprint';
+export {
   ADAPTIVE_CLIPPING_ALIASES,
   type AdaptiveClippingOptions,
   type EngineConfig,
@@ -86,6 +92,14 @@ export {
   type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
+export {
+  METRIC_NAMES,
+  type Metric,
+  type MetricFn,
+  type MetricName,
+  type OutputKind,
+  outputKindOf,
+} from './metrics';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export { setPerExampleSimdEnabled } from './per-example/per-example-wasm';
@@ -112,6 +126,7 @@ export {
   type AdaptiveClippingReport,
   type BltReport,
   BudgetExceededError,
+  type EvaluateOptions,
   type EvaluationResult,
   type FitEndReason,
   type FitHistory,

@@ -12,7 +12,9 @@ import type { RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
+import { checkDataFingerprint, DataBinding, type DataFingerprint } from './data-fingerprint';
 import type { EngineConfig, EngineData } from './engine-config';
+import { ACCURACY, type Metric, outputKindOf, resolveMetrics } from './metrics';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
@@ -241,8 +243,24 @@ export interface FitHistory {
 export interface EvaluationResult {
   /** Mean per-example loss. */
   readonly loss: number;
-  /** Fraction of correct predictions: argmax for several outputs, threshold 0.5 for one output. */
+  /**
+   * Fraction of correct predictions, tfjs's `'accuracy'` for the model's output: argmax against one-hot or
+   * sparse labels for several outputs; for one output, the prediction thresholded at 0.5 when the output layer's
+   * activation gives probabilities (sigmoid, softmax), at 0 when it gives logits (any other activation).
+   */
   readonly accuracy: number;
+  /** The values of the `metrics` asked for (engine option or `evaluate` option), by name. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** Options of {@link PrivateTrainer.evaluate}. */
+export interface EvaluateOptions {
+  /** Examples per forward pass (default 256). */
+  readonly batchSize?: number;
+  /** The trained weights (default) or the run's weight average (`'averaged'`, with the `weightAverage` option). */
+  readonly weights?: 'trained' | 'averaged';
+  /** Metrics to report instead of the run's `metrics` option (names as tfjs's `compile`, or functions). */
+  readonly metrics?: Metric | readonly Metric[];
 }
 
 /** Plain, exact state of a trainer (see {@link encodeCheckpoint} for its file form). Keep it secret. */
@@ -263,6 +281,12 @@ export interface TrainerState {
   readonly adaptiveClipping?: AdaptiveClipNormState;
   /** The weight average, when the run keeps one (`weightAverage` option). */
   readonly weightAverage?: ExponentialWeightAverageState;
+  /**
+   * The training data the run is bound to (see {@link DataFingerprint}); absent before the run has seen data.
+   * A checkpoint without it (written before fingerprints existed) binds the run to the first data given after
+   * the restore, since what it was trained on can no longer be told.
+   */
+  readonly dataFingerprint?: DataFingerprint;
 }
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -344,6 +368,7 @@ export class PrivateTrainer {
     | undefined;
   #stepping = false;
   readonly #average: ExponentialWeightAverage | undefined;
+  readonly #data: DataBinding;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -363,6 +388,11 @@ export class PrivateTrainer {
       parts.config.weightAverage === undefined
         ? undefined
         : new ExponentialWeightAverage(this.model, parts.config.weightAverage);
+    this.#data = new DataBinding({
+      mode: parts.report.mode,
+      participation: parts.report.participation,
+      stepsPerEpoch: parts.report.run.stepsPerEpoch,
+    });
   }
 
   /**
@@ -443,7 +473,16 @@ export class PrivateTrainer {
    * examples the run was set up for. A `tf.data.Dataset` goes to {@link PrivateTrainer.fit}.
    */
   step(data?: TensorData): number {
-    return this.#stepOn(this.#trainingTensors(data, 'step'));
+    return this.#stepOn(this.#boundData(this.#trainingTensors(data, 'step')));
+  }
+
+  /**
+   * Checks that `source` is the training set this run is bound to (its first data, or a checkpoint's) before
+   * any batch is drawn from it; a reordered or other copy is refused with a {@link DataMismatchError}.
+   */
+  #boundData(source: EngineData): EngineData {
+    this.#data.check(source, this.#steps);
+    return source;
   }
 
   /** The tensors of a step or fit: those given (checked), or those given to `makePrivate`. */
@@ -591,7 +630,7 @@ export class PrivateTrainer {
    * on this thread exactly as `step` does. Without a provider it is `step(data)`. One step at a time.
    */
   async stepAsync(data?: TensorData): Promise<number> {
-    return this.#stepAsyncOn(this.#trainingTensors(data, 'step'));
+    return this.#stepAsyncOn(this.#boundData(this.#trainingTensors(data, 'step')));
   }
 
   async #stepAsyncOn(source: EngineData): Promise<number> {
@@ -714,9 +753,9 @@ export class PrivateTrainer {
     this.#fitting = true;
     let validation: { data: EngineData; owned: boolean } | undefined;
     try {
-      const source = isExampleDataset(data)
-        ? await this.#materialise(data)
-        : this.#trainingTensors(data, 'fit');
+      const source = this.#boundData(
+        isExampleDataset(data) ? await this.#materialise(data) : this.#trainingTensors(data, 'fit'),
+      );
       validation = await this.#validationTensors(options.validationData, source);
       return await this.#train(source, epochs, callbacks as TrainCallbacks[], validation?.data);
     } finally {
@@ -871,10 +910,7 @@ export class PrivateTrainer {
    * `weights: 'averaged'` of the run's weight average (`weightAverage` option). Use held-out data: evaluating on
    * the training set is a release of its own that the accounting does not cover.
    */
-  evaluate(
-    data: TensorData,
-    options: { readonly batchSize?: number; readonly weights?: 'trained' | 'averaged' } = {},
-  ): EvaluationResult {
+  evaluate(data: TensorData, options: EvaluateOptions = {}): EvaluationResult {
     const weights = options.weights ?? 'trained';
     if (weights !== 'trained' && weights !== 'averaged') {
       throw new RangeError(`weights must be 'trained' or 'averaged', got ${JSON.stringify(weights)}`);
@@ -886,32 +922,34 @@ export class PrivateTrainer {
       }
       return average.withAveragedWeights(() => this.evaluate(data, { ...options, weights: 'trained' }));
     }
+    const metrics =
+      options.metrics === undefined ? this.#config.metrics : resolveMetrics(options.metrics, 'metrics');
+    const outputKind = outputKindOf(this.model);
     const { x, y } = toEngineData(data, 'data').data;
     const size = y.shape[0] as number;
     const batchSize = options.batchSize ?? 256;
     let lossSum = 0;
-    let correct = 0;
+    const sums = new Float64Array(metrics.length + 1);
     for (let start = 0; start < size; start += batchSize) {
       const count = Math.min(batchSize, size - start);
-      const [l, c] = tf.tidy(() => {
+      const [l, ...values] = tf.tidy(() => {
         const xs = Array.isArray(x) ? x.map((t) => tf.slice(t, start, count)) : tf.slice(x, start, count);
         const ys = tf.slice(y, start, count);
         const prediction = this.model.apply(xs, { training: false }) as tf.Tensor;
         const loss = tf.sum(this.#config.lossFn(ys, prediction));
-        const width = prediction.shape[prediction.rank - 1] ?? 1;
-        const hits =
-          prediction.rank > 1 && width > 1
-            ? tf.equal(
-                tf.argMax(prediction, -1),
-                ys.rank === prediction.rank ? tf.argMax(ys, -1) : tf.cast(tf.reshape(ys, [-1]), 'int32'),
-              )
-            : tf.equal(tf.greater(tf.reshape(prediction, [-1]), 0.5), tf.greater(tf.reshape(ys, [-1]), 0.5));
-        return [loss.dataSync()[0] as number, tf.sum(tf.cast(hits, 'float32')).dataSync()[0] as number];
+        const totals = [ACCURACY, ...metrics].map((m) => tf.sum(m.perExample(ys, prediction, outputKind)));
+        return Array.from(tf.stack([loss, ...totals]).dataSync());
       });
-      lossSum += l;
-      correct += c;
+      lossSum += l as number;
+      values.forEach((v, i) => {
+        sums[i] = (sums[i] as number) + v;
+      });
     }
-    return { loss: lossSum / size, accuracy: correct / size };
+    return {
+      loss: lossSum / size,
+      accuracy: (sums[0] as number) / size,
+      metrics: Object.fromEntries(metrics.map((m, i) => [m.name, (sums[i + 1] as number) / size])),
+    };
   }
 
   /** Exact copy of the whole state (weights, optimizer, noise, generators, sampler, accountant). Keep it secret. */
@@ -935,6 +973,7 @@ export class PrivateTrainer {
       },
       ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
       ...(this.#average === undefined ? {} : { weightAverage: this.#average.exportState() }),
+      ...(this.#data.fingerprint === undefined ? {} : { dataFingerprint: this.#data.fingerprint }),
     };
   }
 
@@ -991,6 +1030,15 @@ export class PrivateTrainer {
         throw new RangeError(`checkpoint weight ${i} must have shape [${w.shape.join(', ')}] ('${w.name}')`);
       }
     });
+    const dataFingerprint =
+      state.dataFingerprint === undefined
+        ? undefined
+        : checkDataFingerprint(state.dataFingerprint, 'checkpoint dataFingerprint');
+    if (dataFingerprint !== undefined && dataFingerprint.examples !== this.report.run.datasetSize) {
+      throw new RangeError(
+        `checkpoint is inconsistent: its data fingerprint covers ${dataFingerprint.examples} examples, this run ${this.report.run.datasetSize}`,
+      );
+    }
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     checkOptionalPart(adaptive !== undefined, state.adaptiveClipping, state.step, {
       unexpected: 'checkpoint holds an adaptive clipping state, this run has none',
@@ -1027,6 +1075,7 @@ export class PrivateTrainer {
     });
     this.#steps = state.step;
     this.#failed = false;
+    this.#data.restore(dataFingerprint);
   }
 }
 

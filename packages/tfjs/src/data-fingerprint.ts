@@ -160,9 +160,10 @@ export class DataBinding {
 
   /**
    * Checks `data` against the bound fingerprint before step `stepsTaken + 1`; binds the run to it when unbound.
-   * Returns true when the tensors were fingerprinted now (new to the binding), false when they were known.
+   * `onNew` runs on tensors not seen before, once they match, before they are bound (if it throws, they are
+   * not: it runs again next time). Returns true when the tensors were new.
    */
-  check(data: EngineData, stepsTaken: number): boolean {
+  check(data: EngineData, stepsTaken: number, onNew?: (data: EngineData) => void): boolean {
     const tensors = [...(Array.isArray(data.x) ? data.x : [data.x]), data.y];
     const dataIds = tensors.map((t) => t.dataId);
     const cache = this.#cache;
@@ -173,7 +174,6 @@ export class DataBinding {
     const fingerprint = known
       ? (cache as { fingerprint: DataFingerprint }).fingerprint
       : fingerprintData(data);
-    if (!known) this.#cache = { tensors, dataIds, fingerprint };
     const bound = this.#bound;
     if (bound !== undefined) {
       const change = compareFingerprints(bound, fingerprint);
@@ -198,6 +198,10 @@ export class DataBinding {
           'order',
         );
       }
+    }
+    if (!known) {
+      onNew?.(data);
+      this.#cache = { tensors, dataIds, fingerprint };
     }
     this.#bound = fingerprint;
     return !known;

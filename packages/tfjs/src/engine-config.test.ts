@@ -261,3 +261,37 @@ describe('option names', () => {
     });
   });
 });
+
+describe('reportTrainingLoss', () => {
+  it('false neither computes nor reports the training loss, and trains the same', async () => {
+    const run = (reportTrainingLoss: boolean) =>
+      new PrivacyEngine().makePrivateWithEpsilon({
+        ...good,
+        model: classifier(),
+        mode: 'BLT',
+        reportTrainingLoss,
+      } as never);
+    const silent = run(false);
+    const loud = run(true);
+    expect(silent.report.reportTrainingLoss).toBe(false);
+    expect(loud.report.reportTrainingLoss).toBe(true);
+    const batchLosses: number[] = [];
+    expect(Number.isNaN(silent.step())).toBe(true);
+    expect(Number.isFinite(loud.step())).toBe(true);
+    const history = await silent.fit({
+      epochs: 1,
+      callbacks: { onBatchEnd: (_batch, logs) => void batchLogs(batchLosses, logs.loss) },
+    });
+    await loud.fit({ epochs: 1 });
+    expect(batchLosses.length).toBeGreaterThan(0);
+    expect(batchLosses.every(Number.isNaN)).toBe(true);
+    expect(history.loss.every(Number.isNaN)).toBe(true);
+    const weights = (t: typeof silent) => t.exportState().weights.map((w) => w.values);
+    expect(weights(silent)).toEqual(weights(loud));
+    expect(make({ reportTrainingLoss: 'no' })).toThrow(/reportTrainingLoss must be a boolean, got no/);
+  });
+});
+
+function batchLogs(into: number[], loss: number): void {
+  into.push(loss);
+}

@@ -183,6 +183,20 @@ export interface PrivateTrainingOptions {
    * (`accuracy` is always reported).
    */
   readonly metrics?: Metric | readonly Metric[];
+  /**
+   * What a batch with non-finite inputs, labels, per-example losses or gradients does: `'error'` (default)
+   * refuses it with an error naming the step, the examples and the tensor; `'skip'` leaves those examples out
+   * of the clipped sum (the sensitivity is still that of one clipped example) and counts them
+   * (`trainer.skippedExamples`, `skippedExamples` in the logs). The count depends on the data and is not
+   * covered by epsilon.
+   */
+  readonly nonFinite?: 'error' | 'skip';
+  /**
+   * Compute and report the batch's mean training loss (`step()`'s result, `loss` in the logs and the history);
+   * default true. The loss is computed from the private batch without noise, so epsilon does not cover it:
+   * set false to neither compute nor report it (`NaN` in its place).
+   */
+  readonly reportTrainingLoss?: boolean;
 }
 
 /** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */
@@ -259,6 +273,8 @@ const KNOWN_OPTIONS: readonly string[] = [
   'noiseMultiplier',
   'clippedGradients',
   'metrics',
+  'nonFinite',
+  'reportTrainingLoss',
 ];
 
 /**
@@ -443,6 +459,10 @@ export interface EngineConfig {
   readonly clippedGradients: ClippedGradientsProvider | undefined;
   /** The validated `metrics` option (see {@link PrivateTrainingOptions}); empty when none. */
   readonly metrics: readonly ResolvedMetric[];
+  /** The validated `nonFinite` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly nonFinite: 'error' | 'skip';
+  /** The validated `reportTrainingLoss` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly reportTrainingLoss: boolean;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -764,7 +784,15 @@ export function validateConfig(
     noiseMultiplier,
     clippedGradients: checkProvider(options.clippedGradients, clipping),
     metrics: options.metrics === undefined ? [] : resolveMetrics(options.metrics, 'metrics'),
+    nonFinite: oneOf('nonFinite', options.nonFinite, ['error', 'skip'] as const, 'error'),
+    reportTrainingLoss: booleanOption('reportTrainingLoss', options.reportTrainingLoss, true),
   };
+}
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${String(value)}`);
+  return value;
 }
 
 function checkProvider(provider: unknown, clipping: string): ClippedGradientsProvider | undefined {

@@ -100,6 +100,12 @@ export {
   type OutputKind,
   outputKindOf,
 } from './metrics';
+export {
+  NON_FINITE_PARTS,
+  NonFiniteExamplesError,
+  type NonFinitePart,
+  type NonFinitePolicy,
+} from './non-finite';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export { setPerExampleSimdEnabled } from './per-example/per-example-wasm';

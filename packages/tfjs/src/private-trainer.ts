@@ -14,7 +14,9 @@ import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import { checkDataFingerprint, DataBinding, type DataFingerprint } from './data-fingerprint';
 import type { EngineConfig, EngineData } from './engine-config';
+import { probePerExampleLoss } from './loss-probe';
 import { ACCURACY, type Metric, outputKindOf, resolveMetrics } from './metrics';
+import { NonFiniteExamplesError } from './non-finite';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
@@ -164,12 +166,31 @@ export interface PrivacyReport {
   readonly plannedEpsilon?: number;
   /** Steps the budget allows (the whole run when it fits). */
   readonly stepsWithinBudget: number;
+  /**
+   * What a batch with non-finite examples does: `'error'` refuses it, `'skip'` leaves those examples out of the
+   * clipped sum (their count: {@link PrivateTrainer.skippedExamples}; not covered by epsilon).
+   */
+  readonly nonFinite: 'error' | 'skip';
+  /**
+   * Whether the training loss is computed and reported. It is computed from the private batches without noise:
+   * epsilon does not cover it.
+   */
+  readonly reportTrainingLoss: boolean;
 }
 
 /** Logs passed to callbacks. */
 export interface TrainLogs {
-  /** Mean per-example loss of the batch (batch callbacks) or of the epoch's batches (epoch callbacks). */
+  /**
+   * Mean per-example training loss of the batch (batch callbacks) or of the epoch's batches (epoch callbacks);
+   * `NaN` with `reportTrainingLoss: false`. Computed from the private data without noise: epsilon does not cover
+   * it (like per-example norms, it is a release of its own).
+   */
   readonly loss: number;
+  /**
+   * With `nonFinite: 'skip'`: examples left out as non-finite in the step (batch callbacks) or the epoch (epoch
+   * callbacks). It depends on the data and is not covered by epsilon.
+   */
+  readonly skippedExamples?: number;
   /** Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). */
   readonly epsilon: number;
   /** Steps taken so far. */
@@ -223,8 +244,10 @@ export interface FitOptions {
 
 /** Result of {@link PrivateTrainer.fit}. */
 export interface FitHistory {
-  /** Mean loss per epoch trained. */
+  /** Mean training loss per epoch trained (`NaN` with `reportTrainingLoss: false`; not covered by epsilon). */
   readonly loss: number[];
+  /** With `nonFinite: 'skip'`: examples left out as non-finite, per epoch trained. */
+  readonly skippedExamples?: number[];
   /** Epsilon after each epoch (at the budget's delta; `NaN` without one). */
   readonly epsilon: number[];
   /** Validation loss after each epoch, with {@link FitOptions.validationData}. */
@@ -287,6 +310,8 @@ export interface TrainerState {
    * the restore, since what it was trained on can no longer be told.
    */
   readonly dataFingerprint?: DataFingerprint;
+  /** With `nonFinite: 'skip'`: examples left out as non-finite so far. */
+  readonly skippedExamples?: number;
 }
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -369,6 +394,9 @@ export class PrivateTrainer {
   #stepping = false;
   readonly #average: ExponentialWeightAverage | undefined;
   readonly #data: DataBinding;
+  #skippedExamples = 0;
+  /** Examples skipped by the last step (`nonFinite: 'skip'`). */
+  #lastSkipped = 0;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -481,8 +509,15 @@ export class PrivateTrainer {
    * any batch is drawn from it; a reordered or other copy is refused with a {@link DataMismatchError}.
    */
   #boundData(source: EngineData): EngineData {
-    this.#data.check(source, this.#steps);
+    this.#data.check(source, this.#steps, (data) =>
+      probePerExampleLoss(this.model, this.#config.lossFn, data),
+    );
     return source;
+  }
+
+  /** With `nonFinite: 'skip'`, examples left out of the clipped sums as non-finite over the run so far. */
+  get skippedExamples(): number {
+    return this.#skippedExamples;
   }
 
   /** The tensors of a step or fit: those given (checked), or those given to `makePrivate`. */
@@ -531,6 +566,7 @@ export class PrivateTrainer {
     // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
     this.#failed = true;
     let loss = Number.NaN;
+    this.#lastSkipped = 0;
     const indices = pending?.indices ?? this.sampler.nextBatch();
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     if (indices.length === 0) {
@@ -554,13 +590,15 @@ export class PrivateTrainer {
       try {
         const clipped =
           pending?.clipped ??
-          computeClippedGradients({
-            model: this.model,
-            lossFn: this.#config.lossFn,
-            x: result!.x,
-            y: result!.y,
-            ...this.#clippingOptions(),
-          });
+          atStep(next, indices, () =>
+            computeClippedGradients({
+              model: this.model,
+              lossFn: this.#config.lossFn,
+              x: result!.x,
+              y: result!.y,
+              ...this.#clippingOptions(),
+            }),
+          );
         try {
           // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
           // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
@@ -570,7 +608,9 @@ export class PrivateTrainer {
             this.#normaliser,
             adaptive === undefined ? undefined : clipped.sensitivity,
           );
-          loss = clipped.loss.dataSync()[0] as number;
+          // Read only when reported: the mean loss is a release of its own (see reportTrainingLoss).
+          if (this.#config.reportTrainingLoss) loss = clipped.loss.dataSync()[0] as number;
+          this.#lastSkipped = clipped.skippedExamples;
         } finally {
           tf.dispose([...clipped.gradients.values()]);
           tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
@@ -580,13 +620,17 @@ export class PrivateTrainer {
       }
     }
     this.#average?.update();
+    this.#skippedExamples += this.#lastSkipped;
     this.#failed = false;
     this.#steps = next;
     return loss;
   }
 
   /** How a batch is clipped, the same in this thread and in a `clippedGradients` provider. */
-  #clippingOptions(): Pick<ClippedGradientsRequest, 'clipping' | 'perExampleMethod' | 'physicalBatchSize'> {
+  #clippingOptions(): Pick<
+    ClippedGradientsRequest,
+    'clipping' | 'perExampleMethod' | 'physicalBatchSize' | 'nonFinite' | 'computeLoss'
+  > {
     return {
       clipping: this.#clipping,
       ...(this.#config.perExampleMethod === undefined
@@ -595,6 +639,8 @@ export class PrivateTrainer {
       ...(this.#config.physicalBatchSize === undefined
         ? {}
         : { physicalBatchSize: this.#config.physicalBatchSize }),
+      nonFinite: this.#config.nonFinite,
+      computeLoss: this.#config.reportTrainingLoss,
     };
   }
 
@@ -645,12 +691,14 @@ export class PrivateTrainer {
       const clipped =
         indices.length === 0
           ? undefined
-          : await provider.compute({
-              model: this.model,
-              data: source,
-              indices,
-              ...this.#clippingOptions(),
-            });
+          : await atStep(this.#steps + 1, indices, () =>
+              provider.compute({
+                model: this.model,
+                data: source,
+                indices,
+                ...this.#clippingOptions(),
+              }),
+            );
       this.#pending = { indices, clipped };
       return this.#stepOn(source);
     } finally {
@@ -659,10 +707,11 @@ export class PrivateTrainer {
     }
   }
 
-  #logs(loss: number): TrainLogs {
+  #logs(loss: number, skippedExamples = this.#lastSkipped): TrainLogs {
     const delta = this.#config.targetDelta;
     return {
       loss,
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples } : {}),
       epsilon:
         delta === undefined
           ? Number.NaN
@@ -823,15 +872,18 @@ export class PrivateTrainer {
     const history = {
       loss: [] as number[],
       epsilon: [] as number[],
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: [] as number[] } : {}),
       ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
       ...(validation === undefined || this.#average === undefined
         ? {}
         : { averagedValLoss: [] as number[], averagedValAccuracy: [] as number[] }),
     };
     // Logs of an epoch (validation metrics included), recorded in the history.
+    let skippedThisEpoch = 0;
     const record = (loss: number): TrainLogs => {
-      const logs = this.#logs(loss);
+      const logs = this.#logs(loss, skippedThisEpoch);
       history.loss.push(loss);
+      history.skippedExamples?.push(skippedThisEpoch);
       history.epsilon.push(logs.epsilon);
       if (validation === undefined) return logs;
       const { loss: valLoss, accuracy: valAccuracy } = this.evaluate(validation);
@@ -857,6 +909,7 @@ export class PrivateTrainer {
       await call('onEpochBegin', epoch, this);
       let sum = 0;
       let count = 0;
+      skippedThisEpoch = 0;
       const stepsThisEpoch = Math.min(perEpoch - (this.#steps % perEpoch), this.totalSteps - this.#steps);
       for (let batch = 0; batch < stepsThisEpoch; batch++) {
         if (this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
@@ -871,6 +924,7 @@ export class PrivateTrainer {
             sum += loss;
             count++;
           }
+          skippedThisEpoch += this.#lastSkipped;
           await call('onBatchEnd', batch, this.#logs(loss), this);
           // Let the event loop run (a browser repaints its progress, a server answers) between steps.
           await new Promise((resolve) => setTimeout(resolve, 0));
@@ -891,7 +945,7 @@ export class PrivateTrainer {
         break;
       }
     }
-    await call('onTrainEnd', { ...this.#logs(lastLoss), reason }, this);
+    await call('onTrainEnd', { ...this.#logs(lastLoss, this.#skippedExamples), reason }, this);
     return { ...history, reason };
   }
 
@@ -974,6 +1028,7 @@ export class PrivateTrainer {
       ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
       ...(this.#average === undefined ? {} : { weightAverage: this.#average.exportState() }),
       ...(this.#data.fingerprint === undefined ? {} : { dataFingerprint: this.#data.fingerprint }),
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: this.#skippedExamples } : {}),
     };
   }
 
@@ -1039,6 +1094,12 @@ export class PrivateTrainer {
         `checkpoint is inconsistent: its data fingerprint covers ${dataFingerprint.examples} examples, this run ${this.report.run.datasetSize}`,
       );
     }
+    const skipped = state.skippedExamples ?? 0;
+    if (!Number.isSafeInteger(skipped) || skipped < 0) {
+      throw new RangeError(
+        `checkpoint skippedExamples must be an integer >= 0, got ${String(state.skippedExamples)}`,
+      );
+    }
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     checkOptionalPart(adaptive !== undefined, state.adaptiveClipping, state.step, {
       unexpected: 'checkpoint holds an adaptive clipping state, this run has none',
@@ -1076,6 +1137,23 @@ export class PrivateTrainer {
     this.#steps = state.step;
     this.#failed = false;
     this.#data.restore(dataFingerprint);
+    this.#skippedExamples = skipped;
+  }
+}
+
+/**
+ * Runs `compute` (the clipped sums of step `step`, sync or async), naming the step and the training set's
+ * indices of the batch `indices` in a {@link NonFiniteExamplesError}.
+ */
+function atStep<T>(step: number, indices: ArrayLike<number>, compute: () => T): T {
+  const rename = (error: unknown): never => {
+    throw error instanceof NonFiniteExamplesError ? error.atStep(step, indices) : error;
+  };
+  try {
+    const result = compute();
+    return (result instanceof Promise ? result.catch(rename) : result) as T;
+  } catch (error) {
+    return rename(error);
   }
 }
 

@@ -17,6 +17,7 @@ import type { ClippedGradientsProvider, ClippedGradientsRequest } from '../clipp
 import { clippingSensitivity, type FlatClipping, type PerLayerClipping, validateClipping } from '../clipping';
 import type { ClippedGradients, PerExampleMethod } from '../compute-clipped-gradients';
 import type { EngineData } from '../engine-config';
+import { NonFiniteExamplesError, type NonFinitePolicy } from '../non-finite';
 import { collectTrainableLayers } from '../per-example/model-layers';
 import type { AnyLayer } from '../per-example/types';
 import type { ChunkResult, ReplyMessage, RequestMessage, SharedTensor } from './protocol';
@@ -222,11 +223,13 @@ export class WorkerClipper implements ClippedGradientsProvider {
     clearTimeout(pending.timer);
     if (reply.type === 'error') {
       const error =
-        reply.name === 'RangeError'
-          ? new RangeError(reply.message)
-          : reply.name === 'TypeError'
-            ? new TypeError(reply.message)
-            : new Error(reply.message);
+        reply.nonFinite !== undefined
+          ? new NonFiniteExamplesError(reply.nonFinite.indices, reply.nonFinite.parts)
+          : reply.name === 'RangeError'
+            ? new RangeError(reply.message)
+            : reply.name === 'TypeError'
+              ? new TypeError(reply.message)
+              : new Error(reply.message);
       pending.reject(error);
     } else pending.resolve(reply);
   }
@@ -351,7 +354,10 @@ export class WorkerClipper implements ClippedGradientsProvider {
       throw new Error('a compute() of this WorkerClipper is already running: await it first');
     this.#computing = true;
     try {
-      return await this.#computeNow(model, data, clipping, method, indices, physical);
+      return await this.#computeNow(model, data, clipping, method, indices, physical, {
+        nonFinite: request.nonFinite ?? 'error',
+        computeLoss: request.computeLoss ?? true,
+      });
     } finally {
       this.#computing = false;
     }
@@ -364,6 +370,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
     method: PerExampleMethod,
     indices: Int32Array,
     physical: number,
+    policy: { readonly nonFinite: NonFinitePolicy; readonly computeLoss: boolean },
   ): Promise<ClippedGradients> {
     await this.#loaded;
     if (this.#model === undefined) await this.#bind(model);
@@ -389,10 +396,8 @@ export class WorkerClipper implements ClippedGradientsProvider {
       indices.slice(c * physical, Math.min((c + 1) * physical, indices.length)),
     );
     const messages = this.#workers.map((_, w) => {
-      const mine = chunks.slice(
-        Math.floor((w * chunkCount) / this.workerCount),
-        Math.floor(((w + 1) * chunkCount) / this.workerCount),
-      );
+      const firstChunk = Math.floor((w * chunkCount) / this.workerCount);
+      const mine = chunks.slice(firstChunk, Math.floor(((w + 1) * chunkCount) / this.workerCount));
       return mine.length === 0
         ? undefined
         : {
@@ -402,13 +407,15 @@ export class WorkerClipper implements ClippedGradientsProvider {
             physicalBatchSize: physical,
             clipping: workerClipping,
             perExampleMethod: method,
+            firstChunk,
+            ...policy,
           };
     });
     const replies = await this.#all(messages);
     const results: ChunkResult[] = replies.flatMap((r) => (r?.type === 'step' ? r.chunks : []));
     if (results.length !== chunkCount)
       throw new Error(`internal: ${results.length} of ${chunkCount} chunks came back`);
-    return this.#assemble(model, results, clipping, threshold, indices.length);
+    return this.#assemble(model, results, clipping, threshold, indices.length, policy.computeLoss);
   }
 
   #assemble(
@@ -417,6 +424,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
     clipping: ClippedGradientsRequest['clipping'],
     threshold: number | undefined,
     size: number,
+    computeLoss: boolean,
   ): ClippedGradients {
     const entries = collectTrainableLayers(model);
     const variables = entries.flatMap((e) => e.variables);
@@ -454,13 +462,24 @@ export class WorkerClipper implements ClippedGradientsProvider {
       factorRank === 1 ? [size] : [size, layers],
     );
     const exampleCount = results.reduce((s, r) => s + r.exampleCount, 0);
-    const lossSum = results.reduce((s, r) => s + r.loss * r.exampleCount, 0);
-    const loss = tf.scalar(lossSum / Math.max(exampleCount, 1));
+    const skippedExamples = results.reduce((s, r) => s + r.skippedExamples, 0);
+    const kept = exampleCount - skippedExamples;
+    // A chunk whose examples were all skipped has a NaN mean and no weight.
+    const lossSum = results.reduce(
+      (s, r) =>
+        r.exampleCount === r.skippedExamples ? s : s + r.loss * (r.exampleCount - r.skippedExamples),
+      0,
+    );
+    const loss = tf.scalar(computeLoss && kept > 0 ? lossSum / kept : Number.NaN);
     let noisyUnclippedFraction: number | undefined;
     if (clipping.mode === 'adaptive') {
+      // A skipped example (clip factor 0: a real example's factor is otherwise > 0) is not counted, as in-process.
+      const factors = clipFactors.dataSync();
       let unclipped = 0;
-      for (const norm of perExample) if (norm <= threshold!) unclipped++;
-      noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
+      perExample.forEach((norm, i) => {
+        if (norm <= threshold! && factors[i] !== 0) unclipped++;
+      });
+      noisyUnclippedFraction = clipping.state.update(unclipped, kept);
     }
     return {
       gradients,
@@ -470,6 +489,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
       layerNames,
       loss,
       exampleCount,
+      skippedExamples,
       sensitivity:
         clipping.mode === 'perLayer'
           ? clippingSensitivity(clipping)

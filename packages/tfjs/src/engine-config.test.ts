@@ -3,6 +3,7 @@ import { CyclicSampler, PoissonSampler, SeededRandom, ShuffleSampler } from '@cn
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
+import { computeClippedGradients } from './compute-clipped-gradients';
 import { normaliseOptions, OPTION_ALIASES } from './engine-config';
 import { PrivacyEngine } from './privacy-engine';
 
@@ -289,6 +290,23 @@ describe('reportTrainingLoss', () => {
     const weights = (t: typeof silent) => t.exportState().weights.map((w) => w.values);
     expect(weights(silent)).toEqual(weights(loud));
     expect(make({ reportTrainingLoss: 'no' })).toThrow(/reportTrainingLoss must be a boolean, got no/);
+    // The clipped sums are the same without the loss, which is NaN (never formed).
+    const batch = { x: tf.slice(data.x, 0, 8), y: tf.slice(data.y, 0, 8) };
+    const clip = (computeLoss: boolean) =>
+      computeClippedGradients({
+        model: classifier(),
+        lossFn: crossEntropy,
+        ...batch,
+        maxGradNorm: 1,
+        computeLoss,
+      });
+    const without = clip(false);
+    const withLoss = clip(true);
+    expect(Number.isNaN(without.loss.dataSync()[0])).toBe(true);
+    expect(Number.isFinite(withLoss.loss.dataSync()[0])).toBe(true);
+    expect([...without.gradients.values()].map((g) => g.dataSync())).toEqual(
+      [...withLoss.gradients.values()].map((g) => g.dataSync()),
+    );
   });
 });
 

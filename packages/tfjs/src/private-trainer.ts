@@ -742,7 +742,8 @@ export class PrivateTrainer {
    *
    * Either way the data must have the number of examples the run was set up for (`data` or `datasetSize`
    * of `makePrivate`), which the sampling rate and the steps per epoch depend on; otherwise a RangeError
-   * names both sizes. The data is not part of a checkpoint: after restoring one, call fit with the same data.
+   * names both sizes. The data is not part of a checkpoint, only its fingerprint: after restoring one, call fit
+   * with the same data in the same order (other data is refused with a `DataMismatchError`).
    *
    * @param data - The training set (tensors or an unbatched dataset of examples).
    * @param options - Epochs, callbacks and validation data.

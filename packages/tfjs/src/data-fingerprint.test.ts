@@ -1,4 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { CyclicSampler, type CyclicSamplerState, SeededRandom } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,18 @@ describe('a private run is bound to its data, in its order', () => {
 
     const resumed = new PrivacyEngine().makePrivateWithEpsilon(options());
     resumed.restoreState(state);
+    // What the permuted copy would do (the audit's measurement): the cyclic batches name indices, so in epoch 2
+    // index i is example order[i], and many examples would take part far less than b = 10 steps apart.
+    const replay = new CyclicSampler({ datasetSize: 200, batchSize: 20, rng: SeededRandom.fromSeed(0) });
+    replay.restoreState(first.sampler.exportState() as CyclicSamplerState);
+    const lastStep = new Map<number, number>();
+    for (let step = 0; step < 10; step++) for (const i of replay.nextBatch()) lastStep.set(i, step - 10);
+    const gaps: number[] = [];
+    for (let step = 0; step < 10; step++) {
+      for (const i of replay.nextBatch()) gaps.push(step - (lastStep.get(order[i] as number) as number));
+    }
+    expect(Math.min(...gaps)).toBeLessThan(10);
+    expect(gaps.filter((g) => g < 10).length).toBeGreaterThan(50);
     await expect(resumed.fit(permuted, { epochs: 1 })).rejects.toThrow(DataMismatchError);
     await expect(resumed.fit(permuted, { epochs: 1 })).rejects.toThrow(/in another order \(after 10 steps\)/);
     expect(() => resumed.step(permuted)).toThrow(/in another order/);

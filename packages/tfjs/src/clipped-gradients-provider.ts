@@ -4,6 +4,7 @@
  */
 import type { ClippingOptions } from './clipping';
 import type { ClippedGradients, PerExampleMethod } from './compute-clipped-gradients';
+import type { NonFinitePolicy } from './non-finite';
 import type { AnyLayer } from './per-example/types';
 import type { EngineData } from './training-data';
 
@@ -21,6 +22,10 @@ export interface ClippedGradientsRequest {
   readonly perExampleMethod?: PerExampleMethod;
   /** Examples per physical chunk; default: the provider's choice (it must say which in its documentation). */
   readonly physicalBatchSize?: number;
+  /** Non-finite examples: `'error'` (default, a `NonFiniteExamplesError` with batch positions) or `'skip'`. */
+  readonly nonFinite?: NonFinitePolicy;
+  /** Compute the batch's mean loss (default true); false gives `NaN`. */
+  readonly computeLoss?: boolean;
 }
 
 /**

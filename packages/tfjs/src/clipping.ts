@@ -147,25 +147,26 @@ export function clippingFromMaxGradNorm(
 /**
  * What a clipped batch releases besides its sums, the same in this thread and in the worker pool: the L2
  * sensitivity of the sums (read before an adaptive threshold moves), and with adaptive clipping the noisy count
- * of the real examples whose norm was at most the threshold (which moves the threshold for the next batch).
+ * of the counted examples whose norm was at most the threshold (which moves the threshold for the next batch).
  *
  * @param perExampleNorms - Each example's whole-gradient norm before clipping.
- * @param real - 1 for a real example, 0 for padding; default all real.
- * @param exampleCount - Number of real examples.
+ * @param counted - 1 for an example the count covers, 0 for padding or a skipped (non-finite) example.
+ * @param countedExamples - Number of counted examples.
  */
 export function releaseBatch(
   clipping: ClippingOptions,
   perExampleNorms: ArrayLike<number>,
-  real: ArrayLike<number> | undefined,
-  exampleCount: number,
+  counted: ArrayLike<number>,
+  countedExamples: number,
 ): { readonly sensitivity: number; readonly noisyUnclippedFraction?: number } {
   const sensitivity = clippingSensitivity(clipping);
   if (clipping.mode !== 'adaptive') return { sensitivity };
   let unclipped = 0;
   for (let i = 0; i < perExampleNorms.length; i++) {
-    if ((real === undefined || real[i] === 1) && (perExampleNorms[i] as number) <= sensitivity) unclipped++;
+    if (counted[i] === 1 && (perExampleNorms[i] as number) <= sensitivity) unclipped++;
   }
-  return { sensitivity, noisyUnclippedFraction: clipping.state.update(unclipped, exampleCount) };
+  // Skipped examples take no part in the count either (each example still moves it by at most 1/2).
+  return { sensitivity, noisyUnclippedFraction: clipping.state.update(unclipped, countedExamples) };
 }
 
 /** Default bounds of an adaptive threshold: the initial one divided or multiplied by this factor (10⁶). */

@@ -7,6 +7,7 @@ import {
   releaseBatch,
   validateClipping,
 } from './clipping';
+import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {
   clippedSum,
   mergeContributions,
@@ -86,6 +87,14 @@ export interface ClippedGradientsOptions {
    * shape). Padding rows must still give a finite loss. Default: all ones.
    */
   readonly mask?: tf.Tensor1D | readonly number[];
+  /**
+   * Examples whose inputs, labels, loss or gradient are not finite: `'error'` (default) throws a
+   * `NonFiniteExamplesError` naming their positions in the batch and the tensors; `'skip'` leaves them out of the
+   * sums (clip factor 0) and counts them in {@link ClippedGradients.skippedExamples}.
+   */
+  readonly nonFinite?: NonFinitePolicy;
+  /** Compute the mean loss of the batch (default true); false gives a `NaN` loss, computed from nothing. */
+  readonly computeLoss?: boolean;
 }
 
 /** Result of {@link computeClippedGradients}; the caller owns (and disposes) every tensor in it. */
@@ -100,10 +109,12 @@ export interface ClippedGradients {
   readonly clipFactors: tf.Tensor;
   /** Names of the trainable layers, the columns of the per-layer tensors. */
   readonly layerNames: string[];
-  /** Mean per-example loss over the real (unmasked) examples. */
+  /** Mean per-example loss over the real (unmasked), finite examples; `NaN` with `computeLoss: false`. */
   readonly loss: tf.Scalar;
-  /** Number of real (unmasked) examples. */
+  /** Number of real (unmasked) examples, skipped ones included. */
   readonly exampleCount: number;
+  /** Real examples left out of the sums because they were not finite (`nonFinite: 'skip'`). */
+  readonly skippedExamples: number;
   /** L2 sensitivity of the clipped sums: the threshold used (flat/adaptive) or `sqrt(Σ thresholdₗ²)`. */
   readonly sensitivity: number;
   /** Adaptive clipping only: the noisy unclipped fraction released for this batch. */
@@ -115,6 +126,8 @@ interface ChunkResult {
   layerSquaredNorms: tf.Tensor2D;
   factors: tf.Tensor;
   lossSum: tf.Scalar;
+  /** Non-finite flags of the chunk's rows (see `nonFiniteFlags`), 0 for padding. */
+  flags: Int32Array;
 }
 
 /** The clipping asked for (`clipping`, or its shorthand `maxGradNorm`), before it is checked. */
@@ -269,16 +282,23 @@ function recordedChunk(
       });
     }
     const layerSquaredNorms = tf.stack(layerSquared, 1) as tf.Tensor2D;
-    // An example whose gradient is not finite is dropped (factor 0, rows zeroed) rather than turning the whole
-    // sum into NaN, which would reveal that one example of the batch diverged.
-    const finite = tf.isFinite(tf.sum(layerSquaredNorms, 1)) as tf.Tensor1D;
-    const keep = tf.all(finite).dataSync()[0] === 1 ? undefined : finite;
+    // The finiteness of inputs, labels, loss and gradient, read once with the chunk: an example that is not
+    // finite is refused, or dropped (factor 0, rows zeroed) rather than turning the whole sum into NaN.
+    // Padding rows (mask 0) copy a real example: they are zeroed with it but neither refused nor counted.
+    const rowFlags = nonFiniteFlags(x, y, recording.perExampleLoss, tf.sum(layerSquaredNorms, 1));
+    const both = tf.stack([rowFlags, tf.mul(rowFlags, tf.cast(mask, 'int32'))]).dataSync();
+    const batchSize = mask.shape[0];
+    const flags = Int32Array.from(both.subarray(batchSize));
+    if (options.nonFinite !== 'skip' && flags.some((f) => f !== 0)) throw nonFiniteError(flags);
+    const keep = both.subarray(0, batchSize).every((f) => f === 0)
+      ? undefined
+      : (tf.equal(rowFlags, 0) as tf.Tensor1D);
     let factors = clipFactorsFor(layerSquaredNorms, mask, clipping, threshold, layerNames);
     if (keep != null) factors = zeroRows(factors, keep);
     const sums = new Map<string, tf.Tensor>();
     if (secondPass && keep != null) {
       throw new RangeError(
-        `an example has a non-finite gradient: perExampleMethod "${method}" cannot drop it from its second pass; use "bookkeeping"`,
+        `an example has a non-finite gradient: perExampleMethod "${method}" cannot drop it from its second pass; use "bookkeeping" (or nonFinite: 'error')`,
       );
     }
     if (!secondPass) {
@@ -287,15 +307,18 @@ function recordedChunk(
         sums.set(variable.name, clippedSum(merged, weights, variable.shape as number[], perExample, keep));
       }
     }
-    const lossSum = tf.sum(
-      tf.mul(
-        keep == null
-          ? recording.perExampleLoss
-          : tf.where(keep, recording.perExampleLoss, tf.zerosLike(recording.perExampleLoss)),
-        mask,
-      ),
-    ) as tf.Scalar;
-    return { sums, layerSquaredNorms, factors, lossSum };
+    const lossSum =
+      options.computeLoss === false
+        ? tf.scalar(0)
+        : (tf.sum(
+            tf.mul(
+              keep == null
+                ? recording.perExampleLoss
+                : tf.where(keep, recording.perExampleLoss, tf.zerosLike(recording.perExampleLoss)),
+              mask,
+            ),
+          ) as tf.Scalar);
+    return { sums, layerSquaredNorms, factors, lossSum, flags };
   } finally {
     recording.dispose();
   }
@@ -331,6 +354,7 @@ function loopChunk(
   const losses: number[] = [];
   const perExampleGrads: Map<string, tf.Tensor>[] = [];
   const finite: boolean[] = [];
+  const flags = new Int32Array(batch);
   for (let i = 0; i < batch; i++) {
     const xi = Array.isArray(x) ? x.map((t) => tf.slice(t, i, 1)) : tf.slice(x, i, 1);
     const yi = tf.slice(y, i, 1);
@@ -344,11 +368,14 @@ function loopChunk(
       squared[i * entries.length + layerIndex]! += sq;
       total += sq;
     }
-    // Like the recorded methods: an example with a non-finite gradient is dropped, not summed as NaN.
-    finite.push(Number.isFinite(total));
+    // Like the recorded methods: a non-finite example is refused, or dropped rather than summed as NaN.
+    const flag = nonFiniteFlags(xi, yi, tf.reshape(value, [1]), tf.tensor1d([total])).dataSync()[0]!;
+    flags[i] = mask[i] === 0 ? 0 : flag;
+    finite.push(flag === 0);
     losses.push(finite[i] ? value.dataSync()[0]! * mask[i]! : 0);
     perExampleGrads.push(new Map(Object.entries(grads)));
   }
+  if (options.nonFinite !== 'skip' && flags.some((f) => f !== 0)) throw nonFiniteError(flags);
   const layerSquaredNorms = tf.tensor2d(squared, [batch, entries.length]);
   const maskTensor = tf.tensor1d(mask);
   const factors = zeroRows(
@@ -364,7 +391,26 @@ function loopChunk(
       sums.set(v.name, tf.add(previous, tf.mul(perExampleGrads[i]!.get(v.name)!, c)));
     }
   }
-  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)) };
+  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)), flags };
+}
+
+/**
+ * Runs one chunk in a tidy scope; on failure frees the sums accumulated so far (`held`), and gives the positions
+ * of non-finite examples in the batch rather than in the chunk.
+ */
+function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[], run: () => T): T {
+  try {
+    return tf.tidy(run);
+  } catch (error) {
+    tf.dispose(held);
+    if (error instanceof NonFiniteExamplesError && start > 0) {
+      throw new NonFiniteExamplesError(
+        error.indices.map((i) => i + start),
+        error.parts,
+      );
+    }
+    throw error;
+  }
 }
 
 /**
@@ -420,9 +466,10 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const norms: tf.Tensor2D[] = [];
   const factors: tf.Tensor[] = [];
   let lossSum: tf.Scalar = tf.scalar(0);
+  const flags = new Int32Array(size);
   for (let start = 0; start < size; start += physical) {
     const count = Math.min(physical, size - start);
-    const chunk = tf.tidy(() => {
+    const chunk = inChunk(start, [...sums.values(), ...norms, ...factors, lossSum], () => {
       const xs = inputs.map((t) => chunkOf(t, start, count, physical));
       const x = Array.isArray(options.x) ? xs : xs[0]!;
       const y = chunkOf(options.y, start, count, physical);
@@ -443,8 +490,10 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         layerSquaredNorms: trim(result.layerSquaredNorms),
         factors: trim(result.factors),
         lossSum: result.lossSum,
+        flags: result.flags.subarray(0, count),
       };
     });
+    flags.set(chunk.flags, start);
     for (const [name, g] of Object.entries(chunk.sums)) {
       const previous = sums.get(name);
       if (previous == null) sums.set(name, g);
@@ -469,12 +518,17 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     for (const v of entry.variables) gradients.set(v.name, sums.get(v.name) ?? tf.zeros(v.shape as number[]));
   }
   const exampleCount = maskAll.reduce((a, b) => a + b, 0);
+  const skippedExamples = flags.reduce((n, f) => n + (f === 0 ? 0 : 1), 0);
+  const kept = exampleCount - skippedExamples;
   const result = tf.tidy(() => {
     const layerSquaredNorms = norms.length === 1 ? norms[0]! : tf.concat(norms, 0);
     const perLayerNorms = tf.sqrt(layerSquaredNorms) as tf.Tensor2D;
     const perExampleNorms = tf.sqrt(tf.sum(layerSquaredNorms, 1)) as tf.Tensor1D;
     const clipFactors = factors.length === 1 ? tf.clone(factors[0]!) : tf.concat(factors, 0);
-    const loss = tf.div(lossSum, Math.max(exampleCount, 1)) as tf.Scalar;
+    const loss =
+      options.computeLoss === false || kept === 0
+        ? tf.scalar(Number.NaN)
+        : (tf.div(lossSum, kept) as tf.Scalar);
     return { perLayerNorms, perExampleNorms, clipFactors, loss };
   });
   for (const t of [...norms, ...factors, lossSum]) t.dispose();
@@ -482,8 +536,8 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const released = releaseBatch(
     clipping,
     clipping.mode === 'adaptive' ? result.perExampleNorms.dataSync() : [],
-    maskAll,
-    exampleCount,
+    Int32Array.from(maskAll, (m, i) => (m === 1 && flags[i] === 0 ? 1 : 0)),
+    kept,
   );
-  return { gradients, ...result, layerNames, exampleCount, ...released };
+  return { gradients, ...result, layerNames, exampleCount, skippedExamples, ...released };
 }

@@ -3,6 +3,7 @@ import { CyclicSampler, PoissonSampler, SeededRandom, ShuffleSampler } from '@cn
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
+import { computeClippedGradients } from './compute-clipped-gradients';
 import { normaliseOptions } from './engine-config';
 import { OPTION_ALIASES } from './engine-options';
 import { PrivacyEngine } from './privacy-engine';
@@ -262,3 +263,54 @@ describe('option names', () => {
     });
   });
 });
+
+describe('reportTrainingLoss', () => {
+  it('false neither computes nor reports the training loss, and trains the same', async () => {
+    const run = (reportTrainingLoss: boolean) =>
+      new PrivacyEngine().makePrivateWithEpsilon({
+        ...good,
+        model: classifier(),
+        mode: 'BLT',
+        reportTrainingLoss,
+      } as never);
+    const silent = run(false);
+    const loud = run(true);
+    expect(silent.report.reportTrainingLoss).toBe(false);
+    expect(loud.report.reportTrainingLoss).toBe(true);
+    const batchLosses: number[] = [];
+    expect(Number.isNaN(silent.step())).toBe(true);
+    expect(Number.isFinite(loud.step())).toBe(true);
+    const history = await silent.fit({
+      epochs: 1,
+      callbacks: { onBatchEnd: (_batch, logs) => void batchLogs(batchLosses, logs.loss) },
+    });
+    await loud.fit({ epochs: 1 });
+    expect(batchLosses.length).toBeGreaterThan(0);
+    expect(batchLosses.every(Number.isNaN)).toBe(true);
+    expect(history.loss.every(Number.isNaN)).toBe(true);
+    const weights = (t: typeof silent) => t.exportState().weights.map((w) => w.values);
+    expect(weights(silent)).toEqual(weights(loud));
+    expect(make({ reportTrainingLoss: 'no' })).toThrow(/reportTrainingLoss must be a boolean, got no/);
+    // The clipped sums are the same without the loss, which is NaN (never formed).
+    const batch = { x: tf.slice(data.x, 0, 8), y: tf.slice(data.y, 0, 8) };
+    const clip = (computeLoss: boolean) =>
+      computeClippedGradients({
+        model: classifier(),
+        lossFn: crossEntropy,
+        ...batch,
+        maxGradNorm: 1,
+        computeLoss,
+      });
+    const without = clip(false);
+    const withLoss = clip(true);
+    expect(Number.isNaN(without.loss.dataSync()[0])).toBe(true);
+    expect(Number.isFinite(withLoss.loss.dataSync()[0])).toBe(true);
+    expect([...without.gradients.values()].map((g) => g.dataSync())).toEqual(
+      [...withLoss.gradients.values()].map((g) => g.dataSync()),
+    );
+  });
+});
+
+function batchLogs(into: number[], loss: number): void {
+  into.push(loss);
+}

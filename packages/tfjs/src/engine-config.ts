@@ -8,6 +8,7 @@ import { checkAdaptiveClipping, type ResolvedAdaptiveClipping } from './adaptive
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import { OPTION_ALIASES, type ParticipationName } from './engine-options';
+import type { ResolvedMetric } from './metrics';
 import {
   type CheckedOptions,
   checkOptions,
@@ -115,6 +116,12 @@ export interface EngineConfig {
   readonly noiseMultiplier: number | undefined;
   /** The `clippedGradients` provider (see {@link PrivateTrainingOptions}), if any. */
   readonly clippedGradients: ClippedGradientsProvider | undefined;
+  /** The validated `metrics` option (see {@link PrivateTrainingOptions}); empty when none. */
+  readonly metrics: readonly ResolvedMetric[];
+  /** The validated `nonFinite` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly nonFinite: 'error' | 'skip';
+  /** The validated `reportTrainingLoss` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly reportTrainingLoss: boolean;
 }
 
 function checkData(
@@ -218,6 +225,9 @@ export function validateConfig(
     ...noise,
     budgetPolicy: checked.budgetPolicy,
     clippedGradients: checked.clippedGradients,
+    metrics: checked.metrics,
+    nonFinite: checked.nonFinite,
+    reportTrainingLoss: checked.reportTrainingLoss,
   };
 }
 

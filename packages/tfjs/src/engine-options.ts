@@ -6,6 +6,7 @@ import type { ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import type { Metric } from './metrics';
 import type { AnyLayer } from './per-example/types';
 import type { TensorData } from './training-data';
 import type { ExponentialWeightAverageOptions } from './weight-average';
@@ -168,6 +169,27 @@ export interface PrivateTrainingOptions {
    * cores); the trainer then steps with `stepAsync` (which `fit` uses). Default: this thread.
    */
   readonly clippedGradients?: ClippedGradientsProvider;
+  /**
+   * Metrics of {@link PrivateTrainer.evaluate}, named as tfjs's `compile` names them (`'accuracy'`/`'acc'`,
+   * `'binaryAccuracy'`, `'categoricalAccuracy'`, `'sparseCategoricalAccuracy'`) or functions
+   * `(yTrue, yPred) => per-example values`; reported in `evaluate(...).metrics` by name. Default: none
+   * (`accuracy` is always reported).
+   */
+  readonly metrics?: Metric | readonly Metric[];
+  /**
+   * What a batch with non-finite inputs, labels, per-example losses or gradients does: `'error'` (default)
+   * refuses it with an error naming the step, the examples and the tensor; `'skip'` leaves those examples out
+   * of the clipped sum (the sensitivity is still that of one clipped example) and counts them
+   * (`trainer.skippedExamples`, `skippedExamples` in the logs). The count depends on the data and is not
+   * covered by epsilon.
+   */
+  readonly nonFinite?: 'error' | 'skip';
+  /**
+   * Compute and report the batch's mean training loss (`step()`'s result, `loss` in the logs and the history);
+   * default true. The loss is computed from the private batch without noise, so epsilon does not cover it:
+   * set false to neither compute nor report it (`NaN` in its place).
+   */
+  readonly reportTrainingLoss?: boolean;
 }
 
 /** Options of {@link PrivacyEngine.makePrivate}: the noise multiplier is given. */

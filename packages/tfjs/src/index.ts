@@ -29,6 +29,12 @@ export {
   type PerExampleMethod,
 } from './compute-clipped-gradients';
 export {
+  type DataChange,
+  type DataFingerprint,
+  DataMismatchError,
+  fingerprintData,
+} from './data-fingerprint';
+export {
   ADAPTIVE_CLIPPING_ALIASES,
   type AdaptiveClippingOptions,
   type MakePrivateOptions,
@@ -38,6 +44,20 @@ export {
   type ParticipationName,
   type PrivateTrainingOptions,
 } from './engine-options';
+export {
+  METRIC_NAMES,
+  type Metric,
+  type MetricFn,
+  type MetricName,
+  type OutputKind,
+  outputKindOf,
+} from './metrics';
+export {
+  NON_FINITE_PARTS,
+  NonFiniteExamplesError,
+  type NonFinitePart,
+  type NonFinitePolicy,
+} from './non-finite';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export {
@@ -64,6 +84,7 @@ export {
   type AdaptiveClippingReport,
   type BltReport,
   BudgetExceededError,
+  type EvaluateOptions,
   type EvaluationResult,
   type FitEndReason,
   type FitHistory,

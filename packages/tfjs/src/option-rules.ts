@@ -9,6 +9,7 @@ import type { BatchSampler } from '@cnm/sampler';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import { PARTICIPATION_NAMES, type ParticipationName } from './engine-options';
+import { type ResolvedMetric, resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
 import { assertBoolean, assertInRange, assertInteger, assertOneOf } from './validate';
 import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
@@ -223,6 +224,11 @@ export const OPTION_RULES = {
     }
     return value as ClippedGradientsProvider;
   },
+  metrics: (value: unknown): readonly ResolvedMetric[] =>
+    value === undefined ? [] : resolveMetrics(value, 'metrics'),
+  nonFinite: (value: unknown): 'error' | 'skip' =>
+    oneOf('nonFinite', value, ['error', 'skip'] as const, 'error'),
+  reportTrainingLoss: (value: unknown): boolean => optionalBoolean('reportTrainingLoss', value, true),
 } as const;
 
 /** The options checked by {@link OPTION_RULES}, with what each rule returns. */

@@ -230,6 +230,8 @@ export class PrivacyEngine {
       ...(target === undefined ? {} : { target }),
       ...(plannedEpsilon === undefined ? {} : { plannedEpsilon }),
       stepsWithinBudget,
+      nonFinite: config.nonFinite,
+      reportTrainingLoss: config.reportTrainingLoss,
     };
     const fingerprint = {
       format: 'cnm-private-run',

@@ -12,7 +12,11 @@ import type { AccountingLabel, RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
+import { checkDataFingerprint, DataBinding, type DataFingerprint } from './data-fingerprint';
 import type { EngineConfig } from './engine-config';
+import { probePerExampleLoss } from './loss-probe';
+import { ACCURACY, type Metric, outputKindOf, resolveMetrics } from './metrics';
+import { NonFiniteExamplesError } from './non-finite';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
@@ -167,12 +171,31 @@ export interface PrivacyReport {
   readonly plannedEpsilon?: number;
   /** Steps the budget allows (the whole run when it fits). */
   readonly stepsWithinBudget: number;
+  /**
+   * What a batch with non-finite examples does: `'error'` refuses it, `'skip'` leaves those examples out of the
+   * clipped sum (their count: {@link PrivateTrainer.skippedExamples}; not covered by epsilon).
+   */
+  readonly nonFinite: 'error' | 'skip';
+  /**
+   * Whether the training loss is computed and reported. It is computed from the private batches without noise:
+   * epsilon does not cover it.
+   */
+  readonly reportTrainingLoss: boolean;
 }
 
 /** Logs passed to callbacks. */
 export interface TrainLogs {
-  /** Mean per-example loss of the batch (batch callbacks) or of the epoch's batches (epoch callbacks). */
+  /**
+   * Mean per-example training loss of the batch (batch callbacks) or of the epoch's batches (epoch callbacks);
+   * `NaN` with `reportTrainingLoss: false`. Computed from the private data without noise: epsilon does not cover
+   * it (like per-example norms, it is a release of its own).
+   */
   readonly loss: number;
+  /**
+   * With `nonFinite: 'skip'`: examples left out as non-finite in the step (batch callbacks) or the epoch (epoch
+   * callbacks). It depends on the data and is not covered by epsilon.
+   */
+  readonly skippedExamples?: number;
   /** Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). */
   readonly epsilon: number;
   /** Steps taken so far. */
@@ -226,8 +249,10 @@ export interface FitOptions {
 
 /** Result of {@link PrivateTrainer.fit}. */
 export interface FitHistory {
-  /** Mean loss per epoch trained. */
+  /** Mean training loss per epoch trained (`NaN` with `reportTrainingLoss: false`; not covered by epsilon). */
   readonly loss: number[];
+  /** With `nonFinite: 'skip'`: examples left out as non-finite, per epoch trained. */
+  readonly skippedExamples?: number[];
   /** Epsilon after each epoch (at the budget's delta; `NaN` without one). */
   readonly epsilon: number[];
   /** Validation loss after each epoch, with {@link FitOptions.validationData}. */
@@ -246,8 +271,24 @@ export interface FitHistory {
 export interface EvaluationResult {
   /** Mean per-example loss. */
   readonly loss: number;
-  /** Fraction of correct predictions: argmax for several outputs, threshold 0.5 for one output. */
+  /**
+   * Fraction of correct predictions, tfjs's `'accuracy'` for the model's output: argmax against one-hot or
+   * sparse labels for several outputs; for one output, the prediction thresholded at 0.5 when the output layer's
+   * activation gives probabilities (sigmoid, softmax), at 0 when it gives logits (any other activation).
+   */
   readonly accuracy: number;
+  /** The values of the `metrics` asked for (engine option or `evaluate` option), by name. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** Options of {@link PrivateTrainer.evaluate}. */
+export interface EvaluateOptions {
+  /** Examples per forward pass (default 256). */
+  readonly batchSize?: number;
+  /** The trained weights (default) or the run's weight average (`'averaged'`, with the `weightAverage` option). */
+  readonly weights?: 'trained' | 'averaged';
+  /** Metrics to report instead of the run's `metrics` option (names as tfjs's `compile`, or functions). */
+  readonly metrics?: Metric | readonly Metric[];
 }
 
 /** Plain, exact state of a trainer (see {@link encodeCheckpoint} for its file form). Keep it secret. */
@@ -268,6 +309,14 @@ export interface TrainerState {
   readonly adaptiveClipping?: AdaptiveClipNormState;
   /** The weight average, when the run keeps one (`weightAverage` option). */
   readonly weightAverage?: ExponentialWeightAverageState;
+  /**
+   * The training data the run is bound to (see {@link DataFingerprint}); absent before the run has seen data.
+   * A checkpoint without it (written before fingerprints existed) binds the run to the first data given after
+   * the restore, since what it was trained on can no longer be told.
+   */
+  readonly dataFingerprint?: DataFingerprint;
+  /** With `nonFinite: 'skip'`: examples left out as non-finite so far. */
+  readonly skippedExamples?: number;
 }
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -342,6 +391,10 @@ export class PrivateTrainer {
     | undefined;
   #stepping = false;
   readonly #average: ExponentialWeightAverage | undefined;
+  readonly #data: DataBinding;
+  #skippedExamples = 0;
+  /** Examples skipped by the last step (`nonFinite: 'skip'`). */
+  #lastSkipped = 0;
 
   /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
   constructor(parts: PrivateTrainerParts) {
@@ -360,6 +413,11 @@ export class PrivateTrainer {
       parts.config.weightAverage === undefined
         ? undefined
         : new ExponentialWeightAverage(this.model, parts.config.weightAverage);
+    this.#data = new DataBinding({
+      mode: parts.report.mode,
+      participation: parts.report.participation,
+      stepsPerEpoch: parts.report.run.stepsPerEpoch,
+    });
   }
 
   /**
@@ -440,7 +498,23 @@ export class PrivateTrainer {
    * examples the run was set up for. A `tf.data.Dataset` goes to {@link PrivateTrainer.fit}.
    */
   step(data?: TensorData): number {
-    return this.#stepOn(this.#trainingTensors(data, 'step'));
+    return this.#stepOn(this.#boundData(this.#trainingTensors(data, 'step')));
+  }
+
+  /**
+   * Checks that `source` is the training set this run is bound to (its first data, or a checkpoint's) before
+   * any batch is drawn from it; a reordered or other copy is refused with a {@link DataMismatchError}.
+   */
+  #boundData(source: EngineData): EngineData {
+    this.#data.check(source, this.#steps, (data) =>
+      probePerExampleLoss(this.model, this.#config.lossFn, data),
+    );
+    return source;
+  }
+
+  /** With `nonFinite: 'skip'`, examples left out of the clipped sums as non-finite over the run so far. */
+  get skippedExamples(): number {
+    return this.#skippedExamples;
   }
 
   /** The tensors of a step or fit: those given (checked), or those given to `makePrivate`. */
@@ -489,6 +563,7 @@ export class PrivateTrainer {
     // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
     this.#failed = true;
     let loss = Number.NaN;
+    this.#lastSkipped = 0;
     const indices = pending?.indices ?? this.sampler.nextBatch();
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     if (indices.length === 0) {
@@ -512,13 +587,15 @@ export class PrivateTrainer {
       try {
         const clipped =
           pending?.clipped ??
-          computeClippedGradients({
-            model: this.model,
-            lossFn: this.#config.lossFn,
-            x: result!.x,
-            y: result!.y,
-            ...this.#clippingOptions(),
-          });
+          atStep(next, indices, () =>
+            computeClippedGradients({
+              model: this.model,
+              lossFn: this.#config.lossFn,
+              x: result!.x,
+              y: result!.y,
+              ...this.#clippingOptions(),
+            }),
+          );
         try {
           // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
           // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
@@ -528,7 +605,9 @@ export class PrivateTrainer {
             this.#normaliser,
             adaptive === undefined ? undefined : clipped.sensitivity,
           );
-          loss = clipped.loss.dataSync()[0] as number;
+          // Read only when reported: the mean loss is a release of its own (see reportTrainingLoss).
+          if (this.#config.reportTrainingLoss) loss = clipped.loss.dataSync()[0] as number;
+          this.#lastSkipped = clipped.skippedExamples;
         } finally {
           tf.dispose([...clipped.gradients.values()]);
           tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
@@ -538,13 +617,17 @@ export class PrivateTrainer {
       }
     }
     this.#average?.update();
+    this.#skippedExamples += this.#lastSkipped;
     this.#failed = false;
     this.#steps = next;
     return loss;
   }
 
   /** How a batch is clipped, the same in this thread and in a `clippedGradients` provider. */
-  #clippingOptions(): Pick<ClippedGradientsRequest, 'clipping' | 'perExampleMethod' | 'physicalBatchSize'> {
+  #clippingOptions(): Pick<
+    ClippedGradientsRequest,
+    'clipping' | 'perExampleMethod' | 'physicalBatchSize' | 'nonFinite' | 'computeLoss'
+  > {
     return {
       clipping: this.#clipping,
       ...(this.#config.perExampleMethod === undefined
@@ -553,6 +636,8 @@ export class PrivateTrainer {
       ...(this.#config.physicalBatchSize === undefined
         ? {}
         : { physicalBatchSize: this.#config.physicalBatchSize }),
+      nonFinite: this.#config.nonFinite,
+      computeLoss: this.#config.reportTrainingLoss,
     };
   }
 
@@ -588,7 +673,7 @@ export class PrivateTrainer {
    * on this thread exactly as `step` does. Without a provider it is `step(data)`. One step at a time.
    */
   async stepAsync(data?: TensorData): Promise<number> {
-    return this.#stepAsyncOn(this.#trainingTensors(data, 'step'));
+    return this.#stepAsyncOn(this.#boundData(this.#trainingTensors(data, 'step')));
   }
 
   async #stepAsyncOn(source: EngineData): Promise<number> {
@@ -603,12 +688,14 @@ export class PrivateTrainer {
       const clipped =
         indices.length === 0
           ? undefined
-          : await provider.compute({
-              model: this.model,
-              data: source,
-              indices,
-              ...this.#clippingOptions(),
-            });
+          : await atStep(this.#steps + 1, indices, () =>
+              provider.compute({
+                model: this.model,
+                data: source,
+                indices,
+                ...this.#clippingOptions(),
+              }),
+            );
       this.#pending = { indices, clipped };
       return this.#stepOn(source);
     } finally {
@@ -617,10 +704,11 @@ export class PrivateTrainer {
     }
   }
 
-  #logs(loss: number): TrainLogs {
+  #logs(loss: number, skippedExamples = this.#lastSkipped): TrainLogs {
     const delta = this.#config.targetDelta;
     return {
       loss,
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples } : {}),
       epsilon:
         delta === undefined
           ? Number.NaN
@@ -651,7 +739,8 @@ export class PrivateTrainer {
    *
    * Either way the data must have the number of examples the run was set up for (`data` or `datasetSize`
    * of `makePrivate`), which the sampling rate and the steps per epoch depend on; otherwise a RangeError
-   * names both sizes. The data is not part of a checkpoint: after restoring one, call fit with the same data.
+   * names both sizes. The data is not part of a checkpoint, only its fingerprint: after restoring one, call fit
+   * with the same data in the same order (other data is refused with a `DataMismatchError`).
    *
    * @param data - The training set (tensors or an unbatched dataset of examples).
    * @param options - Epochs, callbacks and validation data.
@@ -711,9 +800,9 @@ export class PrivateTrainer {
     this.#fitting = true;
     let validation: { data: EngineData; owned: boolean } | undefined;
     try {
-      const source = isExampleDataset(data)
-        ? await this.#materialise(data)
-        : this.#trainingTensors(data, 'fit');
+      const source = this.#boundData(
+        isExampleDataset(data) ? await this.#materialise(data) : this.#trainingTensors(data, 'fit'),
+      );
       validation = await this.#validationTensors(options.validationData, source);
       return await this.#train(source, epochs, callbacks as TrainCallbacks[], validation?.data);
     } finally {
@@ -781,15 +870,18 @@ export class PrivateTrainer {
     const history = {
       loss: [] as number[],
       epsilon: [] as number[],
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: [] as number[] } : {}),
       ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
       ...(validation === undefined || this.#average === undefined
         ? {}
         : { averagedValLoss: [] as number[], averagedValAccuracy: [] as number[] }),
     };
     // Logs of an epoch (validation metrics included), recorded in the history.
+    let skippedThisEpoch = 0;
     const record = (loss: number): TrainLogs => {
-      const logs = this.#logs(loss);
+      const logs = this.#logs(loss, skippedThisEpoch);
       history.loss.push(loss);
+      history.skippedExamples?.push(skippedThisEpoch);
       history.epsilon.push(logs.epsilon);
       if (validation === undefined) return logs;
       const { loss: valLoss, accuracy: valAccuracy } = this.evaluate(validation);
@@ -815,6 +907,7 @@ export class PrivateTrainer {
       await call('onEpochBegin', epoch, this);
       let sum = 0;
       let count = 0;
+      skippedThisEpoch = 0;
       const stepsThisEpoch = Math.min(perEpoch - (this.#steps % perEpoch), this.totalSteps - this.#steps);
       for (let batch = 0; batch < stepsThisEpoch; batch++) {
         if (this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
@@ -829,6 +922,7 @@ export class PrivateTrainer {
             sum += loss;
             count++;
           }
+          skippedThisEpoch += this.#lastSkipped;
           await call('onBatchEnd', batch, this.#logs(loss), this);
           // Let the event loop run (a browser repaints its progress, a server answers) between steps.
           await new Promise((resolve) => setTimeout(resolve, 0));
@@ -849,7 +943,7 @@ export class PrivateTrainer {
         break;
       }
     }
-    await call('onTrainEnd', { ...this.#logs(lastLoss), reason }, this);
+    await call('onTrainEnd', { ...this.#logs(lastLoss, this.#skippedExamples), reason }, this);
     return { ...history, reason };
   }
 
@@ -868,10 +962,7 @@ export class PrivateTrainer {
    * `weights: 'averaged'` of the run's weight average (`weightAverage` option). Use held-out data: evaluating on
    * the training set is a release of its own that the accounting does not cover.
    */
-  evaluate(
-    data: TensorData,
-    options: { readonly batchSize?: number; readonly weights?: 'trained' | 'averaged' } = {},
-  ): EvaluationResult {
+  evaluate(data: TensorData, options: EvaluateOptions = {}): EvaluationResult {
     const weights = options.weights ?? 'trained';
     assertOneOf('weights', weights, ['trained', 'averaged'] as const);
     if (weights === 'averaged') {
@@ -881,32 +972,34 @@ export class PrivateTrainer {
       }
       return average.withAveragedWeights(() => this.evaluate(data, { ...options, weights: 'trained' }));
     }
+    const metrics =
+      options.metrics === undefined ? this.#config.metrics : resolveMetrics(options.metrics, 'metrics');
+    const outputKind = outputKindOf(this.model);
     const { x, y } = toEngineData(data, 'data').data;
     const size = y.shape[0] as number;
     const batchSize = options.batchSize ?? 256;
     let lossSum = 0;
-    let correct = 0;
+    const sums = new Float64Array(metrics.length + 1);
     for (let start = 0; start < size; start += batchSize) {
       const count = Math.min(batchSize, size - start);
-      const [l, c] = tf.tidy(() => {
+      const [l, ...values] = tf.tidy(() => {
         const xs = Array.isArray(x) ? x.map((t) => tf.slice(t, start, count)) : tf.slice(x, start, count);
         const ys = tf.slice(y, start, count);
         const prediction = this.model.apply(xs, { training: false }) as tf.Tensor;
         const loss = tf.sum(this.#config.lossFn(ys, prediction));
-        const width = prediction.shape[prediction.rank - 1] ?? 1;
-        const hits =
-          prediction.rank > 1 && width > 1
-            ? tf.equal(
-                tf.argMax(prediction, -1),
-                ys.rank === prediction.rank ? tf.argMax(ys, -1) : tf.cast(tf.reshape(ys, [-1]), 'int32'),
-              )
-            : tf.equal(tf.greater(tf.reshape(prediction, [-1]), 0.5), tf.greater(tf.reshape(ys, [-1]), 0.5));
-        return [loss.dataSync()[0] as number, tf.sum(tf.cast(hits, 'float32')).dataSync()[0] as number];
+        const totals = [ACCURACY, ...metrics].map((m) => tf.sum(m.perExample(ys, prediction, outputKind)));
+        return Array.from(tf.stack([loss, ...totals]).dataSync());
       });
-      lossSum += l;
-      correct += c;
+      lossSum += l as number;
+      values.forEach((v, i) => {
+        sums[i] = (sums[i] as number) + v;
+      });
     }
-    return { loss: lossSum / size, accuracy: correct / size };
+    return {
+      loss: lossSum / size,
+      accuracy: (sums[0] as number) / size,
+      metrics: Object.fromEntries(metrics.map((m, i) => [m.name, (sums[i + 1] as number) / size])),
+    };
   }
 
   /** Exact copy of the whole state (weights, optimizer, noise, generators, sampler, accountant). Keep it secret. */
@@ -930,6 +1023,8 @@ export class PrivateTrainer {
       },
       ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
       ...(this.#average === undefined ? {} : { weightAverage: this.#average.exportState() }),
+      ...(this.#data.fingerprint === undefined ? {} : { dataFingerprint: this.#data.fingerprint }),
+      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: this.#skippedExamples } : {}),
     };
   }
 
@@ -986,6 +1081,21 @@ export class PrivateTrainer {
         throw new RangeError(`checkpoint weight ${i} must have shape [${w.shape.join(', ')}] ('${w.name}')`);
       }
     });
+    const dataFingerprint =
+      state.dataFingerprint === undefined
+        ? undefined
+        : checkDataFingerprint(state.dataFingerprint, 'checkpoint dataFingerprint');
+    if (dataFingerprint !== undefined && dataFingerprint.examples !== this.report.run.datasetSize) {
+      throw new RangeError(
+        `checkpoint is inconsistent: its data fingerprint covers ${dataFingerprint.examples} examples, this run ${this.report.run.datasetSize}`,
+      );
+    }
+    const skipped = state.skippedExamples ?? 0;
+    if (!Number.isSafeInteger(skipped) || skipped < 0) {
+      throw new RangeError(
+        `checkpoint skippedExamples must be an integer >= 0, got ${String(state.skippedExamples)}`,
+      );
+    }
     const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
     checkOptionalPart(adaptive !== undefined, state.adaptiveClipping, state.step, {
       unexpected: 'checkpoint holds an adaptive clipping state, this run has none',
@@ -1022,6 +1132,24 @@ export class PrivateTrainer {
     });
     this.#steps = state.step;
     this.#failed = false;
+    this.#data.restore(dataFingerprint);
+    this.#skippedExamples = skipped;
+  }
+}
+
+/**
+ * Runs `compute` (the clipped sums of step `step`, sync or async), naming the step and the training set's
+ * indices of the batch `indices` in a {@link NonFiniteExamplesError}.
+ */
+function atStep<T>(step: number, indices: ArrayLike<number>, compute: () => T): T {
+  const rename = (error: unknown): never => {
+    throw error instanceof NonFiniteExamplesError ? error.atStep(step, indices) : error;
+  };
+  try {
+    const result = compute();
+    return (result instanceof Promise ? result.catch(rename) : result) as T;
+  } catch (error) {
+    return rename(error);
   }
 }
 

@@ -220,7 +220,7 @@ describe('batch handling', () => {
     }
   });
 
-  it('drops an example whose gradient is not finite instead of making the sum NaN', () => {
+  it("with nonFinite 'skip', drops an example whose gradient is not finite instead of making the sum NaN", () => {
     const poisoned = tf.tidy(() => {
       const rows = tf.unstack(x);
       rows[2] = tf.fill(rows[2]!.shape, Number.NaN);
@@ -235,9 +235,22 @@ describe('batch handling', () => {
         y,
         maxGradNorm: 0.3,
         perExampleMethod: method,
+        nonFinite: 'skip',
       });
       expect(maxRelativeError(result.gradients, reference.sums), method).toBeLessThanOrEqual(1e-5);
       expect(result.clipFactors.dataSync()[2]).toBe(0);
+      expect(result.skippedExamples).toBe(1);
+      // By default the batch is refused, naming the example and where it is not finite.
+      expect(() =>
+        computeClippedGradients({
+          model,
+          lossFn: mseLoss,
+          x: poisoned,
+          y,
+          maxGradNorm: 0.3,
+          perExampleMethod: method,
+        }),
+      ).toThrow(/positions 2 \(inputs, loss, gradient\)/);
       expect(Number.isFinite(result.loss.dataSync()[0]!)).toBe(true);
       disposeResult(result);
     }
@@ -250,6 +263,7 @@ describe('batch handling', () => {
           y,
           maxGradNorm: 0.3,
           perExampleMethod: method,
+          nonFinite: 'skip',
         }),
       ).toThrow(new RegExp(`non-finite gradient: perExampleMethod "${method}"`));
     }

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../backend/select-backend';
 import { computeClippedGradients, type PerExampleLossFn } from '../compute-clipped-gradients';
+import { NonFiniteExamplesError } from '../non-finite';
 import { collectTrainableLayers } from '../per-example/model-layers';
 import type { AnyLayer } from '../per-example/types';
 import type {
@@ -146,19 +147,32 @@ function step(message: StepMessage): ChunkResult[] {
   if (state.model == null || data == null) throw new Error('internal: step before bind and data');
   setWeights();
   const results: ChunkResult[] = [];
-  for (const indices of message.chunks) {
+  for (const [k, indices] of message.chunks.entries()) {
     const xs = data.x.map((t) => gatherRows(t, indices));
     const y = gatherRows(data.y, indices);
     try {
-      const clipped = computeClippedGradients({
-        model: state.model,
-        lossFn: state.lossFn!,
-        x: data.multiInput ? xs : xs[0]!,
-        y,
-        clipping: message.clipping,
-        perExampleMethod: message.perExampleMethod,
-        physicalBatchSize: message.physicalBatchSize,
-      });
+      let clipped: ReturnType<typeof computeClippedGradients>;
+      try {
+        clipped = computeClippedGradients({
+          model: state.model,
+          lossFn: state.lossFn!,
+          x: data.multiInput ? xs : xs[0]!,
+          y,
+          clipping: message.clipping,
+          perExampleMethod: message.perExampleMethod,
+          physicalBatchSize: message.physicalBatchSize,
+          nonFinite: message.nonFinite,
+          computeLoss: message.computeLoss,
+        });
+      } catch (error) {
+        // Positions in the chunk -> positions in the batch, as the in-process engine reports them.
+        if (!(error instanceof NonFiniteExamplesError)) throw error;
+        const offset = (message.firstChunk + k) * message.physicalBatchSize;
+        throw new NonFiniteExamplesError(
+          error.indices.map((i) => i + offset),
+          error.parts,
+        );
+      }
       try {
         // Copies: a backend may hand out its own storage from dataSync, which must not be transferred.
         results.push({
@@ -171,6 +185,7 @@ function step(message: StepMessage): ChunkResult[] {
           clipFactorsRank: clipped.clipFactors.rank,
           loss: clipped.loss.dataSync()[0]!,
           exampleCount: clipped.exampleCount,
+          skippedExamples: clipped.skippedExamples,
         });
       } finally {
         tf.dispose([...clipped.gradients.values()]);
@@ -215,7 +230,15 @@ async function handle(message: RequestMessage): Promise<void> {
     port!.postMessage({ type: 'done', id: message.id });
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    port!.postMessage({ type: 'error', id: message.id, name: e.name, message: e.message });
+    port!.postMessage({
+      type: 'error',
+      id: message.id,
+      name: e.name,
+      message: e.message,
+      ...(e instanceof NonFiniteExamplesError
+        ? { nonFinite: { indices: [...e.indices], parts: e.parts.map((p) => [...p]) } }
+        : {}),
+    });
   }
 }
 

@@ -7,6 +7,7 @@
 import type { TrainingBackendName } from '../backend/select-backend';
 import type { FlatClipping, PerLayerClipping } from '../clipping';
 import type { PerExampleMethod } from '../compute-clipped-gradients';
+import type { NonFinitePart, NonFinitePolicy } from '../non-finite';
 
 /** A tensor held in a `SharedArrayBuffer`, leading axis = examples. */
 export interface SharedTensor {
@@ -54,6 +55,10 @@ export interface StepMessage {
   readonly physicalBatchSize: number;
   readonly clipping: FlatClipping | PerLayerClipping;
   readonly perExampleMethod: PerExampleMethod;
+  /** Index of the worker's first chunk in the batch (positions of non-finite examples are batch positions). */
+  readonly firstChunk: number;
+  readonly nonFinite: NonFinitePolicy;
+  readonly computeLoss: boolean;
 }
 
 /** Asks for the worker's live tensor count (leak checks). */
@@ -77,14 +82,23 @@ export interface ChunkResult {
   readonly clipFactors: Float32Array;
   /** Rank of the clip factors (1 or 2). */
   readonly clipFactorsRank: number;
-  /** Mean loss of the chunk's examples. */
+  /** Mean loss of the chunk's finite examples. */
   readonly loss: number;
   /** Examples in the chunk. */
   readonly exampleCount: number;
+  /** Examples left out as non-finite (`nonFinite: 'skip'`). */
+  readonly skippedExamples: number;
 }
 
 /** Answers of a worker. */
 export type ReplyMessage =
   | { readonly type: 'done'; readonly id: number; readonly backend?: string; readonly tensors?: number }
   | { readonly type: 'step'; readonly id: number; readonly chunks: ChunkResult[] }
-  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly name: string;
+      readonly message: string;
+      /** A `NonFiniteExamplesError`'s batch positions and parts. */
+      readonly nonFinite?: { readonly indices: number[]; readonly parts: NonFinitePart[][] };
+    };

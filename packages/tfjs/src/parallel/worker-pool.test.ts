@@ -7,6 +7,7 @@ import { createLossFn } from '../../test/fixtures/parallel/loss-module';
 import { selectBackend } from '../backend/select-backend';
 import { AdaptiveClipNorm, type ClippingOptions } from '../clipping';
 import { type ClippedGradients, computeClippedGradients } from '../compute-clipped-gradients';
+import { NonFiniteExamplesError } from '../non-finite';
 import type { AnyLayer } from '../per-example/types';
 import { PrivacyEngine } from '../privacy-engine';
 import { createWorkerClipper, type WorkerClipper } from './worker-pool';
@@ -53,12 +54,13 @@ function inProcess(
   indices: number[],
   clipping: ClippingOptions,
   physicalBatchSize: number,
+  nonFinite: 'error' | 'skip' = 'error',
 ): ClippedGradients {
   const index = tf.tensor1d(indices, 'int32');
   const x = Array.isArray(data.x) ? data.x.map((t) => tf.gather(t, index)) : tf.gather(data.x, index);
   const y = tf.gather(data.y, index);
   try {
-    return computeClippedGradients({ model, lossFn, x, y, clipping, physicalBatchSize });
+    return computeClippedGradients({ model, lossFn, x, y, clipping, physicalBatchSize, nonFinite });
   } finally {
     tf.dispose([index, x, y]);
   }
@@ -173,6 +175,58 @@ describe('WorkerClipper', () => {
       /indices\[0\] must be an integer in \[0, 3\]/,
     );
     tf.dispose(data);
+  });
+});
+
+describe('WorkerClipper with non-finite examples', () => {
+  it('refuses them with the batch positions, or skips them, as the in-process engine does', async () => {
+    const pool = createWorkerClipper({ workers: 2, modelModule: fixture('loss-module.ts') });
+    try {
+      const model = convModel();
+      const clean = dataset(12, 5);
+      const values = Float32Array.from(clean.x.dataSync());
+      const rowSize = values.length / 12;
+      for (const row of [2, 9]) values.fill(Number.NaN, row * rowSize, (row + 1) * rowSize);
+      const data = { x: tf.tensor(values, clean.x.shape), y: clean.y };
+      const indices = [11, 0, 7, 3, 9, 8, 2];
+      const clipping: ClippingOptions = { mode: 'flat', maxGradNorm: 0.3 };
+      // Chunks of two: the NaN rows (positions 4 and 6) are in the third and fourth chunks, on the second worker.
+      const local = (() => {
+        try {
+          inProcess(model, data, indices, clipping, 2);
+        } catch (error) {
+          return error as NonFiniteExamplesError;
+        }
+        throw new Error('expected a NonFiniteExamplesError');
+      })();
+      // The first chunk holding any stops the step (position 6, in the next chunk, is not reached).
+      expect(local.indices).toEqual([4]);
+      const pooledError = await pool.compute({ model, data, indices, clipping, physicalBatchSize: 2 }).then(
+        () => undefined,
+        (error: unknown) => error as NonFiniteExamplesError,
+      );
+      expect(pooledError).toBeInstanceOf(NonFiniteExamplesError);
+      expect(pooledError?.indices).toEqual(local.indices);
+      expect(pooledError?.parts).toEqual(local.parts);
+      const pooled = await pool.compute({
+        model,
+        data,
+        indices,
+        clipping,
+        physicalBatchSize: 2,
+        nonFinite: 'skip',
+      });
+      const skipped = inProcess(model, data, indices, clipping, 2, 'skip');
+      expectSameResult(pooled, skipped);
+      expect(pooled.skippedExamples).toBe(2);
+      expect(skipped.skippedExamples).toBe(2);
+      expect(Number.isFinite(pooled.loss.dataSync()[0])).toBe(true);
+      dispose(pooled);
+      dispose(skipped);
+      tf.dispose([clean.x, clean.y, data.x]);
+    } finally {
+      await pool.dispose();
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import type { TrainingBackendName } from '../backend/select-backend';
 import type { ClippedGradientsProvider, ClippedGradientsRequest } from '../clipped-gradients-provider';
 import { type FlatClipping, type PerLayerClipping, releaseBatch } from '../clipping';
 import type { ClippedGradients, PerExampleMethod } from '../compute-clipped-gradients';
+import { NonFiniteExamplesError, type NonFinitePolicy } from '../non-finite';
 import { collectTrainableLayers } from '../per-example/model-layers';
 import type { AnyLayer } from '../per-example/types';
 import type { EngineData } from '../training-data';
@@ -215,11 +216,13 @@ export class WorkerClipper implements ClippedGradientsProvider {
     clearTimeout(pending.timer);
     if (reply.type === 'error') {
       const error =
-        reply.name === 'RangeError'
-          ? new RangeError(reply.message)
-          : reply.name === 'TypeError'
-            ? new TypeError(reply.message)
-            : new Error(reply.message);
+        reply.nonFinite !== undefined
+          ? new NonFiniteExamplesError(reply.nonFinite.indices, reply.nonFinite.parts)
+          : reply.name === 'RangeError'
+            ? new RangeError(reply.message)
+            : reply.name === 'TypeError'
+              ? new TypeError(reply.message)
+              : new Error(reply.message);
       pending.reject(error);
     } else pending.resolve(reply);
   }
@@ -343,7 +346,10 @@ export class WorkerClipper implements ClippedGradientsProvider {
       throw new Error('a compute() of this WorkerClipper is already running: await it first');
     this.#computing = true;
     try {
-      return await this.#computeNow(model, data, clipping, method, indices, physical);
+      return await this.#computeNow(model, data, clipping, method, indices, physical, {
+        nonFinite: request.nonFinite ?? 'error',
+        computeLoss: request.computeLoss ?? true,
+      });
     } finally {
       this.#computing = false;
     }
@@ -356,6 +362,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
     method: PerExampleMethod,
     indices: Int32Array,
     physical: number,
+    policy: { readonly nonFinite: NonFinitePolicy; readonly computeLoss: boolean },
   ): Promise<ClippedGradients> {
     await this.#loaded;
     if (this.#model === undefined) await this.#bind(model);
@@ -380,10 +387,8 @@ export class WorkerClipper implements ClippedGradientsProvider {
       indices.slice(c * physical, Math.min((c + 1) * physical, indices.length)),
     );
     const messages = this.#workers.map((_, w) => {
-      const mine = chunks.slice(
-        Math.floor((w * chunkCount) / this.workerCount),
-        Math.floor(((w + 1) * chunkCount) / this.workerCount),
-      );
+      const firstChunk = Math.floor((w * chunkCount) / this.workerCount);
+      const mine = chunks.slice(firstChunk, Math.floor(((w + 1) * chunkCount) / this.workerCount));
       return mine.length === 0
         ? undefined
         : {
@@ -393,13 +398,15 @@ export class WorkerClipper implements ClippedGradientsProvider {
             physicalBatchSize: physical,
             clipping: workerClipping,
             perExampleMethod: method,
+            firstChunk,
+            ...policy,
           };
     });
     const replies = await this.#all(messages);
     const results: ChunkResult[] = replies.flatMap((r) => (r?.type === 'step' ? r.chunks : []));
     if (results.length !== chunkCount)
       throw new Error(`internal: ${results.length} of ${chunkCount} chunks came back`);
-    return this.#assemble(model, results, clipping, indices.length);
+    return this.#assemble(model, results, clipping, indices.length, policy.computeLoss);
   }
 
   #assemble(
@@ -407,6 +414,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
     results: ChunkResult[],
     clipping: ClippedGradientsRequest['clipping'],
     size: number,
+    computeLoss: boolean,
   ): ClippedGradients {
     const entries = collectTrainableLayers(model);
     const variables = entries.flatMap((e) => e.variables);
@@ -444,10 +452,23 @@ export class WorkerClipper implements ClippedGradientsProvider {
       factorRank === 1 ? [size] : [size, layers],
     );
     const exampleCount = results.reduce((s, r) => s + r.exampleCount, 0);
-    const lossSum = results.reduce((s, r) => s + r.loss * r.exampleCount, 0);
-    const loss = tf.scalar(lossSum / Math.max(exampleCount, 1));
-    // Every example of a request is real: the workers get no padding.
-    const released = releaseBatch(clipping, perExample, undefined, exampleCount);
+    const skippedExamples = results.reduce((s, r) => s + r.skippedExamples, 0);
+    const kept = exampleCount - skippedExamples;
+    // A chunk whose examples were all skipped has a NaN mean and no weight.
+    const lossSum = results.reduce(
+      (s, r) =>
+        r.exampleCount === r.skippedExamples ? s : s + r.loss * (r.exampleCount - r.skippedExamples),
+      0,
+    );
+    const loss = tf.scalar(computeLoss && kept > 0 ? lossSum / kept : Number.NaN);
+    // Every example of a request is real (the workers get no padding); a skipped one has clip factor 0 (a real
+    // example's factor is otherwise > 0) and is not counted, as in-process.
+    const released = releaseBatch(
+      clipping,
+      perExample,
+      clipping.mode === 'adaptive' ? Int32Array.from(clipFactors.dataSync(), (f) => (f !== 0 ? 1 : 0)) : [],
+      kept,
+    );
     return {
       gradients,
       perExampleNorms,
@@ -456,6 +477,7 @@ export class WorkerClipper implements ClippedGradientsProvider {
       layerNames,
       loss,
       exampleCount,
+      skippedExamples,
       ...released,
     };
   }

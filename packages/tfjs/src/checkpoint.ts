@@ -4,7 +4,7 @@
  * bigints as decimal strings. Decoding refuses a wrong magic, an unknown version, a truncated or altered
  * payload; the trainer then refuses a state of another configuration. Browser-safe (no Node imports).
  */
-import type { TrainerState } from './private-trainer';
+import type { TrainerState } from './trainer-state';
 
 /** First line of every checkpoint. */
 export const CHECKPOINT_MAGIC = 'CNM-CHECKPOINT';

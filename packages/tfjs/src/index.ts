@@ -44,6 +44,8 @@ export {
   type ParticipationName,
   type PrivateTrainingOptions,
 } from './engine-options';
+export type { EvaluateOptions, EvaluationResult } from './evaluation';
+export type { FitEndReason, FitHistory, TrainLogs } from './fit-loop';
 export {
   METRIC_NAMES,
   type Metric,
@@ -80,26 +82,17 @@ export type {
   RowLookupContribution,
 } from './per-example/types';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
-export {
-  type AdaptiveClippingReport,
-  type BltReport,
-  BudgetExceededError,
-  type EvaluateOptions,
-  type EvaluationResult,
-  type FitEndReason,
-  type FitHistory,
-  type FitOptions,
-  type PrivacyReport,
-  type PrivacyTarget,
-  PrivateTrainer,
-  type RunReport,
-  type SavedAccountant,
-  type SavedWeight,
-  type TrainCallbacks,
-  type TrainerState,
-  type TrainLogs,
-} from './private-trainer';
+export type {
+  AdaptiveClippingReport,
+  BltReport,
+  PrivacyReport,
+  PrivacyTarget,
+  RunReport,
+} from './privacy-report';
+export { BudgetExceededError } from './private-step';
+export { type FitOptions, PrivateTrainer, type TrainCallbacks } from './private-trainer';
 export { type ProgressLine, renderProgressBar } from './progress';
+export type { SavedAccountant, SavedWeight, TrainerState } from './trainer-state';
 export type {
   EngineData,
   ExampleDataset,

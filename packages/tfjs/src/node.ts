@@ -6,8 +6,10 @@
  */
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import type { PrivateTrainer, TrainCallbacks, TrainerState, TrainLogs } from './private-trainer';
+import type { TrainLogs } from './fit-loop';
+import type { PrivateTrainer, TrainCallbacks } from './private-trainer';
 import { renderProgressBar } from './progress';
+import type { TrainerState } from './trainer-state';
 
 export { createWorkerClipper, WorkerClipper, type WorkerClipperOptions } from './parallel/worker-pool';
 

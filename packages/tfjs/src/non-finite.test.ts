@@ -7,9 +7,9 @@ import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { computeClippedGradients } from './compute-clipped-gradients';
 import type { MakePrivateOptions } from './engine-options';
+import type { TrainLogs } from './fit-loop';
 import { NonFiniteExamplesError, nonFiniteError, partsOf } from './non-finite';
 import { PrivacyEngine } from './privacy-engine';
-import type { TrainLogs } from './private-trainer';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

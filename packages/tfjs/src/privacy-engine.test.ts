@@ -8,8 +8,9 @@ import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures
 import { base, ENGINE_RUN, modes, weightsOf } from '../test/engine-runs';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { MakePrivateWithEpsilonOptions } from './engine-options';
+import type { TrainLogs } from './fit-loop';
 import { PrivacyEngine } from './privacy-engine';
-import { BudgetExceededError, type TrainLogs } from './private-trainer';
+import { BudgetExceededError } from './private-step';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -20,7 +20,10 @@ import {
 } from './clipping';
 import { type EngineConfig, validateConfig } from './engine-config';
 import type { MakePrivateOptions, MakePrivateWithEpsilonOptions } from './engine-options';
-import { type PrivacyReport, PrivateTrainer, trainableVariables } from './private-trainer';
+import { trainableVariables } from './per-example/model-layers';
+import { privacyReport } from './privacy-report';
+import { PrivateTrainer } from './private-trainer';
+import { runFingerprint } from './trainer-state';
 
 /** Options of the {@link PrivacyEngine} itself. */
 export interface PrivacyEngineOptions {
@@ -186,83 +189,19 @@ export class PrivacyEngine {
       varianceFloor: config.varianceFloor,
     };
     const optimizer = createModeOptimizer(config.mode, optimizerOptions);
-    const fit = mechanism.fit;
-    const report: PrivacyReport = {
-      mode: config.mode,
-      participation: config.poissonSampling ? 'poisson' : config.participation,
-      accounting: accounting.label,
-      noiseMultiplier,
-      gradientNoiseMultiplier,
-      sensitivity: mechanism.sensitivity,
-      noiseSensitivity: mechanism.noiseSensitivity,
-      strategy: mechanism.strategy.name,
-      ...(fit === undefined
-        ? {}
-        : {
-            blt: {
-              bufferCount: fit.bufferCount,
-              decays: Array.from(fit.blt.toJSON().decays),
-              outputScales: Array.from(fit.blt.toJSON().outputScales),
-              loss: fit.loss,
-            },
-          }),
+    const report = privacyReport({
+      config,
+      shape,
+      mechanism,
+      accounting,
+      noise: { noiseMultiplier, gradientNoiseMultiplier },
       clipNorm,
-      ...(adaptive === undefined
-        ? {}
-        : {
-            adaptiveClipping: {
-              initialThreshold: clipNorm,
-              targetUnclippedQuantile: adaptive.targetUnclippedQuantile,
-              learningRate: adaptive.learningRate,
-              countNoiseStddev: adaptive.countNoiseStddev,
-              countNoiseMultiplier: adaptive.countNoiseMultiplier,
-              minThreshold: adaptive.minThreshold,
-              maxThreshold: adaptive.maxThreshold,
-            },
-          }),
-      run: {
-        datasetSize: shape.datasetSize,
-        batchSize: shape.batchSize,
-        stepsPerEpoch: shape.stepsPerEpoch,
-        epochs: shape.epochs,
-        totalSteps: shape.totalSteps,
-      },
+      adaptive,
       ...(target === undefined ? {} : { target }),
       ...(plannedEpsilon === undefined ? {} : { plannedEpsilon }),
       stepsWithinBudget,
-      nonFinite: config.nonFinite,
-      reportTrainingLoss: config.reportTrainingLoss,
-    };
-    const fingerprint = {
-      format: 'cnm-private-run',
-      mode: report.mode,
-      participation: report.participation,
-      accounting: report.accounting,
-      run: report.run,
-      noiseMultiplier,
-      // Only with adaptive clipping (without it, it equals noiseMultiplier): older checkpoints stay readable.
-      ...(adaptive === undefined ? {} : { gradientNoiseMultiplier }),
-      sensitivity: report.sensitivity,
-      noiseSensitivity: report.noiseSensitivity,
-      strategy: report.strategy,
-      blt:
-        report.blt === undefined
-          ? null
-          : { decays: report.blt.decays, outputScales: report.blt.outputScales },
-      // The adaptive state moves during the run: the fingerprint holds its fixed settings.
-      clipping:
-        report.adaptiveClipping === undefined ? clipping : { mode: 'adaptive', ...report.adaptiveClipping },
-      lossReduction: config.lossReduction,
-      learningRate: config.learningRate,
-      momentum: config.momentum,
-      beta1: config.beta1,
-      beta2: config.beta2,
-      varianceFloor: config.varianceFloor,
-      // Only with an average: checkpoints of runs without one stay readable.
-      ...(config.weightAverage === undefined ? {} : { weightAverage: config.weightAverage }),
-      secureMode: config.secureMode,
-      variableShapes: variables.map((v) => [...v.shape]),
-    };
+    });
+    const fingerprint = runFingerprint(config, report, clipping, variables);
     return new PrivateTrainer({
       config,
       accounting,

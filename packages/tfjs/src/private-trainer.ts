@@ -3,22 +3,36 @@
  * the privacy spent so far, the enforced budget, and the exact state for checkpoints.
  */
 
-import type { AccountantState, PrivacyAccountant } from '@cnm/accountant';
-import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
-import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
-import * as tf from '@tensorflow/tfjs-core';
-import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import type { AccountingLabel, RunAccounting } from './accounting';
+import type { PrivacyAccountant } from '@cnm/accountant';
+import type { DpAdamBc, DpSgd } from '@cnm/optim';
+import type { BatchSampler } from '@cnm/sampler';
+import type { RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
-import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
-import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
-import { checkDataFingerprint, DataBinding, type DataFingerprint } from './data-fingerprint';
+import type { ClippingOptions } from './clipping';
+import type { ClippedGradients } from './compute-clipped-gradients';
+import { DataBinding } from './data-fingerprint';
 import type { EngineConfig } from './engine-config';
+import { type EvaluateOptions, type EvaluationResult, evaluateModel } from './evaluation';
+import {
+  type FitCallbacks,
+  type FitHistory,
+  type FitLoopOptions,
+  parseFitArguments,
+  runFitLoop,
+  type TrainLogs,
+  validationTensors,
+} from './fit-loop';
 import { probePerExampleLoss } from './loss-probe';
-import { ACCURACY, type Metric, outputKindOf, resolveMetrics } from './metrics';
-import { NonFiniteExamplesError } from './non-finite';
-import { collectTrainableLayers } from './per-example/model-layers';
+import { resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
+import type { PrivacyReport } from './privacy-report';
+import { applyPrivateStep, atStep, BudgetExceededError } from './private-step';
+import {
+  exportTrainerState,
+  restoreTrainerState,
+  type TrainerState,
+  type TrainerStateParts,
+} from './trainer-state';
 import {
   checkExampleShapes,
   disposeData,
@@ -26,298 +40,15 @@ import {
   type ExampleDataset,
   exampleShapesOf,
   isExampleDataset,
-  isTensor,
   materialiseDataset,
   modelExampleShapes,
+  modelInputNames,
   type TensorData,
   type TrainingData,
   toEngineData,
-  type ValidationData,
 } from './training-data';
 import { assertOneOf } from './validate';
-import { ExponentialWeightAverage, type ExponentialWeightAverageState } from './weight-average';
-
-/** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
-export class BudgetExceededError extends RangeError {
-  /** Steps taken when the step was refused. */
-  readonly steps: number;
-  /** Epsilon spent so far. */
-  readonly epsilon: number;
-
-  /** @param message - Why; `steps` and `epsilon` describe where training stopped. */
-  constructor(message: string, steps: number, epsilon: number) {
-    super(message);
-    this.name = 'BudgetExceededError';
-    this.steps = steps;
-    this.epsilon = epsilon;
-  }
-}
-
-/** The fitted BLT of a run. */
-export interface BltReport {
-  /** Number of buffers d. */
-  readonly bufferCount: number;
-  /** Buffer decays. */
-  readonly decays: number[];
-  /** Output scales. */
-  readonly outputScales: number[];
-  /** Loss of the fit (sensitivity times the root of the error). */
-  readonly loss: number;
-}
-
-/** The shape of a run as the accounting sees it. */
-export interface RunReport {
-  /** Examples in the training set. */
-  readonly datasetSize: number;
-  /** Batch size (expected batch size under Poisson sampling). */
-  readonly batchSize: number;
-  /** Steps per epoch. */
-  readonly stepsPerEpoch: number;
-  /** Epochs covered. */
-  readonly epochs: number;
-  /** All steps, `stepsPerEpoch * epochs`. */
-  readonly totalSteps: number;
-}
-
-/** A privacy budget. */
-export interface PrivacyTarget {
-  /** Target epsilon. */
-  readonly epsilon: number;
-  /** Delta at which epsilon is measured. */
-  readonly delta: number;
-}
-
-/** One model weight in a {@link TrainerState}. */
-export interface SavedWeight {
-  /** The weight's name when saved (informative: fresh models get new names). */
-  readonly name: string;
-  /** Its shape. */
-  readonly shape: readonly number[];
-  /** Its values. */
-  readonly values: Float32Array;
-}
-
-/** The accountant's history in a {@link TrainerState}. */
-export interface SavedAccountant {
-  /** The composed events, as `@cnm/accountant` serialises an accountant (`fromJSON` rebuilds it). */
-  readonly state: AccountantState;
-  /** The accounting used. */
-  readonly accounting: string;
-  /** Steps composed. */
-  readonly steps: number;
-  /**
-   * The gradient noise multiplier ({@link PrivacyReport.gradientNoiseMultiplier}; named `noiseMultiplier` in the
-   * checkpoint format).
-   */
-  readonly noiseMultiplier: number;
-  /** Sensitivity of the strategy under the real participation. */
-  readonly sensitivity: number;
-}
-
-/** Adaptive clipping as a run uses it (see {@link PrivacyReport.adaptiveClipping}). */
-export interface AdaptiveClippingReport {
-  /** Threshold of the first step (`maxGradNorm`). */
-  readonly initialThreshold: number;
-  /** Target unclipped fraction γ. */
-  readonly targetUnclippedQuantile: number;
-  /** Geometric learning rate η. */
-  readonly learningRate: number;
-  /** Standard deviation σ_b of the count noise. */
-  readonly countNoiseStddev: number;
-  /** Noise multiplier of the count, `2σ_b`. */
-  readonly countNoiseMultiplier: number;
-  /** Lower bound of the threshold. */
-  readonly minThreshold: number;
-  /** Upper bound of the threshold. */
-  readonly maxThreshold: number;
-}
-
-/** What a private run is: the numbers reported by `makePrivate` / `makePrivateWithEpsilon`. */
-export interface PrivacyReport {
-  /** Training mode. */
-  readonly mode: string;
-  /** Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED). */
-  readonly participation: string;
-  /** Accounting: Poisson-subsampled Gaussian steps (PLD/RDP) or one Gaussian mechanism for the run. */
-  readonly accounting: AccountingLabel;
-  /**
-   * Noise multiplier sigma. With adaptive clipping it is the total: the run costs what the same run with flat
-   * clipping and this sigma costs, shared between the gradients ({@link PrivacyReport.gradientNoiseMultiplier})
-   * and the unclipped counts.
-   */
-  readonly noiseMultiplier: number;
-  /** Noise multiplier of the gradient sums: `noiseMultiplier`, or the larger one adaptive clipping needs. */
-  readonly gradientNoiseMultiplier: number;
-  /** sens(C) under the real participation over the whole run (clip norm 1). */
-  readonly sensitivity: number;
-  /** Sensitivity used by the noise (1 for the DP-SGD modes). */
-  readonly noiseSensitivity: number;
-  /** Name of the strategy C. */
-  readonly strategy: string;
-  /** BLT buffers, decays and output scales, for the BLT modes. */
-  readonly blt?: BltReport;
-  /**
-   * L2 sensitivity of one example's clipped gradient (maxGradNorm, or the root of the per-layer squares); the
-   * initial threshold with adaptive clipping.
-   */
-  readonly clipNorm: number;
-  /** The settings of adaptive clipping, when it is used. */
-  readonly adaptiveClipping?: AdaptiveClippingReport;
-  /** Examples, batch size, steps per epoch, epochs and total steps. */
-  readonly run: RunReport;
-  /** Target epsilon and delta (the budget), when one is set. */
-  readonly target?: PrivacyTarget;
-  /** Epsilon of the whole planned run at the target delta, when one is set. */
-  readonly plannedEpsilon?: number;
-  /** Steps the budget allows (the whole run when it fits). */
-  readonly stepsWithinBudget: number;
-  /**
-   * What a batch with non-finite examples does: `'error'` refuses it, `'skip'` leaves those examples out of the
-   * clipped sum (their count: {@link PrivateTrainer.skippedExamples}; not covered by epsilon).
-   */
-  readonly nonFinite: 'error' | 'skip';
-  /**
-   * Whether the training loss is computed and reported. It is computed from the private batches without noise:
-   * epsilon does not cover it.
-   */
-  readonly reportTrainingLoss: boolean;
-}
-
-/** Logs passed to callbacks. */
-export interface TrainLogs {
-  /**
-   * Mean per-example training loss of the batch (batch callbacks) or of the epoch's batches (epoch callbacks);
-   * `NaN` with `reportTrainingLoss: false`. Computed from the private data without noise: epsilon does not cover
-   * it (like per-example norms, it is a release of its own).
-   */
-  readonly loss: number;
-  /**
-   * With `nonFinite: 'skip'`: examples left out as non-finite in the step (batch callbacks) or the epoch (epoch
-   * callbacks). It depends on the data and is not covered by epsilon.
-   */
-  readonly skippedExamples?: number;
-  /** Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). */
-  readonly epsilon: number;
-  /** Steps taken so far. */
-  readonly steps: number;
-  /** Mean per-example loss on the validation data (epoch logs, with {@link FitOptions.validationData}). */
-  readonly valLoss?: number;
-  /** Accuracy on the validation data, as {@link PrivateTrainer.evaluate} measures it (epoch logs, with `validationData`). */
-  readonly valAccuracy?: number;
-  /** Validation loss of the weight average (epoch logs, with `validationData` and the `weightAverage` option). */
-  readonly averagedValLoss?: number;
-  /** Validation accuracy of the weight average (epoch logs, with `validationData` and the `weightAverage` option). */
-  readonly averagedValAccuracy?: number;
-}
-
-/** Keras-style callbacks of {@link PrivateTrainer.fit}; each may be async. */
-export interface TrainCallbacks {
-  /** Before the first step. */
-  onTrainBegin?(trainer: PrivateTrainer): void | Promise<void>;
-  /** Before each epoch (0-based index over the whole run). */
-  onEpochBegin?(epoch: number, trainer: PrivateTrainer): void | Promise<void>;
-  /** Before each step (0-based index within the epoch). */
-  onBatchBegin?(batch: number, trainer: PrivateTrainer): void | Promise<void>;
-  /** After each step (0-based index within the epoch). */
-  onBatchEnd?(batch: number, logs: TrainLogs, trainer: PrivateTrainer): void | Promise<void>;
-  /** After each epoch. */
-  onEpochEnd?(epoch: number, logs: TrainLogs, trainer: PrivateTrainer): void | Promise<void>;
-  /** After the last step, with why training ended. */
-  onTrainEnd?(
-    logs: TrainLogs & { readonly reason: FitEndReason },
-    trainer: PrivateTrainer,
-  ): void | Promise<void>;
-}
-
-/** Why {@link PrivateTrainer.fit} returned. */
-export type FitEndReason = 'completed' | 'budget' | 'stopped';
-
-/** Options of {@link PrivateTrainer.fit}. */
-export interface FitOptions {
-  /** Epochs to train now (default: the rest of the planned run). */
-  readonly epochs?: number;
-  /** Callbacks, called in order. */
-  readonly callbacks?: TrainCallbacks | readonly TrainCallbacks[];
-  /**
-   * Held-out data evaluated after each epoch (`valLoss`, `valAccuracy` in the epoch logs and the history):
-   * tensors, an `[x, y]` pair, or a finite dataset of examples or of batches (read once per fit call, its
-   * tensors disposed when fit returns). Never the training set: evaluating on it is a release of its own
-   * that the accounting does not cover.
-   */
-  readonly validationData?: ValidationData;
-}
-
-/** Result of {@link PrivateTrainer.fit}. */
-export interface FitHistory {
-  /** Mean training loss per epoch trained (`NaN` with `reportTrainingLoss: false`; not covered by epsilon). */
-  readonly loss: number[];
-  /** With `nonFinite: 'skip'`: examples left out as non-finite, per epoch trained. */
-  readonly skippedExamples?: number[];
-  /** Epsilon after each epoch (at the budget's delta; `NaN` without one). */
-  readonly epsilon: number[];
-  /** Validation loss after each epoch, with {@link FitOptions.validationData}. */
-  readonly valLoss?: number[];
-  /** Validation accuracy after each epoch, with {@link FitOptions.validationData}. */
-  readonly valAccuracy?: number[];
-  /** Validation loss of the weight average after each epoch, with `validationData` and `weightAverage`. */
-  readonly averagedValLoss?: number[];
-  /** Validation accuracy of the weight average after each epoch, with `validationData` and `weightAverage`. */
-  readonly averagedValAccuracy?: number[];
-  /** Why training ended. */
-  readonly reason: FitEndReason;
-}
-
-/** Result of {@link PrivateTrainer.evaluate}. */
-export interface EvaluationResult {
-  /** Mean per-example loss. */
-  readonly loss: number;
-  /**
-   * Fraction of correct predictions, tfjs's `'accuracy'` for the model's output: argmax against one-hot or
-   * sparse labels for several outputs; for one output, the prediction thresholded at 0.5 when the output layer's
-   * activation gives probabilities (sigmoid, softmax), at 0 when it gives logits (any other activation).
-   */
-  readonly accuracy: number;
-  /** The values of the `metrics` asked for (engine option or `evaluate` option), by name. */
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
-/** Options of {@link PrivateTrainer.evaluate}. */
-export interface EvaluateOptions {
-  /** Examples per forward pass (default 256). */
-  readonly batchSize?: number;
-  /** The trained weights (default) or the run's weight average (`'averaged'`, with the `weightAverage` option). */
-  readonly weights?: 'trained' | 'averaged';
-  /** Metrics to report instead of the run's `metrics` option (names as tfjs's `compile`, or functions). */
-  readonly metrics?: Metric | readonly Metric[];
-}
-
-/** Plain, exact state of a trainer (see {@link encodeCheckpoint} for its file form). Keep it secret. */
-export interface TrainerState {
-  /** The configuration it belongs to (checked on restore). */
-  readonly fingerprint: Readonly<Record<string, unknown>>;
-  /** Steps taken. */
-  readonly step: number;
-  /** Every weight of the model (trainable or not), in `model.weights` order. */
-  readonly weights: readonly SavedWeight[];
-  /** The optimizer's state: moments, noise buffers and noise generator. */
-  readonly optimizer: DpSgdState | DpAdamBcState;
-  /** The sampler's position and generator. */
-  readonly sampler: BatchSamplerState;
-  /** Accountant history: what was composed so far. */
-  readonly accountant: SavedAccountant;
-  /** Adaptive clipping only: the current threshold and the count-noise generator. */
-  readonly adaptiveClipping?: AdaptiveClipNormState;
-  /** The weight average, when the run keeps one (`weightAverage` option). */
-  readonly weightAverage?: ExponentialWeightAverageState;
-  /**
-   * The training data the run is bound to (see {@link DataFingerprint}); absent before the run has seen data.
-   * A checkpoint without it (written before fingerprints existed) binds the run to the first data given after
-   * the restore, since what it was trained on can no longer be told.
-   */
-  readonly dataFingerprint?: DataFingerprint;
-  /** With `nonFinite: 'skip'`: examples left out as non-finite so far. */
-  readonly skippedExamples?: number;
-}
+import { ExponentialWeightAverage } from './weight-average';
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
 export interface PrivateTrainerParts {
@@ -337,26 +68,11 @@ export interface PrivateTrainerParts {
   readonly fingerprint: Readonly<Record<string, unknown>>;
 }
 
-/** The option names of {@link PrivateTrainer.fit}. */
-const FIT_OPTIONS: readonly string[] = ['epochs', 'callbacks', 'validationData'];
+/** Keras-style callbacks of {@link PrivateTrainer.fit}; each may be async. */
+export type TrainCallbacks = FitCallbacks<PrivateTrainer>;
 
-/** Why options of tfjs's `model.fit` have no counterpart here. */
-const TFJS_FIT_OPTION_HINTS: Readonly<Record<string, string>> = {
-  batchSize: 'the batch size is set by makePrivate, since the accounting depends on it',
-  shuffle: 'the engine samples the batches itself, as the accounting assumes',
-  validationSplit:
-    'split the data yourself and pass the held-out part as validationData (the run is calibrated for the training set size)',
-  initialEpoch: 'the trainer knows its epoch; after restoreState, fit continues where the checkpoint stopped',
-};
-
-function modelInputNames(model: AnyLayer): string[] | undefined {
-  const names = (model as unknown as { inputNames?: unknown }).inputNames;
-  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
-}
-
-function modelWeights(model: AnyLayer): LayerVariable[] {
-  return (model as unknown as { weights: LayerVariable[] }).weights;
-}
+/** Options of {@link PrivateTrainer.fit}: epochs, callbacks, validation data. */
+export type FitOptions = FitLoopOptions<PrivateTrainer>;
 
 /**
  * A private training run: the model, the private optimizer and the sampler, tied to their accounting.
@@ -565,57 +281,20 @@ export class PrivateTrainer {
     let loss = Number.NaN;
     this.#lastSkipped = 0;
     const indices = pending?.indices ?? this.sampler.nextBatch();
-    const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
-    if (indices.length === 0) {
-      const zeros: tf.NamedTensorMap = {};
-      for (const variable of this.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
-      // An empty batch still releases its (noise-only) count: skipping it would depend on the data.
-      const threshold = adaptive?.maxGradNorm;
-      adaptive?.update(0, 0);
-      this.optimizer.step(zeros, this.#normaliser, threshold);
-      tf.dispose(zeros);
-    } else {
-      const result =
-        pending !== undefined
-          ? undefined
-          : tf.tidy(() => {
-              const index = tf.tensor1d(indices, 'int32');
-              const { x, y } = source;
-              const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
-              return { x: xs, y: tf.gather(y, index) };
-            });
-      try {
-        const clipped =
-          pending?.clipped ??
-          atStep(next, indices, () =>
-            computeClippedGradients({
-              model: this.model,
-              lossFn: this.#config.lossFn,
-              x: result!.x,
-              y: result!.y,
-              ...this.#clippingOptions(),
-            }),
-          );
-        try {
-          // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
-          // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
-          // noise follows the threshold these sums were clipped to, `clipped.sensitivity`.
-          this.optimizer.step(
-            Object.fromEntries(clipped.gradients),
-            this.#normaliser,
-            adaptive === undefined ? undefined : clipped.sensitivity,
-          );
-          // Read only when reported: the mean loss is a release of its own (see reportTrainingLoss).
-          if (this.#config.reportTrainingLoss) loss = clipped.loss.dataSync()[0] as number;
-          this.#lastSkipped = clipped.skippedExamples;
-        } finally {
-          tf.dispose([...clipped.gradients.values()]);
-          tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
-        }
-      } finally {
-        if (result !== undefined) tf.dispose(result);
-      }
-    }
+    const taken = applyPrivateStep(
+      {
+        model: this.model,
+        lossFn: this.#config.lossFn,
+        optimizer: this.optimizer,
+        clipping: this.#clipping,
+        normaliser: this.#normaliser,
+        reportTrainingLoss: this.#config.reportTrainingLoss,
+        clippingOptions: this.#clippingOptions(),
+      },
+      { step: next, indices, source, clipped: pending?.clipped },
+    );
+    loss = taken.loss;
+    this.#lastSkipped = taken.skippedExamples;
     this.#average?.update();
     this.#skippedExamples += this.#lastSkipped;
     this.#failed = false;
@@ -747,41 +426,7 @@ export class PrivateTrainer {
    */
   fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
   async fit(first?: TrainingData | FitOptions, second?: FitOptions): Promise<FitHistory> {
-    const dataGiven =
-      first !== null &&
-      typeof first === 'object' &&
-      ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
-    if (isTensor(first) || Array.isArray(first)) {
-      throw new TypeError(
-        'fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)',
-      );
-    }
-    if (!dataGiven && second !== undefined) {
-      throw new TypeError(
-        'fit takes (options) or (data, options), where data is { x, y }, { xs, ys } or a dataset',
-      );
-    }
-    const data = dataGiven ? (first as TrainingData) : undefined;
-    const options = (dataGiven ? second : (first as FitOptions | undefined)) ?? {};
-    if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
-    const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
-    if (unknown.length > 0) {
-      const hints = unknown.flatMap((k) =>
-        TFJS_FIT_OPTION_HINTS[k] === undefined ? [] : [`${k}: ${TFJS_FIT_OPTION_HINTS[k]}`],
-      );
-      throw new TypeError(
-        `unknown fit option(s) ${unknown.join(', ')}; the options are ${FIT_OPTIONS.join(', ')} (the data goes first: fit(data, options))` +
-          (hints.length > 0 ? `. ${hints.join('; ')}` : ''),
-      );
-    }
-    if (data !== undefined && !isExampleDataset(data)) {
-      const extra = Object.keys(data).filter((k) => !['x', 'y', 'xs', 'ys'].includes(k));
-      if (extra.length > 0) {
-        throw new TypeError(
-          `fit data holds ${extra.join(', ')}: it must be { x, y } or { xs, ys }, with the options as second argument`,
-        );
-      }
-    }
+    const { data, options } = parseFitArguments(first, second);
     const perEpoch = this.#accounting.shape.stepsPerEpoch;
     const remainingEpochs = Math.ceil((this.totalSteps - this.#steps) / perEpoch);
     const epochs = options.epochs ?? remainingEpochs;
@@ -803,8 +448,26 @@ export class PrivateTrainer {
       const source = this.#boundData(
         isExampleDataset(data) ? await this.#materialise(data) : this.#trainingTensors(data, 'fit'),
       );
-      validation = await this.#validationTensors(options.validationData, source);
-      return await this.#train(source, epochs, callbacks as TrainCallbacks[], validation?.data);
+      validation = await validationTensors(this.model, options.validationData, source);
+      return await runFitLoop(
+        {
+          trainer: this,
+          stepsPerEpoch: this.#accounting.shape.stepsPerEpoch,
+          canStep: () =>
+            !(this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse'),
+          step: () =>
+            this.#config.clippedGradients === undefined ? this.#stepOn(source) : this.#stepAsyncOn(source),
+          lastSkipped: () => this.#lastSkipped,
+          totalSkipped: () => this.#skippedExamples,
+          skipsNonFinite: this.#config.nonFinite === 'skip',
+          averaged: this.#average !== undefined,
+          logs: (loss, skipped) => this.#logs(loss, skipped),
+          evaluate: (data, options) => this.evaluate(data, options),
+        },
+        epochs,
+        callbacks as TrainCallbacks[],
+        validation?.data,
+      );
     } finally {
       if (validation?.owned === true) disposeData(validation.data);
       this.#fitting = false;
@@ -825,126 +488,6 @@ export class PrivateTrainer {
     this.dispose();
     this.#materialised = { source: dataset, data: read.data };
     return read.data;
-  }
-
-  async #validationTensors(
-    data: ValidationData | undefined,
-    training: EngineData,
-  ): Promise<{ data: EngineData; owned: boolean } | undefined> {
-    if (data === undefined) return undefined;
-    if (isExampleDataset(data)) {
-      const read = await materialiseDataset(data, {
-        name: 'validationData',
-        exampleShapes: modelExampleShapes(this.model) ?? exampleShapesOf(training),
-        inputNames: modelInputNames(this.model),
-      });
-      return { data: read.data, owned: true };
-    }
-    const tensors = Array.isArray(data) ? { x: data[0], y: data[1] } : data;
-    const checked = toEngineData(tensors, 'validationData').data;
-    checkExampleShapes(
-      checked,
-      modelExampleShapes(this.model) ?? exampleShapesOf(training),
-      'validationData',
-    );
-    return { data: checked, owned: false };
-  }
-
-  async #train(
-    source: EngineData,
-    epochs: number,
-    callbacks: readonly TrainCallbacks[],
-    validation: EngineData | undefined,
-  ): Promise<FitHistory> {
-    const perEpoch = this.#accounting.shape.stepsPerEpoch;
-    const call = async <K extends keyof TrainCallbacks>(
-      name: K,
-      ...args: Parameters<NonNullable<TrainCallbacks[K]>>
-    ) => {
-      for (const cb of callbacks) {
-        const fn = cb[name] as ((...a: unknown[]) => void | Promise<void>) | undefined;
-        if (fn !== undefined) await fn.apply(cb, args);
-      }
-    };
-    this.stopTraining = false;
-    const history = {
-      loss: [] as number[],
-      epsilon: [] as number[],
-      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: [] as number[] } : {}),
-      ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
-      ...(validation === undefined || this.#average === undefined
-        ? {}
-        : { averagedValLoss: [] as number[], averagedValAccuracy: [] as number[] }),
-    };
-    // Logs of an epoch (validation metrics included), recorded in the history.
-    let skippedThisEpoch = 0;
-    const record = (loss: number): TrainLogs => {
-      const logs = this.#logs(loss, skippedThisEpoch);
-      history.loss.push(loss);
-      history.skippedExamples?.push(skippedThisEpoch);
-      history.epsilon.push(logs.epsilon);
-      if (validation === undefined) return logs;
-      const { loss: valLoss, accuracy: valAccuracy } = this.evaluate(validation);
-      history.valLoss?.push(valLoss);
-      history.valAccuracy?.push(valAccuracy);
-      if (this.#average === undefined) return { ...logs, valLoss, valAccuracy };
-      const averaged = this.evaluate(validation, { weights: 'averaged' });
-      history.averagedValLoss?.push(averaged.loss);
-      history.averagedValAccuracy?.push(averaged.accuracy);
-      return {
-        ...logs,
-        valLoss,
-        valAccuracy,
-        averagedValLoss: averaged.loss,
-        averagedValAccuracy: averaged.accuracy,
-      };
-    };
-    let reason: FitEndReason = 'completed';
-    let lastLoss = Number.NaN;
-    await call('onTrainBegin', this);
-    outer: for (let e = 0; e < epochs; e++) {
-      const epoch = Math.floor(this.#steps / perEpoch);
-      await call('onEpochBegin', epoch, this);
-      let sum = 0;
-      let count = 0;
-      skippedThisEpoch = 0;
-      const stepsThisEpoch = Math.min(perEpoch - (this.#steps % perEpoch), this.totalSteps - this.#steps);
-      for (let batch = 0; batch < stepsThisEpoch; batch++) {
-        if (this.#steps >= this.report.stepsWithinBudget && this.#config.budgetPolicy === 'refuse') {
-          reason = 'budget';
-        } else {
-          await call('onBatchBegin', batch, this);
-          const loss =
-            this.#config.clippedGradients === undefined
-              ? this.#stepOn(source)
-              : await this.#stepAsyncOn(source);
-          if (!Number.isNaN(loss)) {
-            sum += loss;
-            count++;
-          }
-          skippedThisEpoch += this.#lastSkipped;
-          await call('onBatchEnd', batch, this.#logs(loss), this);
-          // Let the event loop run (a browser repaints its progress, a server answers) between steps.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (this.stopTraining) reason = 'stopped';
-        }
-        if (reason !== 'completed') {
-          if (count > 0) {
-            lastLoss = sum / count;
-            record(lastLoss);
-          }
-          break outer;
-        }
-      }
-      lastLoss = count > 0 ? sum / count : Number.NaN;
-      await call('onEpochEnd', epoch, record(lastLoss), this);
-      if (this.stopTraining) {
-        reason = 'stopped';
-        break;
-      }
-    }
-    await call('onTrainEnd', { ...this.#logs(lastLoss, this.#skippedExamples), reason }, this);
-    return { ...history, reason };
   }
 
   /**
@@ -972,59 +515,34 @@ export class PrivateTrainer {
       }
       return average.withAveragedWeights(() => this.evaluate(data, { ...options, weights: 'trained' }));
     }
-    const metrics =
-      options.metrics === undefined ? this.#config.metrics : resolveMetrics(options.metrics, 'metrics');
-    const outputKind = outputKindOf(this.model);
-    const { x, y } = toEngineData(data, 'data').data;
-    const size = y.shape[0] as number;
-    const batchSize = options.batchSize ?? 256;
-    let lossSum = 0;
-    const sums = new Float64Array(metrics.length + 1);
-    for (let start = 0; start < size; start += batchSize) {
-      const count = Math.min(batchSize, size - start);
-      const [l, ...values] = tf.tidy(() => {
-        const xs = Array.isArray(x) ? x.map((t) => tf.slice(t, start, count)) : tf.slice(x, start, count);
-        const ys = tf.slice(y, start, count);
-        const prediction = this.model.apply(xs, { training: false }) as tf.Tensor;
-        const loss = tf.sum(this.#config.lossFn(ys, prediction));
-        const totals = [ACCURACY, ...metrics].map((m) => tf.sum(m.perExample(ys, prediction, outputKind)));
-        return Array.from(tf.stack([loss, ...totals]).dataSync());
-      });
-      lossSum += l as number;
-      values.forEach((v, i) => {
-        sums[i] = (sums[i] as number) + v;
-      });
-    }
-    return {
-      loss: lossSum / size,
-      accuracy: (sums[0] as number) / size,
-      metrics: Object.fromEntries(metrics.map((m, i) => [m.name, (sums[i + 1] as number) / size])),
-    };
+    return evaluateModel(this.model, this.#config.lossFn, data, {
+      metrics:
+        options.metrics === undefined ? this.#config.metrics : resolveMetrics(options.metrics, 'metrics'),
+      batchSize: options.batchSize ?? 256,
+    });
   }
 
   /** Exact copy of the whole state (weights, optimizer, noise, generators, sampler, accountant). Keep it secret. */
   exportState(): TrainerState {
+    return exportTrainerState(this.#stateParts(), {
+      steps: this.#steps,
+      dataFingerprint: this.#data.fingerprint,
+      skippedExamples: this.#skippedExamples,
+    });
+  }
+
+  /** The parts of the trainer's state. */
+  #stateParts(): TrainerStateParts {
     return {
+      model: this.model,
+      optimizer: this.optimizer,
+      sampler: this.sampler,
+      accounting: this.#accounting,
+      report: this.report,
+      clipping: this.#clipping,
+      average: this.#average,
       fingerprint: this.#fingerprint,
-      step: this.#steps,
-      weights: modelWeights(this.model).map((w) => ({
-        name: w.name,
-        shape: w.shape.map((d) => d ?? 0),
-        values: new Float32Array(w.read().dataSync() as Float32Array),
-      })),
-      optimizer: this.optimizer.exportState(),
-      sampler: this.sampler.exportState(),
-      accountant: {
-        state: this.#accounting.historyAfter(this.#steps, this.#gradientNoiseMultiplier),
-        accounting: this.report.accounting,
-        steps: this.#steps,
-        noiseMultiplier: this.#gradientNoiseMultiplier,
-        sensitivity: this.report.sensitivity,
-      },
-      ...(this.#clipping.mode === 'adaptive' ? { adaptiveClipping: this.#clipping.state.exportState() } : {}),
-      ...(this.#average === undefined ? {} : { weightAverage: this.#average.exportState() }),
-      ...(this.#data.fingerprint === undefined ? {} : { dataFingerprint: this.#data.fingerprint }),
-      ...(this.#config.nonFinite === 'skip' ? { skippedExamples: this.#skippedExamples } : {}),
+      skipsNonFinite: this.#config.nonFinite === 'skip',
     };
   }
 
@@ -1033,153 +551,10 @@ export class PrivateTrainer {
    * anything changes, and a mismatch is refused with the first differing setting.
    */
   restoreState(state: TrainerState): void {
-    if (state === null || typeof state !== 'object' || typeof state.fingerprint !== 'object') {
-      throw new TypeError('state must be a TrainerState (from exportState or decodeCheckpoint)');
-    }
-    for (const [key, value] of Object.entries(this.#fingerprint)) {
-      const saved = JSON.stringify(state.fingerprint[key]);
-      if (saved !== JSON.stringify(value)) {
-        throw new RangeError(
-          `checkpoint does not match this run: ${key} is ${saved}, this run has ${JSON.stringify(value)}`,
-        );
-      }
-    }
-    if (!Number.isInteger(state.step) || state.step < 0 || state.step > this.totalSteps) {
-      throw new RangeError(
-        `checkpoint step must be an integer in [0, ${this.totalSteps}], got ${String(state.step)}`,
-      );
-    }
-    if (
-      state.accountant?.steps !== state.step ||
-      state.optimizer?.step !== state.step ||
-      state.sampler?.step !== state.step
-    ) {
-      throw new RangeError(
-        'checkpoint is inconsistent: accountant, optimizer and sampler steps differ from its step',
-      );
-    }
-    const history = JSON.stringify(this.#accounting.historyAfter(state.step, this.#gradientNoiseMultiplier));
-    if (JSON.stringify(state.accountant.state) !== history) {
-      throw new RangeError(
-        `checkpoint is inconsistent: its accountant history is not that of ${state.step} steps of this run`,
-      );
-    }
-    const weights = modelWeights(this.model);
-    if (!Array.isArray(state.weights) || state.weights.length !== weights.length) {
-      throw new RangeError(
-        `checkpoint must hold ${weights.length} model weights, got ${String(state.weights?.length)}`,
-      );
-    }
-    weights.forEach((w, i) => {
-      const saved = state.weights[i];
-      if (
-        saved === undefined ||
-        saved.shape.join(',') !== w.shape.join(',') ||
-        !(saved.values instanceof Float32Array) ||
-        saved.values.length !== tf.util.sizeFromShape(w.shape.map((d) => d ?? 0))
-      ) {
-        throw new RangeError(`checkpoint weight ${i} must have shape [${w.shape.join(', ')}] ('${w.name}')`);
-      }
-    });
-    const dataFingerprint =
-      state.dataFingerprint === undefined
-        ? undefined
-        : checkDataFingerprint(state.dataFingerprint, 'checkpoint dataFingerprint');
-    if (dataFingerprint !== undefined && dataFingerprint.examples !== this.report.run.datasetSize) {
-      throw new RangeError(
-        `checkpoint is inconsistent: its data fingerprint covers ${dataFingerprint.examples} examples, this run ${this.report.run.datasetSize}`,
-      );
-    }
-    const skipped = state.skippedExamples ?? 0;
-    if (!Number.isSafeInteger(skipped) || skipped < 0) {
-      throw new RangeError(
-        `checkpoint skippedExamples must be an integer >= 0, got ${String(state.skippedExamples)}`,
-      );
-    }
-    const adaptive = this.#clipping.mode === 'adaptive' ? this.#clipping.state : undefined;
-    checkOptionalPart(adaptive !== undefined, state.adaptiveClipping, state.step, {
-      unexpected: 'checkpoint holds an adaptive clipping state, this run has none',
-      missing: 'checkpoint must hold the adaptive clipping state (threshold and count-noise generator)',
-      inconsistent: 'checkpoint is inconsistent: the adaptive clipping updates differ from its step',
-    });
-    const average = this.#average;
-    checkOptionalPart(average !== undefined, state.weightAverage, state.step, {
-      unexpected: 'checkpoint holds a weight average, this run keeps none (weightAverage option)',
-      missing: 'checkpoint must hold the weight average of this run (weightAverage option)',
-      inconsistent: 'checkpoint is inconsistent: the weight average updates differ from its step',
-    });
-    // Optimizer, sampler and adaptive clipping check their own states before changing anything; the sampler is
-    // the cheaper to fail, so it goes first, then the adaptive clipping, then the optimizer, then the weights.
-    const samplerBefore = this.sampler.exportState();
-    const adaptiveBefore = adaptive?.exportState();
-    const averageBefore = average?.exportState();
-    this.sampler.restoreState(state.sampler);
-    try {
-      if (adaptive !== undefined) adaptive.restoreState(state.adaptiveClipping as AdaptiveClipNormState);
-      if (average !== undefined) average.restoreState(state.weightAverage as ExponentialWeightAverageState);
-      (this.optimizer as DpSgd).restoreState(state.optimizer as DpSgdState);
-    } catch (error) {
-      this.sampler.restoreState(samplerBefore);
-      if (adaptive !== undefined) adaptive.restoreState(adaptiveBefore as AdaptiveClipNormState);
-      if (average !== undefined) average.restoreState(averageBefore as ExponentialWeightAverageState);
-      throw error;
-    }
-    weights.forEach((w, i) => {
-      const saved = state.weights[i] as SavedWeight;
-      const value = tf.tensor(saved.values, [...saved.shape], 'float32');
-      w.write(value);
-      value.dispose();
-    });
-    this.#steps = state.step;
+    const progress = restoreTrainerState(this.#stateParts(), state);
+    this.#steps = progress.steps;
     this.#failed = false;
-    this.#data.restore(dataFingerprint);
-    this.#skippedExamples = skipped;
+    this.#data.restore(progress.dataFingerprint);
+    this.#skippedExamples = progress.skippedExamples;
   }
-}
-
-/**
- * Runs `compute` (the clipped sums of step `step`, sync or async), naming the step and the training set's
- * indices of the batch `indices` in a {@link NonFiniteExamplesError}.
- */
-function atStep<T>(step: number, indices: ArrayLike<number>, compute: () => T): T {
-  const rename = (error: unknown): never => {
-    throw error instanceof NonFiniteExamplesError ? error.atStep(step, indices) : error;
-  };
-  try {
-    const result = compute();
-    return (result instanceof Promise ? result.catch(rename) : result) as T;
-  } catch (error) {
-    return rename(error);
-  }
-}
-
-/**
- * Checks an optional part of a checkpoint (adaptive clipping, weight average): present exactly when the run keeps
- * one, and updated once per step of the checkpoint.
- */
-function checkOptionalPart(
-  kept: boolean,
-  saved: { readonly updates: number } | undefined,
-  step: number,
-  messages: { readonly unexpected: string; readonly missing: string; readonly inconsistent: string },
-): void {
-  if (kept !== (saved !== undefined)) throw new RangeError(kept ? messages.missing : messages.unexpected);
-  if (kept && saved?.updates !== step) throw new RangeError(messages.inconsistent);
-}
-
-/** The trainable variables of a model and the names of their layers. */
-export interface TrainableVariables {
-  /** The trainable tf.Variables, in the per-example engine's order. */
-  readonly variables: tf.Variable[];
-  /** Names of the trainable layers, in order. */
-  readonly layerNames: string[];
-}
-
-/** The trainable tf.Variables of a model, in per-example engine order, with their layers. */
-export function trainableVariables(model: AnyLayer): TrainableVariables {
-  const entries = collectTrainableLayers(model);
-  return {
-    variables: entries.flatMap((e) => e.variables.map((v) => v.read() as tf.Variable)),
-    layerNames: entries.map((e) => e.layer.name),
-  };
 }

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { MakePrivateOptions } from './engine-options';
+import type { TrainLogs } from './fit-loop';
 import { PrivacyEngine } from './privacy-engine';
-import type { PrivateTrainer, TrainLogs } from './private-trainer';
+import type { PrivateTrainer } from './private-trainer';
 import { type ExampleDataset, materialiseDataset } from './training-data';
 
 beforeAll(async () => {

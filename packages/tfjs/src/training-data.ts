@@ -340,3 +340,9 @@ export async function materialiseDataset(
     tf.dispose(chunks.flat());
   }
 }
+
+/** The input names of a functional model (the keys of a dataset's `xs` object), if it has them. */
+export function modelInputNames(model: AnyLayer): string[] | undefined {
+  const names = (model as unknown as { inputNames?: unknown }).inputNames;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
+}

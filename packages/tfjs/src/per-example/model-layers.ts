@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { getLayerRule, supportedLayerClasses } from './registry';
 import type { AnyLayer, LayerRule } from './types';
@@ -77,4 +78,21 @@ export function collectTrainableLayers(model: AnyLayer): TrainableLayer[] {
     }
   }
   return result;
+}
+
+/** The trainable variables of a model and the names of their layers. */
+export interface TrainableVariables {
+  /** The trainable tf.Variables, in the per-example engine's order. */
+  readonly variables: tf.Variable[];
+  /** Names of the trainable layers, in order. */
+  readonly layerNames: string[];
+}
+
+/** The trainable tf.Variables of a model, in per-example engine order, with their layers. */
+export function trainableVariables(model: AnyLayer): TrainableVariables {
+  const entries = collectTrainableLayers(model);
+  return {
+    variables: entries.flatMap((e) => e.variables.map((v) => v.read() as tf.Variable)),
+    layerNames: entries.map((e) => e.layer.name),
+  };
 }

@@ -1,0 +1,148 @@
+/**
+ * One private step of a run: the clipped per-example gradient sums of the batch (computed here or given by a
+ * `clippedGradients` provider), the noisy update, the budget error a step refuses with, and the naming of the step
+ * and the examples of a failing batch.
+ */
+import type { DpAdamBc, DpSgd } from '@cnm/optim';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClippedGradientsRequest } from './clipped-gradients-provider';
+import type { ClippingOptions } from './clipping';
+import {
+  type ClippedGradients,
+  computeClippedGradients,
+  type PerExampleLossFn,
+} from './compute-clipped-gradients';
+import { NonFiniteExamplesError } from './non-finite';
+import type { AnyLayer } from './per-example/types';
+import type { EngineData } from './training-data';
+
+/** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
+export class BudgetExceededError extends RangeError {
+  /** Steps taken when the step was refused. */
+  readonly steps: number;
+  /** Epsilon spent so far. */
+  readonly epsilon: number;
+
+  /** @param message - Why; `steps` and `epsilon` describe where training stopped. */
+  constructor(message: string, steps: number, epsilon: number) {
+    super(message);
+    this.name = 'BudgetExceededError';
+    this.steps = steps;
+    this.epsilon = epsilon;
+  }
+}
+
+/**
+ * Runs `compute` (the clipped sums of step `step`, sync or async), naming the step and the training set's
+ * indices of the batch `indices` in a {@link NonFiniteExamplesError}.
+ */
+export function atStep<T>(step: number, indices: ArrayLike<number>, compute: () => T): T {
+  const rename = (error: unknown): never => {
+    throw error instanceof NonFiniteExamplesError ? error.atStep(step, indices) : error;
+  };
+  try {
+    const result = compute();
+    return (result instanceof Promise ? result.catch(rename) : result) as T;
+  } catch (error) {
+    return rename(error);
+  }
+}
+
+/** What a step reads of its run. */
+export interface StepContext {
+  /** The model trained. */
+  readonly model: AnyLayer;
+  /** The per-example loss. */
+  readonly lossFn: PerExampleLossFn;
+  /** The private optimizer. */
+  readonly optimizer: DpSgd | DpAdamBc;
+  /** The run's clipping. */
+  readonly clipping: ClippingOptions;
+  /** The public normaliser of the noisy sum (the expected batch size, or 1). */
+  readonly normaliser: number;
+  /** Whether the batch's mean training loss is read. */
+  readonly reportTrainingLoss: boolean;
+  /** How a batch is clipped (the same in this thread and in a provider). */
+  readonly clippingOptions: Pick<
+    ClippedGradientsRequest,
+    'clipping' | 'perExampleMethod' | 'physicalBatchSize' | 'nonFinite' | 'computeLoss'
+  >;
+}
+
+/** The batch of one step. */
+export interface StepBatch {
+  /** The step's number (1-based). */
+  readonly step: number;
+  /** Indices of the batch's examples in `source`. */
+  readonly indices: Int32Array;
+  /** The training set. */
+  readonly source: EngineData;
+  /** The clipped sums a provider computed for this batch, if any. */
+  readonly clipped: ClippedGradients | undefined;
+}
+
+/**
+ * Takes one private step on `batch`: clips the per-example gradients (unless a provider did), adds the noise and
+ * updates the model. An empty batch still takes a noisy step and releases its adaptive count. Returns the batch's
+ * mean loss (`NaN` when not reported or empty) and the examples skipped as non-finite.
+ */
+export function applyPrivateStep(
+  context: StepContext,
+  batch: StepBatch,
+): { readonly loss: number; readonly skippedExamples: number } {
+  const { indices, source } = batch;
+  let loss = Number.NaN;
+  let skippedExamples = 0;
+  const adaptive = context.clipping.mode === 'adaptive' ? context.clipping.state : undefined;
+  if (indices.length === 0) {
+    const zeros: tf.NamedTensorMap = {};
+    for (const variable of context.optimizer.variables) zeros[variable.name] = tf.zerosLike(variable);
+    // An empty batch still releases its (noise-only) count: skipping it would depend on the data.
+    const threshold = adaptive?.maxGradNorm;
+    adaptive?.update(0, 0);
+    context.optimizer.step(zeros, context.normaliser, threshold);
+    tf.dispose(zeros);
+  } else {
+    const result =
+      batch.clipped !== undefined
+        ? undefined
+        : tf.tidy(() => {
+            const index = tf.tensor1d(indices, 'int32');
+            const { x, y } = source;
+            const xs = Array.isArray(x) ? x.map((t) => tf.gather(t, index)) : tf.gather(x, index);
+            return { x: xs, y: tf.gather(y, index) };
+          });
+    try {
+      const clipped =
+        batch.clipped ??
+        atStep(batch.step, indices, () =>
+          computeClippedGradients({
+            model: context.model,
+            lossFn: context.lossFn,
+            x: result!.x,
+            y: result!.y,
+            ...context.clippingOptions,
+          }),
+        );
+      try {
+        // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
+        // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
+        // noise follows the threshold these sums were clipped to, `clipped.sensitivity`.
+        context.optimizer.step(
+          Object.fromEntries(clipped.gradients),
+          context.normaliser,
+          adaptive === undefined ? undefined : clipped.sensitivity,
+        );
+        // Read only when reported: the mean loss is a release of its own (see reportTrainingLoss).
+        if (context.reportTrainingLoss) loss = clipped.loss.dataSync()[0] as number;
+        skippedExamples = clipped.skippedExamples;
+      } finally {
+        tf.dispose([...clipped.gradients.values()]);
+        tf.dispose([clipped.perExampleNorms, clipped.perLayerNorms, clipped.clipFactors, clipped.loss]);
+      }
+    } finally {
+      if (result !== undefined) tf.dispose(result);
+    }
+  }
+  return { loss, skippedExamples };
+}

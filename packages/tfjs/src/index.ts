@@ -34,6 +34,11 @@ export {
   wasmTrainingKernelNames,
 } from './backends/register-wasm-training-kernels';
 export {
+  RESIZE_NEAREST_NEIGHBOR_GRAD_BACKENDS,
+  registerResizeNearestNeighborGradFix,
+  resizeNearestNeighborGradValues,
+} from './backends/resize-nearest-neighbor-grad';
+export {
   type BackendAttempt,
   type BackendSelection,
   type SelectBackendOptions,

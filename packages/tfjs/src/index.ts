@@ -144,6 +144,14 @@ export type {
   XsYsData,
 } from './training-data';
 export {
+  PER_EXAMPLE_CHECK_EXAMPLES,
+  PER_EXAMPLE_CHECK_TOLERANCE,
+  type PerExampleCheckOptions,
+  type PerExampleCheckResult,
+  PerExampleMismatchError,
+  verifyPerExampleGradients,
+} from './verify-per-example';
+export {
   ExponentialWeightAverage,
   type ExponentialWeightAverageOptions,
   type ExponentialWeightAverageState,

@@ -213,6 +213,16 @@ describe('the first-step self-check of the engine', () => {
     expect(compute).toHaveBeenCalledTimes(2);
   });
 
+  it('with adaptive clipping it reads the threshold and releases no count', () => {
+    const trainer = new PrivacyEngine().makePrivate({
+      ...options(model(false)),
+      clipping: 'adaptive',
+      adaptiveClipping: { countNoiseStddev: 4 },
+    });
+    trainer.step();
+    expect(trainer.exportState().adaptiveClipping?.updates).toBe(1);
+  });
+
   it('changes no result: the same seed gives the same weights with and without the check', async () => {
     const run = async (verifyPerExample: boolean) => {
       const trainer = new PrivacyEngine().makePrivate({ ...options(model(false, true)), verifyPerExample });

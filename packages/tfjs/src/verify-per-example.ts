@@ -77,17 +77,20 @@ export class PerExampleMismatchError extends Error {
 
 /** Replaces `call` of the stochastic layers by the identity until the returned function restores them. */
 function silenceStochasticLayers(model: AnyLayer): () => void {
-  const patched: AnyLayer[] = [];
+  const patched: { layer: AnyLayer; own: PropertyDescriptor | undefined }[] = [];
   for (const layer of leafLayers(model)) {
     if (!stochasticLayers.has(layer.getClassName())) continue;
+    patched.push({ layer, own: Object.getOwnPropertyDescriptor(layer, 'call') });
     const instance = layer as unknown as {
       call: (inputs: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[];
     };
     instance.call = (inputs) => (Array.isArray(inputs) ? inputs[0]! : inputs);
-    patched.push(layer);
   }
   return () => {
-    for (const layer of patched) delete (layer as unknown as { call?: unknown }).call;
+    for (const { layer, own } of patched) {
+      if (own === undefined) delete (layer as unknown as { call?: unknown }).call;
+      else Object.defineProperty(layer, 'call', own);
+    }
   };
 }
 

@@ -1,9 +1,4 @@
-import {
-  fillGaussian,
-  type RandomGenerator,
-  SeededRandom,
-  type SeededRandomState,
-} from '@cnm/sampler';
+import { fillGaussian, type RandomGenerator, SeededRandom, type SeededRandomState } from '@cnm/sampler';
 import { assertInteger, assertPositive } from './validate';
 
 /** One global threshold on the L2 norm of each example's whole gradient. */

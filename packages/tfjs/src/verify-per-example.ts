@@ -286,11 +286,15 @@ function suspectLayers(
 
 /** What the trainer checks on its first step: the run's model, loss, clipping and data. */
 export interface RunPerExampleCheck {
+  /** The run's model. */
   readonly model: AnyLayer;
+  /** The run's per-example loss. */
   readonly lossFn: PerExampleLossFn;
   /** The training set; its first {@link PER_EXAMPLE_CHECK_EXAMPLES} examples are compared. */
   readonly data: { readonly x: tf.Tensor | tf.Tensor[]; readonly y: tf.Tensor };
+  /** The run's clipping (an adaptive threshold is only read). */
   readonly clipping: ClippingOptions;
+  /** The run's per-example method. */
   readonly perExampleMethod?: PerExampleMethod;
 }
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { crossEntropy, separableTask } from '../test/engine-fixtures';
+import { MixingIdentity } from '../test/mixing-layer';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { computeClippedGradients } from './compute-clipped-gradients';
 import { PrivacyEngine } from './privacy-engine';
@@ -16,29 +17,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/**
- * A weightless layer whose forward pass is the identity but whose backward pass adds the batch mean of the
- * incoming gradient to every example's: one example's gradient then depends on the others. Alone (batch of one)
- * it doubles the gradient, so the per-example norms differ from the batched ones whenever the batch has more
- * than one example.
- */
-class MixingIdentity extends tfl.layers.Layer {
-  static className = 'MixingIdentity';
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    const mixing = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const input = args[0] as tf.Tensor;
-      return {
-        value: tf.clone(input),
-        gradFunc: (dy: tf.Tensor) => tf.add(dy, tf.mean(dy, 0, true)),
-      };
-    });
-    return mixing(x) as tf.Tensor;
-  }
-}
-tf.serialization.registerClass(MixingIdentity);
 
 function model(broken: boolean, dropout = false): tfl.Sequential {
   const layers: tfl.layers.Layer[] = [

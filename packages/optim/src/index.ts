@@ -2,7 +2,6 @@ export {
   CorrelatedNoise,
   type CorrelatedNoiseOptions,
   type CorrelatedNoiseState,
-  type NoiseRandomness,
 } from './correlated-noise';
 export { DpAdamBc, type DpAdamBcOptions, type DpAdamBcState } from './dp-adam-bc';
 export {
@@ -38,6 +37,7 @@ export {
   modeMechanism,
   strategyKindOf,
 } from './modes';
+export type { NoiseRandomness } from './noise-randomness';
 export {
   type CorrelatedNoiseStateJson,
   correlatedNoiseStateFromJson,

@@ -1,10 +1,4 @@
-import {
-  fillGaussian,
-  type RandomGenerator,
-  SecureRandom,
-  SeededRandom,
-  type SeededRandomState,
-} from '@cnm/sampler';
+import { fillGaussian, type RandomGenerator, SeededRandom, type SeededRandomState } from '@cnm/sampler';
 import { assertInteger, assertPositive } from './validate';
 
 /** One global threshold on the L2 norm of each example's whole gradient. */
@@ -267,9 +261,19 @@ export class AdaptiveClipNorm {
   #countNoise(): number {
     if (this.#random === undefined) return this.countNoiseStddev * (this.#gaussian as () => number)();
     fillGaussian(this.#draw, this.countNoiseStddev, this.#random, {
-      secure: this.#random instanceof SecureRandom,
+      secure: this.#random.isSecure === true,
     });
     return this.#draw[0] as number;
+  }
+
+  /**
+   * Whether the count noise draws from a secure generator: a `random` that declares itself secure
+   * (`SecureRandom`), or the default `crypto`-based sampler; `false` for a `SeededRandom` or an injected
+   * `gaussian`.
+   */
+  get isSecure(): boolean {
+    if (this.#random !== undefined) return this.#random.isSecure === true;
+    return this.#gaussian === secureGaussian;
   }
 
   /** Noise multiplier of the released count: `σ_b / (1/2)` (the count's sensitivity is 1/2). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { registerResizeNearestNeighborGradFix } from './backends/resize-nearest-neighbor-grad';
 import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
 import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {
@@ -418,6 +419,8 @@ function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[],
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
   if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
+  // The stock cpu gradient of nearest-neighbour resizing mixes the examples of a batch.
+  registerResizeNearestNeighborGradFix();
   const method = options.perExampleMethod ?? 'bookkeeping';
   if (!methods.includes(method)) {
     throw new RangeError(

@@ -10,6 +10,7 @@ import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import { type Metric, type ResolvedMetric, resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
+import { assertSecureSampler } from './secure-mode';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
 import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
 
@@ -157,6 +158,14 @@ export interface PrivateTrainingOptions {
   /** Examples per physical chunk of the per-example pass (bounds memory). */
   readonly physicalBatchSize?: number;
   /**
+   * Self-check on the first step (default `true`): the engine's per-example gradient norms for the first few
+   * examples of the training set are compared with an example-by-example backward pass, and training is refused
+   * (naming the layers where they differ) when they differ by more than 1e-3 relative. It catches a layer whose
+   * batched backward mixes the examples, which would void the clipping bound. Cost: a few backward passes, once
+   * per run (trainer). `false` skips it.
+   */
+  readonly verifyPerExample?: boolean;
+  /**
    * Keep an exponential moving average of the trained weights (see {@link ExponentialWeightAverage}; `{}`
    * for its defaults: decay 0.999 with warm-up), updated after every step and checkpointed with the run.
    * Evaluating the average is post-processing: it costs no privacy and is usually more accurate than the last
@@ -265,6 +274,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'secureMode',
   'perExampleMethod',
   'physicalBatchSize',
+  'verifyPerExample',
   'weightAverage',
   'accountant',
   'targetEpsilon',
@@ -443,6 +453,8 @@ export interface EngineConfig {
   readonly perExampleMethod: PerExampleMethod | undefined;
   /** The validated `physicalBatchSize` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly physicalBatchSize: number | undefined;
+  /** The validated `verifyPerExample` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly verifyPerExample: boolean;
   /** The validated `weightAverage` option with its defaults applied; undefined when no average is kept. */
   readonly weightAverage: Required<ExponentialWeightAverageOptions> | undefined;
   /** The validated `accountant` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -670,6 +682,7 @@ export function validateConfig(
     throw new TypeError('secureMode must be a boolean');
   }
   const secureMode = (secureOption as boolean | undefined) ?? engineSecure;
+  if (secureMode && sampler !== undefined) assertSecureSampler(sampler);
   const seed = options.seed as number | bigint | undefined;
   if (secureMode && seed !== undefined) {
     throw new TypeError(
@@ -775,6 +788,7 @@ export function validateConfig(
     secureMode,
     perExampleMethod,
     physicalBatchSize: optionalInteger('physicalBatchSize', options.physicalBatchSize, 1),
+    verifyPerExample: booleanOption('verifyPerExample', options.verifyPerExample, true),
     weightAverage:
       options.weightAverage === undefined ? undefined : resolveWeightAverageOptions(options.weightAverage),
     accountant: oneOf('accountant', options.accountant, ['pld', 'rdp'] as const, 'pld'),

@@ -34,6 +34,11 @@ export {
   wasmTrainingKernelNames,
 } from './backends/register-wasm-training-kernels';
 export {
+  RESIZE_NEAREST_NEIGHBOR_GRAD_BACKENDS,
+  registerResizeNearestNeighborGradFix,
+  resizeNearestNeighborGradValues,
+} from './backends/resize-nearest-neighbor-grad';
+export {
   type BackendAttempt,
   type BackendSelection,
   type SelectBackendOptions,
@@ -159,6 +164,14 @@ export type {
   ValidationData,
   XsYsData,
 } from './training-data';
+export {
+  PER_EXAMPLE_CHECK_EXAMPLES,
+  PER_EXAMPLE_CHECK_TOLERANCE,
+  type PerExampleCheckOptions,
+  type PerExampleCheckResult,
+  PerExampleMismatchError,
+  verifyPerExampleGradients,
+} from './verify-per-example';
 export {
   ExponentialWeightAverage,
   type ExponentialWeightAverageOptions,

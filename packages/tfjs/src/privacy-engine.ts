@@ -20,6 +20,7 @@ import {
   validateConfig,
 } from './engine-config';
 import { type PrivacyReport, PrivateTrainer, trainableVariables } from './private-trainer';
+import { assertSecureRun } from './secure-mode';
 
 /** Options of the {@link PrivacyEngine} itself. */
 export interface PrivacyEngineOptions {
@@ -223,6 +224,13 @@ export class PrivacyEngine {
       varianceFloor: config.varianceFloor,
     };
     const optimizer = createModeOptimizer(config.mode, optimizerOptions);
+    if (config.secureMode) {
+      assertSecureRun({
+        sampler,
+        noiseIsSecure: optimizer.noise.secure,
+        ...(adaptive === undefined ? {} : { adaptiveClippingIsSecure: adaptive.isSecure }),
+      });
+    }
     const fit = mechanism.fit;
     const report: PrivacyReport = {
       mode: config.mode,

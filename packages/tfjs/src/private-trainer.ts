@@ -33,6 +33,7 @@ import {
   toEngineData,
   type ValidationData,
 } from './training-data';
+import { verifyRunPerExample } from './verify-per-example';
 import { ExponentialWeightAverage, type ExponentialWeightAverageState } from './weight-average';
 
 /** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
@@ -392,6 +393,8 @@ export class PrivateTrainer {
     | { indices: ReturnType<BatchSampler['nextBatch']>; clipped: ClippedGradients | undefined }
     | undefined;
   #stepping = false;
+  /** Whether the first-step self-check of the per-example gradients has passed (or is switched off). */
+  #perExampleVerified: boolean;
   readonly #average: ExponentialWeightAverage | undefined;
   readonly #data: DataBinding;
   #skippedExamples = 0;
@@ -410,6 +413,7 @@ export class PrivateTrainer {
     this.#totalNoiseMultiplier = parts.noiseMultiplier;
     this.#clipping = parts.clipping;
     this.#fingerprint = parts.fingerprint;
+    this.#perExampleVerified = !parts.config.verifyPerExample;
     // A public constant: the (expected) batch size, never the realised one (which depends on the data).
     this.#normaliser = parts.config.lossReduction === 'mean' ? parts.report.run.batchSize : 1;
     this.#average =
@@ -563,6 +567,7 @@ export class PrivateTrainer {
       );
     }
     const next = pending === undefined ? this.#checkNextStep() : this.#steps + 1;
+    if (pending === undefined) this.#verifyPerExampleOnce(source);
     // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
     this.#failed = true;
     let loss = Number.NaN;
@@ -626,6 +631,21 @@ export class PrivateTrainer {
     return loss;
   }
 
+  /** The first-step self-check (`verifyPerExample`), before the first batch is drawn; throws on a mismatch. */
+  #verifyPerExampleOnce(source: EngineData): void {
+    if (this.#perExampleVerified) return;
+    verifyRunPerExample({
+      model: this.model,
+      lossFn: this.#config.lossFn,
+      data: source,
+      clipping: this.#clipping,
+      ...(this.#config.perExampleMethod === undefined
+        ? {}
+        : { perExampleMethod: this.#config.perExampleMethod }),
+    });
+    this.#perExampleVerified = true;
+  }
+
   /** How a batch is clipped, the same in this thread and in a `clippedGradients` provider. */
   #clippingOptions(): Pick<
     ClippedGradientsRequest,
@@ -684,6 +704,8 @@ export class PrivateTrainer {
     if (provider === undefined) return this.#stepOn(source);
     if (this.#stepping) throw new Error('a step is already running: await it before the next one');
     this.#checkNextStep();
+    // On this thread, before the provider computes anything.
+    this.#verifyPerExampleOnce(source);
     this.#stepping = true;
     try {
       this.#failed = true;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
+import { registerResizeNearestNeighborGradFix } from './resize-nearest-neighbor-grad';
 import { loadWasmSimdKernels } from './simd-kernels';
 
 /** Backends `selectBackend` can choose, fastest first. */
@@ -114,6 +115,7 @@ async function tryWasm(
       // After the backend exists, so that the module is instantiated asynchronously for its memory. Without
       // WASM SIMD the pack runs its pure JS paths.
       await loadWasmSimdKernels();
+      registerResizeNearestNeighborGradFix();
       return { registeredKernels };
     }
     return { reason: 'the wasm backend failed to initialise (binary not found or WebAssembly unavailable)' };
@@ -127,7 +129,10 @@ async function tryCpu(
 ): Promise<{ ok: true } | { reason: string }> {
   try {
     await importModule('@tensorflow/tfjs-backend-cpu');
-    if (await tf.setBackend('cpu')) return { ok: true };
+    if (await tf.setBackend('cpu')) {
+      registerResizeNearestNeighborGradFix();
+      return { ok: true };
+    }
     return { reason: 'the cpu backend failed to initialise' };
   } catch (error) {
     return { reason: describe(error) };
@@ -144,6 +149,9 @@ async function tryCpu(
  *    ({@link registerWasmTrainingKernels}) and its WASM SIMD module loaded ({@link loadWasmSimdKernels}); the
  *    default in Node.js without the native packages, and in browsers.
  * 3. `cpu` — the pure-JS backend: slow, kept as the reference (test oracle) and last resort.
+ *
+ * On wasm and cpu it also registers the corrected gradient of nearest-neighbour resizing
+ * ({@link registerResizeNearestNeighborGradFix}), so that non-private training is right there too.
  *
  * `preferred` moves one backend to the front; the others follow in that order if it is unavailable. The result
  * lists every attempt with the reason it was skipped.

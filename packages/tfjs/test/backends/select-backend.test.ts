@@ -2,7 +2,22 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { wasmTrainingKernelNames } from '../../src/backends/register-wasm-training-kernels';
+import { registerResizeNearestNeighborGradFix } from '../../src/backends/resize-nearest-neighbor-grad';
 import { selectBackend } from '../../src/backends/select-backend';
+
+/** Puts a stand-in for the stock (wrong) nearest-neighbour resize gradient on `backend`. */
+function standInStockResizeGrad(backend: string): void {
+  if (tf.getKernel('ResizeNearestNeighborGrad', backend) !== undefined) {
+    tf.unregisterKernel('ResizeNearestNeighborGrad', backend);
+  }
+  tf.registerKernel({
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: backend,
+    kernelFunc: () => {
+      throw new Error('stock kernel');
+    },
+  });
+}
 
 const realImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 
@@ -12,21 +27,27 @@ describe('selectBackend', () => {
   });
 
   it('falls back to wasm with the kernel pack when tfjs-node is not installed (as on this machine)', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    standInStockResizeGrad('wasm');
     const selection = await selectBackend();
     expect(selection.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(selection.packageName).toBe('@tensorflow/tfjs-backend-wasm');
     expect(selection.registeredKernels).toEqual(wasmTrainingKernelNames());
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    // selectBackend replaced the stand-in: registering again has nothing to do on wasm.
+    expect(registerResizeNearestNeighborGradFix()).not.toContain('wasm');
     expect(selection.attempts[0]?.backend).toBe('tensorflow');
     expect(selection.attempts[0]?.ok).toBe(false);
     expect(selection.attempts[0]?.reason).toMatch(/@tensorflow\/tfjs-node-gpu.*@tensorflow\/tfjs-node/);
   });
 
   it('activates cpu when preferred, trying nothing else', async () => {
+    standInStockResizeGrad('cpu');
     const selection = await selectBackend({ preferred: 'cpu' });
     expect(selection).toMatchObject({ backend: 'cpu', attempts: [{ backend: 'cpu', ok: true }] });
     expect(tf.getBackend()).toBe('cpu');
+    expect(registerResizeNearestNeighborGradFix()).not.toContain('cpu');
   });
 
   it('uses the native backend when a tfjs-node package loads and registers it', async () => {

@@ -6,6 +6,7 @@ import {
   type PerExampleLossFn,
   type PerExampleMethod,
 } from './compute-clipped-gradients';
+import { finiteRows } from './non-finite';
 import { collectTrainableLayers, leafLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 
@@ -143,6 +144,7 @@ function batchOfOneLayerNorms(
     out.push(
       tf.tidy(() => {
         const result = computeClippedGradients({
+          nonFinite: 'skip',
           model: options.model,
           lossFn: options.lossFn,
           x: Array.isArray(options.x) ? options.x.map((t) => sliceExample(t, i)) : sliceExample(options.x, i),
@@ -184,6 +186,7 @@ export function verifyPerExampleGradients(options: PerExampleCheckOptions): PerE
   try {
     const engine = tf.tidy(() => {
       const result = computeClippedGradients({
+        nonFinite: 'skip',
         model: options.model,
         lossFn: options.lossFn,
         x: options.x,
@@ -231,6 +234,9 @@ function compareNorms(
     const want = reference[i]!;
     const got = engine[i]!;
     const total = Math.sqrt(want.reduce((s, v) => s + v * v, 0));
+    // An example whose own gradient is not finite (a loss of log 0, say) is the step's nonFinite policy's
+    // business; it shows nothing about mixing.
+    if (!Number.isFinite(total)) continue;
     const engineTotal = Math.sqrt(got.reduce((s, v) => s + v * v, 0));
     // Relative to the example's whole gradient: a layer with a tiny norm must not fail on float rounding.
     const scale = Math.max(total, Number.MIN_VALUE);
@@ -299,16 +305,41 @@ export interface RunPerExampleCheck {
 }
 
 /**
- * {@link verifyPerExampleGradients} on the first examples of the training set (fixed examples, so the check draws
+ * Indices of the first `count` examples whose inputs and labels are finite, among the first
+ * {@link CHECK_SCAN_ROWS}: a non-finite example is the step's `nonFinite` policy's business (refused or skipped
+ * there, with the step named), not the self-check's.
+ */
+function finiteExamples(data: RunPerExampleCheck['data'], count: number): number[] {
+  const rows = Math.min(CHECK_SCAN_ROWS, data.y.shape[0] ?? 0);
+  const mask = tf.tidy(() => {
+    const inputs = Array.isArray(data.x) ? data.x : [data.x];
+    const parts = [...inputs, data.y].map((t) => finiteRows(tf.slice(t, 0, rows)));
+    return parts.reduce((a, b) => tf.mul(a, b));
+  });
+  const finite = mask.dataSync();
+  mask.dispose();
+  const chosen: number[] = [];
+  for (let i = 0; i < rows && chosen.length < count; i++) if (finite[i] === 1) chosen.push(i);
+  return chosen;
+}
+
+/** Rows scanned for finite examples to check. */
+const CHECK_SCAN_ROWS = 256;
+
+/**
+ * {@link verifyPerExampleGradients} on the first finite examples of the training set (fixed examples, so the check draws
  * nothing from the run's generators). A training set of one example has nothing to mix: it passes.
  */
 export function verifyRunPerExample(run: RunPerExampleCheck): PerExampleCheckResult {
-  const count = Math.min(PER_EXAMPLE_CHECK_EXAMPLES, run.data.y.shape[0] ?? 0);
+  const chosen = finiteExamples(run.data, PER_EXAMPLE_CHECK_EXAMPLES);
+  const count = chosen.length;
   if (count < 2) return { examples: count, worstRelativeError: 0, reference: 'autodiff' };
+  const indices = tf.tensor1d(chosen, 'int32');
   const x = Array.isArray(run.data.x)
-    ? run.data.x.map((t) => tf.slice(t, 0, count))
-    : tf.slice(run.data.x, 0, count);
-  const y = tf.slice(run.data.y, 0, count);
+    ? run.data.x.map((t) => tf.gather(t, indices))
+    : tf.gather(run.data.x, indices);
+  const y = tf.gather(run.data.y, indices);
+  indices.dispose();
   try {
     return verifyPerExampleGradients({
       model: run.model,

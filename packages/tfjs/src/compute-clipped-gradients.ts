@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { assertEngineBackend } from './backends/refused-backends';
 import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
 import {
   clippedSum,
@@ -372,6 +373,7 @@ function loopChunk(
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
   if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
+  assertEngineBackend();
   const method = options.perExampleMethod ?? 'bookkeeping';
   if (!methods.includes(method)) {
     throw new RangeError(

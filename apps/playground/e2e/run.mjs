@@ -5,7 +5,8 @@
 //   2. a missing .wasm binary gives a visible warning (the .wasm requests are blocked);
 //   3. a private training of a few hundred steps on the Fashion-MNIST subset: finishes within its ε, learns, and
 //      no request leaves the page's origin. Saves a screenshot to e2e/out/playground.png.
-// `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered).
+// `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered; E2E_THROUGHPUT_BACKENDS,
+// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|throughput runs one part.
 // The LAST line printed is a JSON object { backend, steps, epsilon, targetEpsilon, samplesPerSecond, accuracy }.
 // Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default wasm).
 import { mkdirSync } from 'node:fs';
@@ -20,7 +21,8 @@ const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const trainingBackend = process.env.E2E_BACKEND ?? 'wasm';
 const measureThroughput = process.argv.includes('--throughput');
 const failures = [];
-const log = (line) => console.log(`e2e: ${line}`);
+const started = performance.now();
+const log = (line) => console.log(`e2e [${((performance.now() - started) / 1000).toFixed(0)}s]: ${line}`);
 
 function expect(condition, message) {
   if (!condition) failures.push(message);
@@ -37,6 +39,8 @@ const origin = new URL(base).origin;
 const browser = await puppeteer.launch({
   executablePath,
   headless: true,
+  // A software-rendered WebGL step of the benchmark CNN can block the page for minutes.
+  protocolTimeout: 900_000,
   // --no-sandbox: CI runs as root; SwiftShader is the software WebGL of a machine without a GPU.
   args: (
     process.env.CHROMIUM_FLAGS ??
@@ -150,10 +154,12 @@ try {
   }
 
   if (measureThroughput) {
-    for (const backend of ['wasm', 'webgl']) {
+    const rounds = process.env.E2E_THROUGHPUT_ROUNDS ?? '5';
+    const batch = process.env.E2E_THROUGHPUT_BATCH ?? '1024';
+    for (const backend of (process.env.E2E_THROUGHPUT_BACKENDS ?? 'wasm,webgl').split(',')) {
       const result = await labResult(
-        `lab.html?task=throughput&backend=${backend}&batch=1024&rounds=5`,
-        600_000,
+        `lab.html?task=throughput&backend=${backend}&batch=${batch}&rounds=${rounds}`,
+        900_000,
       );
       log(`throughput ${JSON.stringify(result)}`);
     }

@@ -8,9 +8,9 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** What each model is, for the page. */
 export const MODEL_LABELS: Record<ModelName, string> = {
-  'small-cnn': 'small CNN (28×28 images, 2,698 parameters)',
-  'benchmark-cnn': 'benchmark CNN (28×28 images, 107,146 parameters)',
-  mlp: 'MLP (any features, one hidden layer of 64)',
+  'small-cnn': 'small CNN (2,698 weights)',
+  'benchmark-cnn': 'benchmark CNN (107,146 weights)',
+  mlp: 'MLP (hidden layer of 64)',
 };
 
 const conv = (filters: number, inputShape?: number[]) =>

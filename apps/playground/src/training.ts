@@ -5,9 +5,9 @@ import { createModel, type ModelName, perExampleCrossEntropy } from './models';
 
 /** The training modes the page offers, as the engine names them, with their labels. */
 export const MODES = [
-  { mode: 'DP-SGD-AMPLIFIED', label: 'DP-SGD (Poisson sampling)' },
-  { mode: 'BLT', label: 'BLT (correlated noise)' },
-  { mode: 'Multi-Epoch-BLT', label: 'Multi-Epoch BLT (correlated noise)' },
+  { mode: 'DP-SGD-AMPLIFIED', label: 'DP-SGD (Poisson)' },
+  { mode: 'BLT', label: 'BLT' },
+  { mode: 'Multi-Epoch-BLT', label: 'Multi-Epoch BLT' },
 ] as const;
 /** One of the engine modes in {@link MODES}. */
 export type PlaygroundMode = (typeof MODES)[number]['mode'];

@@ -8,7 +8,7 @@
 // `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered; E2E_THROUGHPUT_BACKENDS,
 // E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|throughput runs one part.
 // The LAST line printed is a JSON object { backend, steps, epsilon, targetEpsilon, samplesPerSecond, accuracy }.
-// Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default wasm).
+// Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default auto).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { preview } from 'vite';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDirectory = join(root, 'e2e', 'out');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const trainingBackend = process.env.E2E_BACKEND ?? 'wasm';
+const trainingBackend = process.env.E2E_BACKEND ?? 'auto';
 const measureThroughput = process.argv.includes('--throughput');
 const failures = [];
 const started = performance.now();
@@ -135,7 +135,6 @@ try {
     if (state !== 'done')
       throw new Error(`training failed: ${await page.$eval('#error', (e) => e.textContent)}`);
     const run = JSON.parse(await page.$eval('#result', (e) => e.textContent));
-    await page.close();
     summary = {
       backend: run.backend,
       steps: run.steps,
@@ -144,13 +143,19 @@ try {
       samplesPerSecond: Math.round(run.samplesPerSecond),
       accuracy: run.accuracy,
     };
-    expect(run.backend === trainingBackend, `trained on ${run.backend}`);
+    const reasons = await page.$$eval('#backend-reasons li', (items) => items.map((li) => li.textContent));
+    for (const reason of reasons) log(`backend selection: ${reason}`);
+    expect(
+      trainingBackend === 'auto' ? run.backend !== 'cpu' : run.backend === trainingBackend,
+      `trained on ${run.backend} (asked: ${trainingBackend})`,
+    );
     expect(run.steps >= 200 && run.reason === 'completed', `${run.steps} steps, ${run.reason}`);
     expect(
       run.epsilon <= run.targetEpsilon,
       `ε spent ${run.epsilon.toFixed(3)} ≤ target ${run.targetEpsilon}`,
     );
     expect(run.accuracy > 0.5, `test accuracy ${(run.accuracy * 100).toFixed(1)} % (chance: 10 %)`);
+    await page.close();
   }
 
   if (measureThroughput) {

@@ -127,12 +127,34 @@ function missingGpuApi(backend: 'webgpu' | 'webgl'): string | undefined {
     : undefined;
 }
 
+/** The WebGL renderer's name when it is a software rasteriser (SwiftShader, llvmpipe), else undefined. */
+function softwareWebGlRenderer(): string | undefined {
+  type Gl = { getExtension(name: string): unknown; getParameter(parameter: number): unknown };
+  const scope = globalThis as {
+    document?: { createElement?(tag: 'canvas'): { getContext?(kind: string): Gl | null } };
+  };
+  const gl = scope.document?.createElement?.('canvas').getContext?.('webgl2');
+  if (gl == null) return undefined;
+  // UNMASKED_RENDERER_WEBGL of WEBGL_debug_renderer_info; newer browsers also report it as RENDERER (0x1f01).
+  const renderer = String(
+    gl.getExtension('WEBGL_debug_renderer_info') ? gl.getParameter(0x9246) : gl.getParameter(0x1f01),
+  );
+  return /swiftshader|llvmpipe|software/i.test(renderer) ? renderer : undefined;
+}
+
 async function tryGpu(
   backend: 'webgpu' | 'webgl',
   importModule: (specifier: string) => Promise<unknown>,
+  preferred: boolean,
 ): Promise<{ ok: true } | { reason: string }> {
   const missing = missingGpuApi(backend) ?? refusedBackendReason(backend);
   if (missing !== undefined) return { reason: missing };
+  const software = backend === 'webgl' && !preferred ? softwareWebGlRenderer() : undefined;
+  if (software !== undefined) {
+    return {
+      reason: `WebGL is software-rendered here (${software}): far slower than wasm (pass preferred: 'webgl' to use it anyway)`,
+    };
+  }
   try {
     await importModule(`@tensorflow/tfjs-backend-${backend}`);
     if (await tf.setBackend(backend)) return { ok: true };
@@ -204,8 +226,9 @@ function wasmFallbackWarnings(attempts: readonly BackendAttempt[], chosen: Train
  * 2. `webgpu` — `@tensorflow/tfjs-backend-webgpu`, in browsers that offer WebGPU and a GPU adapter, unless the
  *    per-example engine refuses it ({@link REFUSED_BACKENDS}: tfjs 4.22.0's webgpu backend is refused, and
  *    skipped here without being initialised).
- * 3. `webgl` — `@tensorflow/tfjs-backend-webgl`, in browsers with a WebGL context (software-rendered in some
- *    headless browsers: then slower than wasm; pass `preferred: 'wasm'`).
+ * 3. `webgl` — `@tensorflow/tfjs-backend-webgl`, in browsers with a WebGL context; skipped when the context is
+ *    software-rendered (SwiftShader or llvmpipe, as in headless browsers without a GPU: there it trains the
+ *    benchmark CNN about 50× slower than wasm) unless it is the preferred backend.
  * 4. `wasm` — `@tensorflow/tfjs-backend-wasm` with the training-kernel pack of this package registered
  *    ({@link registerWasmTrainingKernels}) and its WASM SIMD module loaded ({@link loadWasmSimdKernels}); the
  *    default in Node.js without the native packages. In a browser its `.wasm` binaries must be served (see
@@ -234,7 +257,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       }
       attempts.push({ backend, ok: false, reason: result.reason });
     } else if (backend === 'webgpu' || backend === 'webgl') {
-      const result = await tryGpu(backend, importModule);
+      const result = await tryGpu(backend, importModule, backend === preferred);
       if ('ok' in result) {
         attempts.push({ backend, ok: true });
         return {

@@ -61,6 +61,30 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('webgl');
   });
 
+  it('skips a software-rendered WebGL (SwiftShader) for wasm, unless WebGL is preferred', async () => {
+    const gl = {
+      getExtension: () => ({}),
+      getParameter: (p: number) => (p === 0x9246 ? 'Google SwiftShader' : ''),
+    };
+    vi.stubGlobal('document', { createElement: () => ({ getContext: () => gl }) });
+    const importModule = async (specifier: string) => {
+      if (specifier === '@tensorflow/tfjs-backend-webgl') {
+        if (tf.findBackendFactory('webgl') === null) tf.registerBackend('webgl', () => new MathBackendCPU());
+        return {};
+      }
+      return realImport(specifier);
+    };
+    const automatic = await selectBackend({ importModule });
+    expect(automatic.backend).toBe('wasm');
+    expect(automatic.attempts[2]).toEqual({
+      backend: 'webgl',
+      ok: false,
+      reason:
+        "WebGL is software-rendered here (Google SwiftShader): far slower than wasm (pass preferred: 'webgl' to use it anyway)",
+    });
+    expect((await selectBackend({ importModule, preferred: 'webgl' })).backend).toBe('webgl');
+  });
+
   it('warns when the preferred wasm fails in a browser and another backend is taken', async () => {
     vi.stubGlobal('document', {});
     const importModule = async (specifier: string) => {

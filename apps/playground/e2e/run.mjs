@@ -4,12 +4,13 @@
 //      reference (lab.html?task=check);
 //   2. a missing .wasm binary gives a visible warning (the .wasm requests are blocked);
 //   3. a private training of a few hundred steps on the Fashion-MNIST subset: finishes within its ε, learns, and
-//      no request leaves the page's origin. Saves a screenshot to e2e/out/playground.png.
+//      no request leaves the page's origin. Saves a screenshot to e2e/out/playground.png;
+//   4. a short BLT training on an uploaded CSV.
 // `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered; E2E_THROUGHPUT_BACKENDS,
-// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|throughput runs one part.
+// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|csv|throughput runs one part.
 // The LAST line printed is a JSON object { backend, steps, epsilon, targetEpsilon, samplesPerSecond, accuracy }.
 // Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default auto).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
@@ -93,7 +94,7 @@ try {
       `lab.html?task=check&backends=${process.env.E2E_CHECK_BACKENDS ?? 'webgpu,webgl,wasm'}`,
       300_000,
     );
-    for (const { backend, reason } of unavailable) log(`backend ${backend} not offered: ${reason}`);
+    for (const { backend, reason } of unavailable) log(`backend ${backend} not checked: ${reason}`);
     for (const e of errors)
       expect(false, `clipped sums on ${e.backend}, ${e.model}, ${e.method}: ${e.error}`);
     for (const c of checks) {
@@ -155,6 +156,34 @@ try {
       `ε spent ${run.epsilon.toFixed(3)} ≤ target ${run.targetEpsilon}`,
     );
     expect(run.accuracy > 0.5, `test accuracy ${(run.accuracy * 100).toFixed(1)} % (chance: 10 %)`);
+    await page.close();
+  }
+
+  if (only === undefined || only === 'csv') {
+    // 4. A person's own CSV: two classes told apart by the first feature, BLT, the MLP.
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const label = i % 2;
+      return [label, label * 0.8 + ((i * 37) % 10) / 50, ((i * 53) % 17) / 17, ((i * 71) % 13) / 13].join(
+        ',',
+      );
+    });
+    const csvPath = join(outDirectory, 'two-classes.csv');
+    writeFileSync(csvPath, `label,a,b,c\n${rows.join('\n')}\n`);
+    const page = await open('index.html?model=mlp&mode=BLT&epochs=4&batch=30&lr=0.5&backend=auto');
+    await page.click('input[name="source"][value="csv"]');
+    const input = await page.$('#csv');
+    await input.uploadFile(csvPath);
+    await page.click('#start');
+    await page.waitForSelector('body[data-state]', { timeout: 120_000 });
+    const state = await page.$eval('body', (e) => e.dataset.state);
+    if (state !== 'done')
+      throw new Error(`CSV training failed: ${await page.$eval('#error', (e) => e.textContent)}`);
+    const run = JSON.parse(await page.$eval('#result', (e) => e.textContent));
+    const data = await page.$eval('#data-info', (e) => e.textContent);
+    expect(
+      run.steps === 32 && run.epsilon <= run.targetEpsilon && run.accuracy > 0.8,
+      `CSV (${data}): ${run.steps} steps of BLT, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
+    );
     await page.close();
   }
 

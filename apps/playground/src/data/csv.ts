@@ -69,7 +69,7 @@ export function parseCsv(text: string, name: string, options: ParseCsvOptions = 
       features[row * featureCount + j - 1] = Number(fields[j]);
     }
   });
-  const classCount = Math.max(...labels) + 1;
+  const classCount = labels.reduce((max, label) => Math.max(max, label), 0) + 1;
   if (new Set(labels).size < 2) throw new RangeError('CSV: needs at least two different labels');
   const all: Examples = { count: rows.length, features, labels };
   const order = shuffled(rows.length, options.random ?? cryptoRandom);

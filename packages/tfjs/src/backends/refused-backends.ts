@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 export const REFUSED_BACKENDS: Readonly<Record<string, string>> = Object.freeze({
   webgpu:
     'the per-example engine is refused on the webgpu backend (tfjs 4.22.0): convolution layers fail there ' +
-    "('Where for rank 5 is not yet supported'), its per-example norms and clipped sums of a dense model did not " +
-    'match the example-by-example reference, and using it left the webgl backend of the same page computing ' +
-    'wrong clipped sums; use webgl or wasm',
+    "('Where for rank 5 is not yet supported'); in headless Chromium the gradients of a dense model did not match " +
+    'the cpu reference, even computed example by example with tf.variableGrads, and using webgpu left the webgl ' +
+    'backend of the same page computing wrong clipped sums; use webgl or wasm',
 });
 
 /** Why the per-example engine refuses `backend`, or undefined when it runs there. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { registerResizeNearestNeighborGradFix } from './backends/resize-nearest-neighbor-grad';
+import { assertEngineBackend } from './backends/refused-backends';
 import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
 import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {
@@ -421,6 +422,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
   // The stock cpu gradient of nearest-neighbour resizing mixes the examples of a batch.
   registerResizeNearestNeighborGradFix();
+  assertEngineBackend();
   const method = options.perExampleMethod ?? 'bookkeeping';
   if (!methods.includes(method)) {
     throw new RangeError(

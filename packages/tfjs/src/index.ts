@@ -27,6 +27,7 @@ export { fusedMatMulWasm, fusedMatMulWasmConfig } from './backends/fused-mat-mul
 export { identityWasm, identityWasmConfig } from './backends/identity';
 export { maxPoolWasm, maxPoolWasmConfig } from './backends/max-pool';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './backends/max-pool-grad';
+export { REFUSED_BACKENDS, refusedBackendReason } from './backends/refused-backends';
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { registerResizeNearestNeighborGradFix } from './backends/resize-nearest-neighbor-grad';
 import { assertEngineBackend } from './backends/refused-backends';
+import { registerResizeNearestNeighborGradFix } from './backends/resize-nearest-neighbor-grad';
 import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
 import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {

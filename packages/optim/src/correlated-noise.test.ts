@@ -9,7 +9,7 @@ import {
 import { fillGaussian, SeededRandom } from '@cnm/sampler';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../test/tfjs-setup';
-import { CorrelatedNoise } from './correlated-noise';
+import { CorrelatedNoise, type NoiseRandomness } from './correlated-noise';
 
 /** The BLT example of the formula notes: theta = (0.95, 0.6, 0.2), omega = (0.05, 0.15, 0.2). */
 const exampleBlt = new Blt([0.95, 0.6, 0.2], [0.05, 0.15, 0.2]);
@@ -193,6 +193,16 @@ describe('CorrelatedNoise', () => {
     expect(() => new CorrelatedNoise({ ...ok, size: 0 })).toThrow(/size/);
     expect(() => new CorrelatedNoise({ ...ok, strategy: {} as Strategy })).toThrow(TypeError);
     expect(() => new CorrelatedNoise({ ...ok, random: 'fast' as 'secure' })).toThrow(/random/);
+  });
+
+  it('refuses random: { seed, secure: true } (contradictory) and unknown keys of random', () => {
+    const ok = { ...base, strategy: identityStrategy(), size: 3 };
+    const contradictory = { seed: 5, secure: true } as unknown as NoiseRandomness;
+    expect(() => new CorrelatedNoise({ ...ok, random: contradictory })).toThrow(/contradictory/);
+    const typo = { seed: 5, seeed: 6 } as unknown as NoiseRandomness;
+    expect(() => new CorrelatedNoise({ ...ok, random: typo })).toThrow(/unknown option\(s\) seeed/);
+    expect(new CorrelatedNoise({ ...ok, random: 'secure' }).secure).toBe(true);
+    expect(new CorrelatedNoise({ ...ok, random: { seed: 5 } }).secure).toBe(false);
   });
 
   it('emits zeros with sigma = 0 but still advances', () => {

@@ -1,25 +1,10 @@
 import type { NoiseStream, NoiseStreamState, Strategy } from '@cnm/core';
-import {
-  fillGaussian,
-  type RandomGenerator,
-  SecureRandom,
-  SeededRandom,
-  type SeededRandomState,
-} from '@cnm/sampler';
-import { assertInRange, assertInteger, assertNonNegative, assertPositive } from './validate';
+import { fillGaussian, type RandomGenerator, SeededRandom, type SeededRandomState } from '@cnm/sampler';
+import { type NoiseRandomness, noiseGenerator } from './noise-randomness';
 
-/**
- * Where the Gaussian draws come from: `'secure'` uses operating-system entropy through
- * {@link @cnm/sampler!SecureRandom} and the floating-point-attack-resistant Gaussian sampler (use this for
- * real privacy guarantees); `{ seed }` uses a reproducible {@link @cnm/sampler!SeededRandom} (tests,
- * experiments, bit-exact resumption). The noise never comes from `tf.randomNormal`.
- */
-export type NoiseRandomness =
-  | 'secure'
-  | {
-      /** Seed of the {@link @cnm/sampler!SeededRandom} generator. */
-      readonly seed: number | bigint;
-    };
+export type { NoiseRandomness } from './noise-randomness';
+
+import { assertInRange, assertInteger, assertNonNegative, assertPositive } from './validate';
 
 /** Configuration of a {@link CorrelatedNoise} generator. */
 export interface CorrelatedNoiseOptions {
@@ -123,15 +108,8 @@ export class CorrelatedNoise {
     this.size = size;
     this.standardDeviation = noiseMultiplier * maxGradNorm * sensitivity;
     this.#maxGradNorm = maxGradNorm;
-    if (random === 'secure') {
-      this.secure = true;
-      this.#random = new SecureRandom();
-    } else if (random !== null && typeof random === 'object' && 'seed' in random) {
-      this.secure = false;
-      this.#random = SeededRandom.fromSeed(random.seed);
-    } else {
-      throw new TypeError("random must be 'secure' or { seed: number | bigint }");
-    }
+    this.#random = noiseGenerator('random', random);
+    this.secure = this.#random.isSecure;
     this.#fingerprint = Array.from(strategy.coefficients(FINGERPRINT_LENGTH));
     this.#stream = strategy.createInverseStream(size);
     this.#impulse = strategy.createInverseStream(1);

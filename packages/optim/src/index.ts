@@ -2,7 +2,6 @@ export {
   CorrelatedNoise,
   type CorrelatedNoiseOptions,
   type CorrelatedNoiseState,
-  type NoiseRandomness,
 } from './correlated-noise';
 export { DpAdamBc, type DpAdamBcOptions, type DpAdamBcState } from './dp-adam-bc';
 export {
@@ -39,6 +38,7 @@ export {
   type SamplerKind,
   strategyKindOf,
 } from './modes';
+export type { NoiseRandomness } from './noise-randomness';
 export {
   type CorrelatedNoiseStateJson,
   correlatedNoiseStateFromJson,

@@ -5,7 +5,9 @@ import {
   type BallsInBinsSamplerState,
   type BatchSampler,
   exportRngState,
+  randomnessOf,
   restoreRngState,
+  type SamplerRandomness,
 } from './batch-sampler';
 import type { BallsInBinsParticipation } from './participation';
 import type { RandomGenerator } from './random-generator';
@@ -36,6 +38,8 @@ export class BallsInBinsSampler implements BatchSampler {
   readonly participation: BallsInBinsParticipation;
   /** {@inheritDoc BatchSampler.stepsPerEpoch} */
   readonly stepsPerEpoch: number;
+  /** {@inheritDoc BatchSampler.randomness} */
+  readonly randomness: SamplerRandomness;
   private readonly rng: RandomGenerator;
   /** The current epoch's bin of every example, or null at an epoch boundary. */
   private binOfExample: Int32Array | null = null;
@@ -52,6 +56,7 @@ export class BallsInBinsSampler implements BatchSampler {
     this.datasetSize = options.datasetSize;
     this.binCount = options.binCount;
     this.rng = options.rng;
+    this.randomness = randomnessOf(options.rng);
     this.stepsPerEpoch = options.binCount;
     this.participation = { kind: 'ballsInBins', binCount: options.binCount };
   }

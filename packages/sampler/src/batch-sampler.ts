@@ -14,6 +14,8 @@ export interface BatchSampler {
   readonly participation: ParticipationPattern;
   /** Batches per epoch (for Poisson sampling a convention, see {@link PoissonSampler}). */
   readonly stepsPerEpoch: number;
+  /** Where the sampler's random choices come from (see {@link SamplerRandomness}). */
+  readonly randomness: SamplerRandomness;
   /** Number of batches yielded so far. */
   readonly step: number;
   /** Returns the next batch: distinct indices in increasing order for Poisson, otherwise in sampled order. May be empty. */
@@ -22,6 +24,20 @@ export interface BatchSampler {
   exportState(): BatchSamplerState;
   /** Continues exactly from an exported position. The sampler must have been built with the same parameters. */
   restoreState(state: BatchSamplerState): void;
+}
+
+/**
+ * Where a sampler's random choices come from: `'secure'` from a generator that declares itself secure
+ * ({@link RandomGenerator.isSecure}, a {@link SecureRandom}); `'seeded'` from one that does not (a
+ * {@link SeededRandom}: predictable from its seed); `'none'` when it makes no random choice (a
+ * {@link CyclicSampler} without a generator cuts contiguous index ranges).
+ */
+export type SamplerRandomness = 'secure' | 'seeded' | 'none';
+
+/** The {@link SamplerRandomness} of a sampler built with `rng` (absent: no random choice). */
+export function randomnessOf(rng: RandomGenerator | undefined): SamplerRandomness {
+  if (rng === undefined) return 'none';
+  return rng.isSecure === true ? 'secure' : 'seeded';
 }
 
 /** Fields shared by every sampler state. */

@@ -5,7 +5,9 @@ import {
   type BatchSampler,
   type CyclicSamplerState,
   permutationFromState,
+  randomnessOf,
   randomPermutation,
+  type SamplerRandomness,
 } from './batch-sampler';
 import type { CyclicParticipation } from './participation';
 import type { RandomGenerator } from './random-generator';
@@ -43,6 +45,8 @@ export class CyclicSampler implements BatchSampler {
   readonly participation: CyclicParticipation;
   /** {@inheritDoc BatchSampler.stepsPerEpoch} */
   readonly stepsPerEpoch: number;
+  /** {@inheritDoc BatchSampler.randomness} */
+  readonly randomness: SamplerRandomness;
   private order: Int32Array;
   /** Whether `order` is a random permutation (else the identity, not stored in exported states). */
   private shuffled: boolean;
@@ -56,6 +60,7 @@ export class CyclicSampler implements BatchSampler {
     this.datasetSize = options.datasetSize;
     this.batchSize = options.batchSize;
     this.stepsPerEpoch = Math.ceil(options.datasetSize / options.batchSize);
+    this.randomness = randomnessOf(options.rng);
     this.participation = {
       kind: 'cyclic',
       minSeparation: this.stepsPerEpoch,

@@ -6,6 +6,7 @@ export type {
   BatchSamplerStateBase,
   CyclicSamplerState,
   PoissonSamplerState,
+  SamplerRandomness,
   ShuffleSamplerState,
 } from './batch-sampler';
 export { CyclicSampler, type CyclicSamplerOptions } from './cyclic-sampler';

@@ -5,7 +5,9 @@ import {
   type BatchSampler,
   exportRngState,
   type PoissonSamplerState,
+  randomnessOf,
   restoreRngState,
+  type SamplerRandomness,
 } from './batch-sampler';
 import type { PoissonParticipation } from './participation';
 import type { RandomGenerator } from './random-generator';
@@ -43,6 +45,8 @@ export class PoissonSampler implements BatchSampler {
   readonly participation: PoissonParticipation;
   /** {@inheritDoc BatchSampler.stepsPerEpoch} */
   readonly stepsPerEpoch: number;
+  /** {@inheritDoc BatchSampler.randomness} */
+  readonly randomness: SamplerRandomness;
   private readonly rng: RandomGenerator;
   private readonly logOneMinusRate: number;
   private currentStep = 0;
@@ -55,6 +59,7 @@ export class PoissonSampler implements BatchSampler {
     this.datasetSize = options.datasetSize;
     this.sampleRate = options.sampleRate;
     this.rng = options.rng;
+    this.randomness = randomnessOf(options.rng);
     this.logOneMinusRate = Math.log1p(-options.sampleRate);
     this.participation = { kind: 'poisson', sampleRate: options.sampleRate };
     this.stepsPerEpoch = Math.max(1, Math.round(1 / options.sampleRate));

@@ -12,6 +12,7 @@ function replay(values: number[]): RandomGenerator & { used: number } {
       if (value === undefined) throw new Error('replay exhausted');
       return value;
     },
+    isSecure: false,
     nextFloat64: () => 0,
     nextInt: () => 0,
     fillUint32: () => undefined,

@@ -6,6 +6,12 @@ import { assertInteger } from './validate';
  * package accepts either.
  */
 export interface RandomGenerator {
+  /**
+   * Whether the draws are cryptographically unpredictable: `true` for {@link SecureRandom}, `false` for
+   * {@link SeededRandom} (anyone who knows or guesses the seed can replay them). Secure modes accept only
+   * generators that declare `true`.
+   */
+  readonly isSecure: boolean;
   /** Returns 32 uniformly random bits as an unsigned integer in `[0, 2^32)`. */
   nextUint32(): number;
   /** Returns a uniform float64 in `[0, 1)` carrying 53 random bits (every multiple of `2^-53` equally likely). */

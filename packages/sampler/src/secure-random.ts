@@ -21,6 +21,8 @@ interface RandomValuesSource {
  * noise and the batch sampling of a real private training run.
  */
 export class SecureRandom implements RandomGenerator {
+  /** {@inheritDoc RandomGenerator.isSecure} */
+  readonly isSecure = true;
   private readonly source: RandomValuesSource;
   private readonly buffer = new Uint32Array(MAX_WORDS_PER_CALL);
   private position = MAX_WORDS_PER_CALL;

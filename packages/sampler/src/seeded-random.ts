@@ -84,6 +84,8 @@ function assertState(state: SeededRandomState): readonly number[] {
  * ```
  */
 export class SeededRandom implements RandomGenerator {
+  /** {@inheritDoc RandomGenerator.isSecure} A seeded stream is reproducible, hence never secure. */
+  readonly isSecure = false;
   private generator: JumpableRandomGenerator;
 
   private constructor(generator: JumpableRandomGenerator) {

@@ -5,8 +5,10 @@ import {
   type BatchSampler,
   exportRngState,
   permutationFromState,
+  randomnessOf,
   randomPermutation,
   restoreRngState,
+  type SamplerRandomness,
   type ShuffleSamplerState,
 } from './batch-sampler';
 import type { LastBatchPolicy, ShuffleParticipation } from './participation';
@@ -44,6 +46,8 @@ export class ShuffleSampler implements BatchSampler {
   readonly participation: ShuffleParticipation;
   /** {@inheritDoc BatchSampler.stepsPerEpoch} */
   readonly stepsPerEpoch: number;
+  /** {@inheritDoc BatchSampler.randomness} */
+  readonly randomness: SamplerRandomness;
   private readonly rng: RandomGenerator;
   private order: Int32Array | null = null;
   private currentStep = 0;
@@ -61,6 +65,7 @@ export class ShuffleSampler implements BatchSampler {
     this.batchSize = options.batchSize;
     this.lastBatch = lastBatch;
     this.rng = options.rng;
+    this.randomness = randomnessOf(options.rng);
     this.stepsPerEpoch =
       lastBatch === 'drop'
         ? Math.floor(options.datasetSize / options.batchSize)

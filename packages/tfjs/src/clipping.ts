@@ -316,9 +316,17 @@ export class AdaptiveClipNorm {
   #countNoise(): number {
     if (this.#random === undefined) return this.countNoiseStddev * (this.#gaussian as () => number)();
     fillGaussian(this.#draw, this.countNoiseStddev, this.#random, {
-      secure: this.#random instanceof SecureRandom,
+      secure: this.#random.isSecure === true,
     });
     return this.#draw[0] as number;
+  }
+
+  /**
+   * Whether the count noise draws from a secure generator: a `random` that declares itself secure (`SecureRandom`,
+   * also the default); `false` for a `SeededRandom` or an injected `gaussian`.
+   */
+  get isSecure(): boolean {
+    return this.#random?.isSecure === true;
   }
 
   /** Noise multiplier of the released count: `σ_b / (1/2)` (the count's sensitivity is 1/2). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import { assertEngineBackend } from './backend/refused-backends';
 import {
   CLIP_NORM_EPSILON,
   type ClippingOptions,
@@ -18,6 +19,7 @@ import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-e
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
 import { assertInteger } from './validate';
+import { registerResizeNearestNeighborGradFix } from './wasm-kernels/resize-nearest-neighbor-grad';
 
 /**
  * How per-example gradients are obtained:
@@ -422,6 +424,9 @@ function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[],
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
   if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
+  // The stock cpu gradient of nearest-neighbour resizing mixes the examples of a batch.
+  registerResizeNearestNeighborGradFix();
+  assertEngineBackend();
   const method = options.perExampleMethod ?? 'bookkeeping';
   if (!methods.includes(method)) {
     throw new RangeError(

@@ -18,6 +18,7 @@ import {
   required,
 } from './option-rules';
 import type { AnyLayer } from './per-example/types';
+import { assertSecureSampler } from './secure-mode';
 import { type EngineData, isExampleDataset, toEngineData } from './training-data';
 import type { ExponentialWeightAverageOptions } from './weight-average';
 
@@ -102,6 +103,8 @@ export interface EngineConfig {
   readonly perExampleMethod: PerExampleMethod | undefined;
   /** The validated `physicalBatchSize` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly physicalBatchSize: number | undefined;
+  /** The validated `verifyPerExample` option (see {@link PrivateTrainingOptions}), defaults applied. */
+  readonly verifyPerExample: boolean;
   /** The validated `weightAverage` option with its defaults applied; undefined when no average is kept. */
   readonly weightAverage: Required<ExponentialWeightAverageOptions> | undefined;
   /** The validated `accountant` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -178,6 +181,7 @@ export function validateConfig(
     throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
   }
   const secureMode = checked.secureMode ?? engineSecure;
+  if (secureMode && checked.sampler !== undefined) assertSecureSampler(checked.sampler);
   if (secureMode && checked.seed !== undefined) {
     throw new TypeError(
       'secureMode draws from operating-system entropy and accepts no seed: remove the seed option',
@@ -220,6 +224,7 @@ export function validateConfig(
     secureMode,
     perExampleMethod: checked.perExampleMethod,
     physicalBatchSize: checked.physicalBatchSize,
+    verifyPerExample: checked.verifyPerExample,
     weightAverage: checked.weightAverage,
     accountant: checked.accountant,
     ...noise,

@@ -150,6 +150,14 @@ export interface PrivateTrainingOptions {
   /** Examples per physical chunk of the per-example pass (bounds memory). */
   readonly physicalBatchSize?: number;
   /**
+   * Self-check on the first step (default `true`): the engine's per-example gradient norms for the first few
+   * examples of the training set are compared with an example-by-example backward pass, and training is refused
+   * (naming the layers where they differ) when they differ by more than 1e-3 relative. It catches a layer whose
+   * batched backward mixes the examples, which would void the clipping bound. Cost: a few backward passes, once
+   * per run (trainer). `false` skips it.
+   */
+  readonly verifyPerExample?: boolean;
+  /**
    * Keep an exponential moving average of the trained weights (see {@link ExponentialWeightAverage}; `{}`
    * for its defaults: decay 0.999 with warm-up), updated after every step and checkpointed with the run.
    * Evaluating the average is post-processing: it costs no privacy and is usually more accurate than the last

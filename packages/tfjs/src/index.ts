@@ -1,4 +1,5 @@
 export type { AccountingLabel } from './accounting';
+export { REFUSED_BACKENDS, refusedBackendReason } from './backend/refused-backends';
 export {
   type BackendAttempt,
   type BackendSelection,
@@ -60,7 +61,12 @@ export {
   type NonFinitePart,
   type NonFinitePolicy,
 } from './non-finite';
-export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
+export {
+  collectTrainableLayers,
+  type TrainableLayer,
+  type TrainableVariables,
+  trainableVariables,
+} from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export {
   getLayerRule,
@@ -103,11 +109,24 @@ export type {
   XsYsData,
 } from './training-data';
 export {
+  PER_EXAMPLE_CHECK_EXAMPLES,
+  PER_EXAMPLE_CHECK_TOLERANCE,
+  type PerExampleCheckOptions,
+  type PerExampleCheckResult,
+  PerExampleMismatchError,
+  verifyPerExampleGradients,
+} from './verify-per-example';
+export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
   type WasmTrainingKernelOptions,
   wasmTrainingKernelNames,
 } from './wasm-kernels/register-wasm-training-kernels';
+export {
+  RESIZE_NEAREST_NEIGHBOR_GRAD_BACKENDS,
+  registerResizeNearestNeighborGradFix,
+  resizeNearestNeighborGradValues,
+} from './wasm-kernels/resize-nearest-neighbor-grad';
 export {
   loadWasmSimdKernels,
   setWasmSimdKernelsEnabled,

@@ -15,7 +15,6 @@ export type { ResolvedAdaptiveClipping } from './adaptive-clipping-options';
 export { clippingFromMaxGradNorm, releaseBatch, validateClipping } from './clipping';
 export { type EngineConfig, normaliseOptions, validateConfig } from './engine-config';
 export { type CheckedOptions, KNOWN_OPTIONS, OPTION_RULES } from './option-rules';
-export { type TrainableVariables, trainableVariables } from './per-example/model-layers';
 export type { PrivateTrainerParts } from './private-trainer';
 export { batchMatMulWasm, batchMatMulWasmConfig } from './wasm-kernels/batch-mat-mul';
 export {

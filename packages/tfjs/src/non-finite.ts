@@ -17,7 +17,7 @@ export const NON_FINITE_PARTS = ['inputs', 'labels', 'loss', 'gradient'] as cons
 export type NonFinitePart = (typeof NON_FINITE_PARTS)[number];
 
 /** `[B]` 1 where every value of the example (row) is finite; int and bool tensors always are. */
-function finiteRows(t: tf.Tensor): tf.Tensor {
+export function finiteRows(t: tf.Tensor): tf.Tensor {
   const batch = t.shape[0] as number;
   if (t.dtype !== 'float32') return tf.ones([batch], 'int32');
   return tf.cast(tf.all(tf.isFinite(tf.reshape(t, [batch, -1])), 1), 'int32');

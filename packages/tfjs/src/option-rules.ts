@@ -210,6 +210,7 @@ export const OPTION_RULES = {
   beta2: (value: unknown): number => finiteIn('beta2', value ?? 0.999, UNIT_OPEN),
   varianceFloor: (value: unknown): number => finiteIn('varianceFloor', value ?? 1e-8, NON_NEGATIVE),
   physicalBatchSize: (value: unknown): number | undefined => optionalInteger('physicalBatchSize', value, 1),
+  verifyPerExample: (value: unknown): boolean => optionalBoolean('verifyPerExample', value, true),
   weightAverage: (value: unknown): Required<ExponentialWeightAverageOptions> | undefined =>
     value === undefined ? undefined : resolveWeightAverageOptions(value),
   accountant: (value: unknown): 'pld' | 'rdp' => oneOf('accountant', value, ['pld', 'rdp'] as const, 'pld'),

@@ -23,6 +23,7 @@ import type { MakePrivateOptions, MakePrivateWithEpsilonOptions } from './engine
 import { trainableVariables } from './per-example/model-layers';
 import { privacyReport } from './privacy-report';
 import { PrivateTrainer } from './private-trainer';
+import { assertSecureRun } from './secure-mode';
 import { runFingerprint } from './trainer-state';
 
 /** Options of the {@link PrivacyEngine} itself. */
@@ -189,6 +190,13 @@ export class PrivacyEngine {
       varianceFloor: config.varianceFloor,
     };
     const optimizer = createModeOptimizer(config.mode, optimizerOptions);
+    if (config.secureMode) {
+      assertSecureRun({
+        sampler,
+        noiseIsSecure: optimizer.noise.secure,
+        ...(adaptive === undefined ? {} : { adaptiveClippingIsSecure: adaptive.isSecure }),
+      });
+    }
     const report = privacyReport({
       config,
       shape,

@@ -48,6 +48,7 @@ import {
   toEngineData,
 } from './training-data';
 import { assertOneOf } from './validate';
+import { verifyRunPerExample } from './verify-per-example';
 import { ExponentialWeightAverage } from './weight-average';
 
 /** Everything the trainer is built from (made by {@link PrivacyEngine}). */
@@ -106,6 +107,8 @@ export class PrivateTrainer {
     | { indices: ReturnType<BatchSampler['nextBatch']>; clipped: ClippedGradients | undefined }
     | undefined;
   #stepping = false;
+  /** Whether the first-step self-check of the per-example gradients has passed (or is switched off). */
+  #perExampleVerified: boolean;
   readonly #average: ExponentialWeightAverage | undefined;
   readonly #data: DataBinding;
   #skippedExamples = 0;
@@ -129,6 +132,7 @@ export class PrivateTrainer {
       parts.config.weightAverage === undefined
         ? undefined
         : new ExponentialWeightAverage(this.model, parts.config.weightAverage);
+    this.#perExampleVerified = !parts.config.verifyPerExample;
     this.#data = new DataBinding({
       mode: parts.report.mode,
       participation: parts.report.participation,
@@ -276,6 +280,7 @@ export class PrivateTrainer {
       );
     }
     const next = pending === undefined ? this.#checkNextStep() : this.#steps + 1;
+    if (pending === undefined) this.#verifyPerExampleOnce(source);
     // A step that fails midway has drawn a batch and perhaps noise: the run can only go on from a checkpoint.
     this.#failed = true;
     let loss = Number.NaN;
@@ -300,6 +305,21 @@ export class PrivateTrainer {
     this.#failed = false;
     this.#steps = next;
     return loss;
+  }
+
+  /** The first-step self-check (`verifyPerExample`), before the first batch is drawn; throws on a mismatch. */
+  #verifyPerExampleOnce(source: EngineData): void {
+    if (this.#perExampleVerified) return;
+    verifyRunPerExample({
+      model: this.model,
+      lossFn: this.#config.lossFn,
+      data: source,
+      clipping: this.#clipping,
+      ...(this.#config.perExampleMethod === undefined
+        ? {}
+        : { perExampleMethod: this.#config.perExampleMethod }),
+    });
+    this.#perExampleVerified = true;
   }
 
   /** How a batch is clipped, the same in this thread and in a `clippedGradients` provider. */
@@ -360,6 +380,8 @@ export class PrivateTrainer {
     if (provider === undefined) return this.#stepOn(source);
     if (this.#stepping) throw new Error('a step is already running: await it before the next one');
     this.#checkNextStep();
+    // On this thread, before the provider computes anything.
+    this.#verifyPerExampleOnce(source);
     this.#stepping = true;
     try {
       this.#failed = true;

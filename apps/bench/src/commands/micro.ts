@@ -2,7 +2,12 @@ import { calibrateNoiseMultiplier, computeEpsilon } from '@cnm/accountant';
 import { bltStrategy, fitBlt } from '@cnm/core';
 import { CorrelatedNoise } from '@cnm/optim';
 import { fillGaussian, SecureRandom, SeededRandom } from '@cnm/sampler';
-import { selectBackend, type TrainingBackendName } from '@cnm/tfjs';
+import {
+  PER_EXAMPLE_CHECK_EXAMPLES,
+  selectBackend,
+  type TrainingBackendName,
+  verifyPerExampleGradients,
+} from '@cnm/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { clippingStep } from '../clipping/cell';
 import { CLIPPING_WORKLOADS } from '../clipping/workloads';
@@ -61,6 +66,25 @@ export async function microCommand(options: MicroOptions): Promise<void> {
   const nonPrivate = medianMs(() => clippingStep(workload, model, 'non-private', x, y), options.steps);
   const clipped = medianMs(() => clippingStep(workload, model, 'bookkeeping', x, y), options.steps);
   const noiseStep = medianMs(() => noise.next(), Math.max(options.steps, 5));
+  // The engine's first-step self-check (verifyPerExample), once per run, on its first examples.
+  const checked = tf.tidy(() => ({
+    x: tf.slice(x, 0, PER_EXAMPLE_CHECK_EXAMPLES),
+    y: tf.slice(y, 0, PER_EXAMPLE_CHECK_EXAMPLES),
+  }));
+  const selfCheck = medianMs(
+    () =>
+      verifyPerExampleGradients({
+        model,
+        lossFn: workload.lossFn,
+        x: checked.x,
+        y: checked.y,
+        clipping: { mode: 'flat', maxGradNorm: 1 },
+      }),
+    Math.max(options.steps, 3),
+  );
+  tf.dispose([checked.x, checked.y]);
+  // A row of the full profile: 50 epochs of ceil(60000 / batch) private steps.
+  const rowSteps = 50 * Math.ceil(60_000 / options.batchSize);
   tf.dispose([x, y]);
   model.dispose();
   line(`CNN step, batch ${options.batchSize}, non-private`, `${nonPrivate.toFixed(1)} ms`);
@@ -69,6 +93,10 @@ export async function microCommand(options: MicroOptions): Promise<void> {
   line(
     'private step / non-private step (clipping + noise)',
     `${((clipped + noiseStep) / nonPrivate).toFixed(2)}x`,
+  );
+  line(
+    `first-step self-check, ${PER_EXAMPLE_CHECK_EXAMPLES} examples, once per run`,
+    `${selfCheck.toFixed(1)} ms = ${((100 * selfCheck) / (rowSteps * (clipped + noiseStep))).toFixed(4)}% of a 50-epoch row (${rowSteps} steps)`,
   );
 
   // Accountants: DP-SGD at the full profile's schedule (50 epochs of 58 steps, q = 1024 / 60000).

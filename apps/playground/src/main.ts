@@ -1,0 +1,168 @@
+// The playground page: settings form, backend selection with its reasons and warnings, a private training run
+// with live numbers and a vega-lite chart. Query parameters with the form fields' ids preset them
+// (?backend=wasm&epochs=10&autostart=1); the finished run is written as JSON into #result.
+import type { BackendSelection } from '@cnm/tfjs';
+import embed from 'vega-embed';
+import { BACKEND_CHOICES, type BackendChoice, chooseBackend, describeSelection } from './backend';
+import { type MetricPoint, metricsChartSpec } from './chart';
+import { parseCsv } from './data/csv';
+import type { PlaygroundData } from './data/examples';
+import { parseFashionSubset } from './data/fashion-subset';
+import { MODEL_LABELS, MODEL_NAMES, type ModelName } from './models';
+import { MODES, type PlaygroundMode, PlaygroundRun, type TrainingSettings } from './training';
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const form = $<HTMLFormElement>('#settings');
+const startButton = $<HTMLButtonElement>('#start');
+const stopButton = $<HTMLButtonElement>('#stop');
+
+function fillSelect(id: string, options: readonly { value: string; label: string }[]): void {
+  const select = $<HTMLSelectElement>(`#${id}`);
+  for (const { value, label } of options) select.add(new Option(label, value));
+}
+fillSelect(
+  'model',
+  MODEL_NAMES.map((name) => ({ value: name, label: MODEL_LABELS[name] })),
+);
+fillSelect(
+  'mode',
+  MODES.map(({ mode, label }) => ({ value: mode, label })),
+);
+fillSelect(
+  'backend',
+  BACKEND_CHOICES.map((choice) => ({ value: choice, label: choice === 'auto' ? 'automatic' : choice })),
+);
+
+const params = new URLSearchParams(location.search);
+for (const [key, value] of params) {
+  const field = document.getElementById(key);
+  if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = value;
+}
+
+function show(id: string, text: string | undefined): void {
+  const element = $(`#${id}`);
+  element.hidden = text === undefined;
+  element.textContent = text ?? '';
+}
+
+let fashion: Promise<PlaygroundData> | undefined;
+async function loadData(): Promise<PlaygroundData> {
+  const source = form.querySelector<HTMLInputElement>('input[name="source"]:checked')!.value;
+  if (source === 'csv') {
+    const file = $<HTMLInputElement>('#csv').files?.[0];
+    if (file === undefined) throw new Error('choose a CSV file first');
+    return parseCsv(await file.text(), file.name);
+  }
+  // The subset is one of the page's own files, fetched from its own origin.
+  fashion ??= fetch(new URL('fashion-mnist-subset.bin', document.baseURI))
+    .then((response) => {
+      if (!response.ok) throw new Error(`the Fashion-MNIST subset could not be loaded (${response.status})`);
+      return response.arrayBuffer();
+    })
+    .then((buffer) => parseFashionSubset(new Uint8Array(buffer)));
+  return fashion;
+}
+
+let selection: Promise<BackendSelection> | undefined;
+async function activateBackend(): Promise<BackendSelection> {
+  const chosen = await chooseBackend($<HTMLSelectElement>('#backend').value as BackendChoice);
+  $('#stat-backend').textContent = chosen.backend;
+  const reasons = $<HTMLUListElement>('#backend-reasons');
+  reasons.replaceChildren(
+    ...describeSelection(chosen).map((line) =>
+      Object.assign(document.createElement('li'), { textContent: line }),
+    ),
+  );
+  show('warning', chosen.warnings.length > 0 ? `Warning: ${chosen.warnings.join(' ')}` : undefined);
+  return chosen;
+}
+$<HTMLSelectElement>('#backend').addEventListener('change', () => {
+  selection = activateBackend();
+});
+
+function settingsOfForm(): TrainingSettings {
+  const number = (id: string) => $<HTMLInputElement>(`#${id}`).valueAsNumber;
+  return {
+    mode: $<HTMLSelectElement>('#mode').value as PlaygroundMode,
+    targetEpsilon: number('epsilon'),
+    targetDelta: number('delta'),
+    epochs: number('epochs'),
+    batchSize: number('batch'),
+    learningRate: number('lr'),
+    maxGradNorm: number('clip'),
+    model: $<HTMLSelectElement>('#model').value as ModelName,
+  };
+}
+
+const format = (value: number, digits = 3) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+let current: PlaygroundRun | undefined;
+
+async function train(): Promise<void> {
+  show('error', undefined);
+  startButton.disabled = true;
+  selection ??= activateBackend();
+  const backend = await selection;
+  const data = await loadData();
+  $('#data-info').textContent = data.name;
+  const settings = settingsOfForm();
+  const run = new PlaygroundRun(data, settings);
+  current = run;
+  stopButton.disabled = false;
+  const points: MetricPoint[] = [{ step: 0, metric: 'ε spent', value: 0 }];
+  // Redrawn from all points (a few hundred): simpler than streaming into a faceted view, and cheap.
+  let chart: Awaited<ReturnType<typeof embed>> | undefined;
+  const flush = async () => {
+    const next = await embed('#chart', metricsChartSpec(points), { actions: false, renderer: 'svg' });
+    chart?.finalize();
+    chart = next;
+  };
+  try {
+    const result = await run.train({
+      onStart: (report, totalSteps) => {
+        const mode = MODES.find((m) => m.mode === settings.mode)?.label ?? settings.mode;
+        $('#mechanism').textContent =
+          `${mode}, ${report.strategy} strategy: noise multiplier ${format(report.noiseMultiplier)}, ${totalSteps} steps of ` +
+          `${report.run.batchSize} examples, planned ε ${format(report.plannedEpsilon ?? Number.NaN, 2)} at δ = ${settings.targetDelta}`;
+      },
+      onStep: (update) => {
+        $('#stat-step').textContent = `${update.step} / ${update.totalSteps}`;
+        $('#stat-epsilon').textContent = `${format(update.epsilon, 2)} / ${settings.targetEpsilon}`;
+        $('#stat-loss').textContent = format(update.loss);
+        $('#stat-speed').textContent = Math.round(update.samplesPerSecond).toLocaleString('en');
+        points.push({ step: update.step, metric: 'training loss', value: update.loss });
+      },
+      onEpoch: (update) => {
+        $('#stat-accuracy').textContent = `${format(update.testAccuracy * 100, 1)} %`;
+        points.push(
+          { step: update.step, metric: 'test accuracy', value: update.testAccuracy },
+          { step: update.step, metric: 'ε spent', value: update.epsilon },
+        );
+        void flush();
+      },
+    });
+    await flush();
+    chart?.finalize();
+    const summary = { backend: backend.backend, ...result };
+    show('result', JSON.stringify(summary));
+    document.body.dataset.state = 'done';
+  } finally {
+    run.dispose();
+    current = undefined;
+    startButton.disabled = false;
+    stopButton.disabled = true;
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  train().catch((error: unknown) => {
+    show('error', error instanceof Error ? error.message : String(error));
+    document.body.dataset.state = 'error';
+    startButton.disabled = false;
+  });
+});
+stopButton.addEventListener('click', () => current?.stop());
+
+selection = activateBackend();
+selection.catch((error: unknown) => show('error', error instanceof Error ? error.message : String(error)));
+if (params.get('autostart') === '1') form.requestSubmit();

@@ -1,0 +1,3 @@
+import { cnmProject } from '../../vitest.shared.ts';
+
+export default cnmProject('playground');

@@ -46,7 +46,14 @@ export {
   type PrivateTrainingOptions,
 } from './engine-options';
 export type { EvaluateOptions, EvaluationResult } from './evaluation';
-export type { FitEndReason, FitHistory, TrainLogs } from './fit-loop';
+export type {
+  FitCallbacks,
+  FitEndReason,
+  FitHistory,
+  FitLoopOptions,
+  FitTrainer,
+  TrainLogs,
+} from './fit-loop';
 export {
   METRIC_NAMES,
   type Metric,

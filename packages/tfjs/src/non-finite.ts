@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** What a batch with non-finite examples does (engine option `nonFinite`). */
 export type NonFinitePolicy = 'error' | 'skip';
 
-/** The tensors an example can be non-finite in, by bit of the mask {@link nonFiniteFlags} computes. */
+/** The tensors an example can be non-finite in, by bit of the mask `nonFiniteFlags` computes. */
 export const NON_FINITE_PARTS = ['inputs', 'labels', 'loss', 'gradient'] as const;
 
 /** One of {@link NON_FINITE_PARTS}. */

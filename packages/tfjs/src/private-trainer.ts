@@ -115,7 +115,11 @@ export class PrivateTrainer {
   /** Examples skipped by the last step (`nonFinite: 'skip'`). */
   #lastSkipped = 0;
 
-  /** Use {@link PrivacyEngine}: it validates the options and builds the parts. */
+  /**
+   * Use {@link PrivacyEngine}: it validates the options and builds the parts.
+   *
+   * @internal
+   */
   constructor(parts: PrivateTrainerParts) {
     this.#config = parts.config;
     this.model = parts.config.model;

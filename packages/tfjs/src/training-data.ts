@@ -51,7 +51,10 @@ export interface ExampleIterator {
  */
 export type TrainingData = TensorData | ExampleDataset;
 
-/** The validation data of {@link FitOptions.validationData}: tensors, an `[x, y]` pair, or a finite dataset (batched or not). */
+/**
+ * The validation data of {@link PrivateTrainer.fit} (its `validationData` option): tensors, an `[x, y]` pair, or a
+ * finite dataset (batched or not).
+ */
 export type ValidationData = TensorData | readonly [tf.Tensor | tf.Tensor[], tf.Tensor] | ExampleDataset;
 
 /** A tensor, recognised by its fields rather than `instanceof` (which fails across two copies of tfjs-core). */

@@ -6,6 +6,7 @@
  * example's bytes, combined in order (`ordered`) and as a sorted multiset (`content`), so a mismatch says
  * whether only the order or the examples themselves changed.
  */
+import { describeMode } from '@cnm/optim';
 import { sha256 } from '@noble/hashes/sha256';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { EngineData } from './training-data';
@@ -122,15 +123,20 @@ export class DataMismatchError extends RangeError {
 /**
  * When a run may see its examples in a new order: never for the cyclic and min-separation participations
  * (an example's index fixes its steps), always under Poisson sampling (every step draws every example
- * independently), and for 'DP-SGD-BASE' between epochs only (its accounting needs at most one participation
- * per epoch).
+ * independently), and between epochs for the modes whose accounting needs at most one participation per epoch
+ * (those that accept a shuffling sampler in the mode table, 'DP-SGD-BASE').
  */
 export function orderMayChange(
   run: { readonly mode: string; readonly participation: string; readonly stepsPerEpoch: number },
   stepsTaken: number,
 ): boolean {
   if (run.participation === 'poisson') return true;
-  return run.mode === 'DP-SGD-BASE' && stepsTaken % run.stepsPerEpoch === 0;
+  return reorderedBetweenEpochs(run.mode) && stepsTaken % run.stepsPerEpoch === 0;
+}
+
+/** Whether the mode's accounting holds when the examples are reordered between epochs (as a shuffler does). */
+function reorderedBetweenEpochs(mode: string): boolean {
+  return describeMode(mode).samplers.includes('shuffle');
 }
 
 /**
@@ -186,10 +192,9 @@ export class DataBinding {
         );
       }
       if (change === 'order' && !orderMayChange(this.#run, stepsTaken)) {
-        const base =
-          this.#run.mode === 'DP-SGD-BASE'
-            ? " (mode 'DP-SGD-BASE' accepts a new order only between epochs)"
-            : '';
+        const base = reorderedBetweenEpochs(this.#run.mode)
+          ? ` (mode '${this.#run.mode}' accepts a new order only between epochs)`
+          : '';
         throw new DataMismatchError(
           `data holds the same examples as the training set this run is bound to, in another order (after ${stepsTaken} steps)${base}. ` +
             'The sampler picks examples by index, so a reordered copy changes which examples each step sees and breaks ' +

@@ -1,3 +1,6 @@
+// Importing the package registers tfjs's cpu backend (see privacy-engine.ts); selectBackend() picks the fast one.
+import '@tensorflow/tfjs-backend-cpu';
+
 export {
   type AccountingKind,
   buildMechanism,

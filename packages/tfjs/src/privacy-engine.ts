@@ -2,6 +2,9 @@
  * The user-facing engine: a few lines turn a tfjs-layers model, a per-example loss and an in-memory
  * dataset into a private training run with correlated noise, accounted for what the sampler really does.
  */
+// A backend out of the box: tfjs's cpu backend is registered on import, so models and tensors work at once instead
+// of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one.
+import '@tensorflow/tfjs-backend-cpu';
 import { createModeOptimizer, type ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,

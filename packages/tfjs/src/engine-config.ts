@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import { type LossName, resolveLossOption } from './losses';
 import type { AnyLayer } from './per-example/types';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
 import { type ExponentialWeightAverageOptions, resolveWeightAverageOptions } from './weight-average';
@@ -76,8 +77,14 @@ export const ADAPTIVE_CLIPPING_ALIASES: Readonly<Record<string, string>> = Objec
 export interface PrivateTrainingOptions {
   /** The tfjs-layers model to train (Sequential, functional or nested). */
   readonly model: AnyLayer;
-  /** Per-example loss `(yTrue, yPred) => [B]`. */
-  readonly lossFn: PerExampleLossFn;
+  /**
+   * The loss, as in tfjs's `model.compile({ loss })`: a tfjs-layers loss name (`'categoricalCrossentropy'`,
+   * `'sparseCategoricalCrossentropy'`, `'meanSquaredError'`, ...: see {@link perExampleLoss}, which also takes
+   * `fromLogits`), computed per example, or a per-example loss `(yTrue, yPred) => [B]`. Give this or `lossFn`.
+   */
+  readonly loss?: LossName | PerExampleLossFn;
+  /** Per-example loss `(yTrue, yPred) => [B]` (alias `criterion`). Give this or `loss`. */
+  readonly lossFn?: PerExampleLossFn;
   /**
    * The training set as `{ x, y }` (or `{ xs, ys }`) tensors, which the engine samples its batches from. The
    * tensors stay the caller's: the engine never disposes them. Give either `data` or `datasetSize`, not both.
@@ -216,6 +223,7 @@ export const OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
 
 const KNOWN_OPTIONS: readonly string[] = [
   'model',
+  'loss',
   'lossFn',
   'data',
   'datasetSize',
@@ -519,8 +527,7 @@ export function validateConfig(
   if (typeof (model as { apply?: unknown }).apply !== 'function') {
     throw new TypeError('model must be a tfjs-layers model or layer');
   }
-  const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
-  if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
+  const lossFn = resolveLossOption(options.loss, options.lossFn);
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
   const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
   const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
@@ -714,7 +721,7 @@ export function validateConfig(
   }
   return {
     model,
-    lossFn: lossFn as PerExampleLossFn,
+    lossFn,
     data,
     datasetSize,
     epochs,

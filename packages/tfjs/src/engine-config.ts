@@ -2,12 +2,14 @@
  * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
-import { MODE_NAMES, type ModeName } from '@cnm/optim';
+import { type LearningRate, MODE_NAMES, type ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer } from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import { checkInnerOptimizer } from './inner-optimizer';
 import { type LossName, resolveLossOption } from './losses';
 import type { AnyLayer } from './per-example/types';
 import { isExampleDataset, type TensorData, toEngineData } from './training-data';
@@ -144,8 +146,20 @@ export interface PrivateTrainingOptions {
    * most one participation per epoch) for 'DP-SGD-BASE'. Anything else is refused with the reason.
    */
   readonly sampler?: BatchSampler;
-  /** Learning rate of the private optimizer (default 0.1). */
-  readonly learningRate?: number;
+  /**
+   * Learning rate of the private optimizer (default 0.1), or a schedule `(step) => number` of the 0-based step
+   * (`stepDecay`, `cosineDecay`, `exponentialDecay`, `linearWarmup` of `@cnm/optim`).
+   */
+  readonly learningRate?: LearningRate;
+  /**
+   * A tfjs optimizer that applies the noisy gradient instead of the mode's own (`tf.train.adam(1e-3)`,
+   * `tf.train.sgd(0.1)`, `tf.train.momentum(0.1, 0.9)`, `tf.train.rmsprop(1e-3)`, ...), with its own learning rate;
+   * `learningRate`, `momentum`, `beta1`, `beta2` and `varianceFloor` are then refused. Not with the Adam modes, which
+   * keep DP-AdamBC. Its moments are not part of checkpoints (resuming restarts them).
+   */
+  readonly optimizer?: Optimizer;
+  /** Decoupled weight decay (AdamW / SGDW) `>= 0`: weights shrink by `1 - learningRate * weightDecay` each step. */
+  readonly weightDecay?: number;
   /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
   readonly momentum?: number;
   /** First-moment decay of the Adam modes (default 0.9). */
@@ -243,6 +257,8 @@ const KNOWN_OPTIONS: readonly string[] = [
   'poissonSampling',
   'sampler',
   'learningRate',
+  'optimizer',
+  'weightDecay',
   'momentum',
   'beta1',
   'beta2',
@@ -409,7 +425,11 @@ export interface EngineConfig {
   /** The sampler given by the caller, if any. */
   readonly sampler: BatchSampler | undefined;
   /** The validated `learningRate` option (see {@link PrivateTrainingOptions}), defaults applied. */
-  readonly learningRate: number;
+  readonly learningRate: LearningRate;
+  /** The `optimizer` option (see {@link PrivateTrainingOptions}), if any. */
+  readonly optimizer: Optimizer | undefined;
+  /** The validated `weightDecay` option (see {@link PrivateTrainingOptions}), default 0. */
+  readonly weightDecay: number;
   /** The validated `momentum` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly momentum: number;
   /** The validated `beta1` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -739,7 +759,7 @@ export function validateConfig(
     lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
     poissonSampling,
     sampler,
-    learningRate: finiteIn('learningRate', options.learningRate ?? 0.1, { min: 0, max: Number.MAX_VALUE }),
+    ...checkInnerOptimizer(options, mode),
     momentum: finiteIn('momentum', options.momentum ?? 0, { min: 0, max: 1, maxOpen: true }),
     beta1: finiteIn('beta1', options.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true }),
     beta2: finiteIn('beta2', options.beta2 ?? 0.999, { min: 0, max: 1, maxOpen: true }),

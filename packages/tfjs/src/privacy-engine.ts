@@ -5,7 +5,7 @@
 // A backend out of the box: tfjs's cpu backend is registered on import, so models and tensors work at once instead
 // of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one.
 import '@tensorflow/tfjs-backend-cpu';
-import { createModeOptimizer, type ModeOptimizerOptions } from '@cnm/optim';
+import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,
   CyclicSampler,
@@ -22,6 +22,7 @@ import {
   type MakePrivateWithEpsilonOptions,
   validateConfig,
 } from './engine-config';
+import { createInnerOptimizer } from './inner-optimizer';
 import { type PrivacyReport, PrivateTrainer, trainableVariables } from './private-trainer';
 
 /** Options of the {@link PrivacyEngine} itself. */
@@ -225,7 +226,7 @@ export class PrivacyEngine {
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
     };
-    const optimizer = createModeOptimizer(config.mode, optimizerOptions);
+    const optimizer = createInnerOptimizer(config.mode, config, optimizerOptions);
     const fit = mechanism.fit;
     const report: PrivacyReport = {
       mode: config.mode,
@@ -299,6 +300,9 @@ export class PrivacyEngine {
       beta1: config.beta1,
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
+      // Only when used: checkpoints of runs without them stay readable.
+      ...(config.weightDecay === 0 ? {} : { weightDecay: config.weightDecay }),
+      ...(config.optimizer === undefined ? {} : { optimizer: `tfjs ${config.optimizer.getClassName()}` }),
       // Only with an average: checkpoints of runs without one stay readable.
       ...(config.weightAverage === undefined ? {} : { weightAverage: config.weightAverage }),
       secureMode: config.secureMode,

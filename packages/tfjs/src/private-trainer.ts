@@ -4,7 +4,14 @@
  */
 
 import type { AccountantState, PrivacyAccountant } from '@cnm/accountant';
-import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
+import type {
+  DpAdamBc,
+  DpAdamBcState,
+  DpSgd,
+  DpSgdState,
+  DpTfjsOptimizer,
+  DpTfjsOptimizerState,
+} from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
@@ -254,7 +261,7 @@ export interface TrainerState {
   /** Every weight of the model (trainable or not), in `model.weights` order. */
   readonly weights: readonly SavedWeight[];
   /** The optimizer's state: moments, noise buffers and noise generator. */
-  readonly optimizer: DpSgdState | DpAdamBcState;
+  readonly optimizer: DpSgdState | DpAdamBcState | DpTfjsOptimizerState;
   /** The sampler's position and generator. */
   readonly sampler: BatchSamplerState;
   /** Accountant history: what was composed so far. */
@@ -276,7 +283,7 @@ export interface PrivateTrainerParts {
   /** Noise multiplier of the gradient sums. */
   readonly gradientNoiseMultiplier: number;
   /** The private optimizer over the model's trainable variables. */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The sampler the accounting covers. */
   readonly sampler: BatchSampler;
   /** How per-example gradients are clipped. */
@@ -318,7 +325,7 @@ export class PrivateTrainer {
   /** The model trained (its variables are updated in place). */
   readonly model: AnyLayer;
   /** The private optimizer (clipped sums + correlated noise). */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The batch sampler whose participation the accounting covers. */
   readonly sampler: BatchSampler;
   /** What the run is and how it is accounted. */

@@ -89,6 +89,7 @@ export {
   type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
+export { fitTensors, type LayersCallback, type PrivateModelFitArgs } from './fit-tensors';
 export { LOSS_NAMES, type LossName, type PerExampleLossOptions, perExampleLoss } from './losses';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';

@@ -14,12 +14,13 @@ import type {
 } from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import type { History, LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import type { EngineConfig, EngineData } from './engine-config';
+import { fitTensors, type PrivateModelFitArgs } from './fit-tensors';
 import { collectTrainableLayers } from './per-example/model-layers';
 import type { AnyLayer } from './per-example/types';
 import {
@@ -667,14 +668,35 @@ export class PrivateTrainer {
    * @param options - Epochs, callbacks and validation data.
    */
   fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
-  async fit(first?: TrainingData | FitOptions, second?: FitOptions): Promise<FitHistory> {
+  /**
+   * tfjs's `model.fit(x, y, args)`: tfjs-layers callbacks (`tfl.callbacks.earlyStopping`, `CustomCallbackArgs`), logs
+   * under tfjs's keys (`loss`, `val_loss`, `val_acc`, and `epsilon`), and a tfjs `History`; see {@link fitTensors}.
+   *
+   * @param x - Inputs of the whole training set (an array for multi-input models).
+   * @param y - Targets of the whole training set.
+   * @param args - `epochs`, `initialEpoch`, `validationData`, `callbacks`, `verbose`.
+   */
+  fit(
+    x: tf.Tensor | tf.Tensor[],
+    y: tf.Tensor,
+    args?: PrivateModelFitArgs,
+  ): Promise<History & { readonly reason: FitEndReason }>;
+  async fit(
+    first?: TrainingData | FitOptions | tf.Tensor | tf.Tensor[],
+    second?: FitOptions | tf.Tensor,
+    third?: PrivateModelFitArgs,
+  ): Promise<FitHistory | (History & { readonly reason: FitEndReason })> {
+    if ((isTensor(first) || (Array.isArray(first) && first.every(isTensor))) && isTensor(second)) {
+      return fitTensors(this, first as tf.Tensor | tf.Tensor[], second, third);
+    }
+    if (third !== undefined) throw new TypeError('fit takes (options), (data, options) or (x, y, args)');
     const dataGiven =
       first !== null &&
       typeof first === 'object' &&
       ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
     if (isTensor(first) || Array.isArray(first)) {
       throw new TypeError(
-        'fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)',
+        'fit takes the data as one object, fit({ x, y }, options) or fit(dataset, options), or as tfjs does, fit(x, y, args)',
       );
     }
     if (!dataGiven && second !== undefined) {
@@ -683,7 +705,7 @@ export class PrivateTrainer {
       );
     }
     const data = dataGiven ? (first as TrainingData) : undefined;
-    const options = (dataGiven ? second : (first as FitOptions | undefined)) ?? {};
+    const options = ((dataGiven ? second : first) as FitOptions | undefined) ?? {};
     if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
     const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
     if (unknown.length > 0) {

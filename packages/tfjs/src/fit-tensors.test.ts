@@ -59,16 +59,14 @@ describe('fit(x, y, args) as tfjs model.fit', () => {
     // minDelta larger than any change: no epoch after the first counts as an improvement, patience 0 stops at once.
     const earlyStopping = tfl.callbacks.earlyStopping({ monitor: 'val_loss', patience: 0, minDelta: 1e9 });
     let trainEndLogs: Record<string, unknown> | undefined;
+    class RecordTrainEnd extends tfl.Callback {
+      override async onTrainEnd(logs?: Record<string, unknown>) {
+        trainEndLogs = logs;
+      }
+    }
     const history = await trainer.fit(x, y, {
       validationData: [xVal, yVal],
-      callbacks: [
-        earlyStopping,
-        {
-          onTrainEnd: async (logs) => {
-            trainEndLogs = logs;
-          },
-        },
-      ],
+      callbacks: [earlyStopping, new RecordTrainEnd()],
     });
     expect(history.epoch).toEqual([0, 1]);
     expect(history.reason).toBe('stopped');

@@ -26,8 +26,11 @@ export interface PrivateModelFitArgs {
   readonly initialEpoch?: number;
   /** Held-out data evaluated after each epoch (`val_loss`, `val_acc`): `[x, y]` or a finite dataset. */
   readonly validationData?: readonly [tf.Tensor | tf.Tensor[], tf.Tensor] | ExampleDataset;
-  /** tfjs-layers callbacks and custom callbacks (`{ onEpochEnd: (epoch, logs) => ... }`), one or a list. */
-  readonly callbacks?: LayersCallback | CustomCallbackArgs | readonly (LayersCallback | CustomCallbackArgs)[];
+  /**
+   * tfjs-layers callbacks (`[tfl.callbacks.earlyStopping(...)]`, `tfl.Callback` subclasses) or custom callbacks
+   * (`{ onEpochEnd: (epoch, logs) => ... }`, one or a list), as tfjs's `model.fit` takes them.
+   */
+  readonly callbacks?: readonly LayersCallback[] | CustomCallbackArgs | readonly CustomCallbackArgs[];
   /** 0 (default): silent; 1 or 2: one line per epoch on the console with the logs. */
   readonly verbose?: 0 | 1 | 2;
 }

@@ -34,6 +34,20 @@ async function main() {
     seed: 2,
   });
   assert.ok(Number.isFinite(trainer.step()));
+  const history = await new PrivacyEngine()
+    .makePrivate({
+      model: tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 1 })] }),
+      loss: 'meanSquaredError',
+      datasetSize: 4,
+      epochs: 1,
+      batchSize: 2,
+      mode: 'DP-SGD-BASE',
+      maxGradNorm: 1,
+      noiseMultiplier: 1,
+      optimizer: tf.train.sgd(0.1),
+    })
+    .fit(tf.ones([4, 2]), tf.zeros([4, 1]), { callbacks: { onEpochEnd: async () => {} } });
+  assert.ok(history instanceof tfl.History && history.history.loss.length === 1);
   console.log(`cjs ok: backend ${selection.backend}, ${trainer.steps} step`);
 }
 main().catch((error) => {

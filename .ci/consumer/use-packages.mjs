@@ -70,4 +70,28 @@ const history = await trainer.fit(
 );
 assert.equal(history.loss.length, 1);
 assert.ok(trainer.getEpsilon() > 0);
+
+// tfjs's ways: a loss by name, a tfjs optimizer, fit(x, y, args) with tfjs-layers callbacks and a History.
+const tfjsStyle = new PrivacyEngine().makePrivate({
+  model: tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, activation: 'softmax' })] }),
+  loss: 'categoricalCrossentropy',
+  datasetSize: 8,
+  epochs: 3,
+  batchSize: 4,
+  mode: 'BLT',
+  maxGradNorm: 1,
+  noiseMultiplier: 1,
+  targetDelta: 1e-5,
+  targetEpsilon: 1000,
+  optimizer: tf.train.adam(1e-2),
+});
+const tfjsHistory = await tfjsStyle.fit(x, y, {
+  epochs: 3,
+  validationData: [x, y],
+  callbacks: [tfl.callbacks.earlyStopping({ monitor: 'val_loss', patience: 0, minDelta: 1e9 })],
+});
+assert.ok(tfjsHistory instanceof tfl.History, 'fit(x, y, args) returns a tfjs History');
+assert.deepEqual(tfjsHistory.epoch, [0, 1]);
+assert.equal(tfjsHistory.reason, 'stopped');
+assert.deepEqual(Object.keys(tfjsHistory.history).sort(), ['epsilon', 'loss', 'val_acc', 'val_loss']);
 console.log(`esm ok: backend ${selection.backend}, epsilon ${trainer.getEpsilon().toFixed(3)}`);

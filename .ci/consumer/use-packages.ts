@@ -3,7 +3,7 @@ import { type AccountantKind, computeEpsilon } from '@cnm/accountant';
 import { type FitBltResult, fitBlt } from '@cnm/core';
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
 import { type BatchSampler, CyclicSampler, SeededRandom } from '@cnm/sampler';
-import { type FitHistory, PrivacyEngine, type PrivateTrainer } from '@cnm/tfjs';
+import { type FitHistory, PrivacyEngine, type PrivateTrainer, perExampleLoss } from '@cnm/tfjs';
 import { TerminalProgressBar, type TerminalProgressBarOptions } from '@cnm/tfjs/node';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -41,9 +41,24 @@ const trainer: PrivateTrainer = new PrivacyEngine().makePrivate({
   noiseMultiplier: 1,
 });
 const options: TerminalProgressBarOptions = {};
+const tfjsHistory: Promise<tfl.History> = trainer.fit(tf.ones([4, 2]), tf.zeros([4, 1]), {
+  epochs: 1,
+  callbacks: [tfl.callbacks.earlyStopping()],
+});
+const byName = new PrivacyEngine().makePrivate({
+  model,
+  loss: perExampleLoss('binaryCrossentropy', { fromLogits: true }),
+  datasetSize: 4,
+  epochs: 1,
+  batchSize: 2,
+  mode: 'BLT',
+  maxGradNorm: 1,
+  noiseMultiplier: 1,
+  optimizer: tf.train.adam(1e-3),
+});
 const history: Promise<FitHistory> = trainer.fit(
   { x: tf.ones([4, 2]), y: tf.zeros([4, 1]) },
   { callbacks: new TerminalProgressBar(options) },
 );
 
-export { epsilon, fit, history, kind, sampler };
+export { byName, epsilon, fit, history, kind, sampler, tfjsHistory };

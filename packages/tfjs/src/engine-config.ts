@@ -2,12 +2,15 @@
  * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
-import { MODE_NAMES, type ModeName } from '@cnm/optim';
+import { type LearningRate, MODE_NAMES, type ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer } from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import { ADAPTIVE_THRESHOLD_RANGE } from './clipping';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import { checkInnerOptimizer } from './inner-optimizer';
+import { type LossName, resolveLossOption } from './losses';
 import { type Metric, type ResolvedMetric, resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
 import { assertSecureSampler } from './secure-mode';
@@ -78,8 +81,14 @@ export const ADAPTIVE_CLIPPING_ALIASES: Readonly<Record<string, string>> = Objec
 export interface PrivateTrainingOptions {
   /** The tfjs-layers model to train (Sequential, functional or nested). */
   readonly model: AnyLayer;
-  /** Per-example loss `(yTrue, yPred) => [B]`. */
-  readonly lossFn: PerExampleLossFn;
+  /**
+   * The loss, as in tfjs's `model.compile({ loss })`: a tfjs-layers loss name (`'categoricalCrossentropy'`,
+   * `'sparseCategoricalCrossentropy'`, `'meanSquaredError'`, ...: see {@link perExampleLoss}, which also takes
+   * `fromLogits`), computed per example, or a per-example loss `(yTrue, yPred) => [B]`. Give this or `lossFn`.
+   */
+  readonly loss?: LossName | PerExampleLossFn;
+  /** Per-example loss `(yTrue, yPred) => [B]` (alias `criterion`). Give this or `loss`. */
+  readonly lossFn?: PerExampleLossFn;
   /**
    * The training set as `{ x, y }` (or `{ xs, ys }`) tensors, which the engine samples its batches from. The
    * tensors stay the caller's: the engine never disposes them. Give either `data` or `datasetSize`, not both.
@@ -139,8 +148,20 @@ export interface PrivateTrainingOptions {
    * most one participation per epoch) for 'DP-SGD-BASE'. Anything else is refused with the reason.
    */
   readonly sampler?: BatchSampler;
-  /** Learning rate of the private optimizer (default 0.1). */
-  readonly learningRate?: number;
+  /**
+   * Learning rate of the private optimizer (default 0.1), or a schedule `(step) => number` of the 0-based step
+   * (`stepDecay`, `cosineDecay`, `exponentialDecay`, `linearWarmup` of `@cnm/optim`).
+   */
+  readonly learningRate?: LearningRate;
+  /**
+   * A tfjs optimizer that applies the noisy gradient instead of the mode's own (`tf.train.adam(1e-3)`,
+   * `tf.train.sgd(0.1)`, `tf.train.momentum(0.1, 0.9)`, `tf.train.rmsprop(1e-3)`, ...), with its own learning rate;
+   * `learningRate`, `momentum`, `beta1`, `beta2` and `varianceFloor` are then refused. Not with the Adam modes, which
+   * keep DP-AdamBC. Its moments are not part of checkpoints (resuming restarts them).
+   */
+  readonly optimizer?: Optimizer;
+  /** Decoupled weight decay (AdamW / SGDW) `>= 0`: weights shrink by `1 - learningRate * weightDecay` each step. */
+  readonly weightDecay?: number;
   /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
   readonly momentum?: number;
   /** First-moment decay of the Adam modes (default 0.9). */
@@ -247,6 +268,7 @@ export const OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
 
 const KNOWN_OPTIONS: readonly string[] = [
   'model',
+  'loss',
   'lossFn',
   'data',
   'datasetSize',
@@ -266,6 +288,8 @@ const KNOWN_OPTIONS: readonly string[] = [
   'poissonSampling',
   'sampler',
   'learningRate',
+  'optimizer',
+  'weightDecay',
   'momentum',
   'beta1',
   'beta2',
@@ -436,7 +460,11 @@ export interface EngineConfig {
   /** The sampler given by the caller, if any. */
   readonly sampler: BatchSampler | undefined;
   /** The validated `learningRate` option (see {@link PrivateTrainingOptions}), defaults applied. */
-  readonly learningRate: number;
+  readonly learningRate: LearningRate;
+  /** The `optimizer` option (see {@link PrivateTrainingOptions}), if any. */
+  readonly optimizer: Optimizer | undefined;
+  /** The validated `weightDecay` option (see {@link PrivateTrainingOptions}), default 0. */
+  readonly weightDecay: number;
   /** The validated `momentum` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly momentum: number;
   /** The validated `beta1` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -562,8 +590,7 @@ export function validateConfig(
   if (typeof (model as { apply?: unknown }).apply !== 'function') {
     throw new TypeError('model must be a tfjs-layers model or layer');
   }
-  const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
-  if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
+  const lossFn = resolveLossOption(options.loss, options.lossFn);
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
   const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
   const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
@@ -758,7 +785,7 @@ export function validateConfig(
   }
   return {
     model,
-    lossFn: lossFn as PerExampleLossFn,
+    lossFn,
     data,
     datasetSize,
     epochs,
@@ -776,7 +803,7 @@ export function validateConfig(
     lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
     poissonSampling,
     sampler,
-    learningRate: finiteIn('learningRate', options.learningRate ?? 0.1, { min: 0, max: Number.MAX_VALUE }),
+    ...checkInnerOptimizer(options, mode),
     momentum: finiteIn('momentum', options.momentum ?? 0, { min: 0, max: 1, maxOpen: true }),
     beta1: finiteIn('beta1', options.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true }),
     beta2: finiteIn('beta2', options.beta2 ?? 0.999, { min: 0, max: 1, maxOpen: true }),

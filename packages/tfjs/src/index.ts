@@ -1,3 +1,6 @@
+// Importing the package registers tfjs's cpu backend (see privacy-engine.ts); selectBackend() picks the fast one.
+import '@tensorflow/tfjs-backend-cpu';
+
 export {
   type AccountingKind,
   buildMechanism,
@@ -98,6 +101,8 @@ export {
   type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
+export { fitTensors, type LayersCallback, type PrivateModelFitArgs } from './fit-tensors';
+export { LOSS_NAMES, type LossName, type PerExampleLossOptions, perExampleLoss } from './losses';
 export {
   METRIC_NAMES,
   type Metric,

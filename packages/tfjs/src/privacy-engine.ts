@@ -2,7 +2,10 @@
  * The user-facing engine: a few lines turn a tfjs-layers model, a per-example loss and an in-memory
  * dataset into a private training run with correlated noise, accounted for what the sampler really does.
  */
-import { createModeOptimizer, type ModeOptimizerOptions } from '@cnm/optim';
+// A backend out of the box: tfjs's cpu backend is registered on import, so models and tensors work at once instead
+// of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one.
+import '@tensorflow/tfjs-backend-cpu';
+import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,
   CyclicSampler,
@@ -19,6 +22,7 @@ import {
   type MakePrivateWithEpsilonOptions,
   validateConfig,
 } from './engine-config';
+import { createInnerOptimizer } from './inner-optimizer';
 import { type PrivacyReport, PrivateTrainer, trainableVariables } from './private-trainer';
 import { assertSecureRun } from './secure-mode';
 
@@ -223,7 +227,7 @@ export class PrivacyEngine {
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
     };
-    const optimizer = createModeOptimizer(config.mode, optimizerOptions);
+    const optimizer = createInnerOptimizer(config.mode, config, optimizerOptions);
     if (config.secureMode) {
       assertSecureRun({
         sampler,
@@ -306,6 +310,9 @@ export class PrivacyEngine {
       beta1: config.beta1,
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
+      // Only when used: checkpoints of runs without them stay readable.
+      ...(config.weightDecay === 0 ? {} : { weightDecay: config.weightDecay }),
+      ...(config.optimizer === undefined ? {} : { optimizer: `tfjs ${config.optimizer.getClassName()}` }),
       // Only with an average: checkpoints of runs without one stay readable.
       ...(config.weightAverage === undefined ? {} : { weightAverage: config.weightAverage }),
       secureMode: config.secureMode,

@@ -4,16 +4,24 @@
  */
 
 import type { AccountantState, PrivacyAccountant } from '@cnm/accountant';
-import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
+import type {
+  DpAdamBc,
+  DpAdamBcState,
+  DpSgd,
+  DpSgdState,
+  DpTfjsOptimizer,
+  DpTfjsOptimizerState,
+} from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import type { History, LayerVariable } from '@tensorflow/tfjs-layers';
 import type { RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
 import { checkDataFingerprint, DataBinding, type DataFingerprint } from './data-fingerprint';
 import type { EngineConfig, EngineData } from './engine-config';
+import { fitTensors, type PrivateModelFitArgs } from './fit-tensors';
 import { probePerExampleLoss } from './loss-probe';
 import { ACCURACY, type Metric, outputKindOf, resolveMetrics } from './metrics';
 import { NonFiniteExamplesError } from './non-finite';
@@ -296,7 +304,7 @@ export interface TrainerState {
   /** Every weight of the model (trainable or not), in `model.weights` order. */
   readonly weights: readonly SavedWeight[];
   /** The optimizer's state: moments, noise buffers and noise generator. */
-  readonly optimizer: DpSgdState | DpAdamBcState;
+  readonly optimizer: DpSgdState | DpAdamBcState | DpTfjsOptimizerState;
   /** The sampler's position and generator. */
   readonly sampler: BatchSamplerState;
   /** Accountant history: what was composed so far. */
@@ -326,7 +334,7 @@ export interface PrivateTrainerParts {
   /** Noise multiplier of the gradient sums. */
   readonly gradientNoiseMultiplier: number;
   /** The private optimizer over the model's trainable variables. */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The sampler the accounting covers. */
   readonly sampler: BatchSampler;
   /** How per-example gradients are clipped. */
@@ -368,7 +376,7 @@ export class PrivateTrainer {
   /** The model trained (its variables are updated in place). */
   readonly model: AnyLayer;
   /** The private optimizer (clipped sums + correlated noise). */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The batch sampler whose participation the accounting covers. */
   readonly sampler: BatchSampler;
   /** What the run is and how it is accounted. */
@@ -771,14 +779,35 @@ export class PrivateTrainer {
    * @param options - Epochs, callbacks and validation data.
    */
   fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
-  async fit(first?: TrainingData | FitOptions, second?: FitOptions): Promise<FitHistory> {
+  /**
+   * tfjs's `model.fit(x, y, args)`: tfjs-layers callbacks (`tfl.callbacks.earlyStopping`, `CustomCallbackArgs`), logs
+   * under tfjs's keys (`loss`, `val_loss`, `val_acc`, and `epsilon`), and a tfjs `History`; see {@link fitTensors}.
+   *
+   * @param x - Inputs of the whole training set (an array for multi-input models).
+   * @param y - Targets of the whole training set.
+   * @param args - `epochs`, `initialEpoch`, `validationData`, `callbacks`, `verbose`.
+   */
+  fit(
+    x: tf.Tensor | tf.Tensor[],
+    y: tf.Tensor,
+    args?: PrivateModelFitArgs,
+  ): Promise<History & { readonly reason: FitEndReason }>;
+  async fit(
+    first?: TrainingData | FitOptions | tf.Tensor | tf.Tensor[],
+    second?: FitOptions | tf.Tensor,
+    third?: PrivateModelFitArgs,
+  ): Promise<FitHistory | (History & { readonly reason: FitEndReason })> {
+    if ((isTensor(first) || (Array.isArray(first) && first.every(isTensor))) && isTensor(second)) {
+      return fitTensors(this, first as tf.Tensor | tf.Tensor[], second, third);
+    }
+    if (third !== undefined) throw new TypeError('fit takes (options), (data, options) or (x, y, args)');
     const dataGiven =
       first !== null &&
       typeof first === 'object' &&
       ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
     if (isTensor(first) || Array.isArray(first)) {
       throw new TypeError(
-        'fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)',
+        'fit takes the data as one object, fit({ x, y }, options) or fit(dataset, options), or as tfjs does, fit(x, y, args)',
       );
     }
     if (!dataGiven && second !== undefined) {
@@ -787,7 +816,7 @@ export class PrivateTrainer {
       );
     }
     const data = dataGiven ? (first as TrainingData) : undefined;
-    const options = (dataGiven ? second : (first as FitOptions | undefined)) ?? {};
+    const options = ((dataGiven ? second : first) as FitOptions | undefined) ?? {};
     if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
     const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
     if (unknown.length > 0) {

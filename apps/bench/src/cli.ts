@@ -57,7 +57,7 @@ program
   .command('table', { isDefault: true })
   .description('train the table rows on Fashion-MNIST and write results/<profile>.{json,md} and plots')
   .addOption(
-    new Option('--profile <name>', 'quick (about 20 min on 2 cores) or full (50 epochs)')
+    new Option('--profile <name>', 'quick (about 7 min on 2 cores) or full (50 epochs)')
       .choices(['quick', 'full'])
       .default('quick'),
   )

@@ -149,7 +149,7 @@ export interface Profile {
   readonly adamVarianceFloor?: number;
 }
 
-/** The profiles: `full` reproduces the original setup, `quick` fits in 20 minutes on a 2-core machine. */
+/** The profiles: `full` reproduces the original setup, `quick` takes about 7 minutes on a 2-core machine. */
 export const PROFILES: Readonly<Record<Profile['name'], Profile>> = Object.freeze({
   full: {
     name: 'full',
@@ -161,7 +161,7 @@ export const PROFILES: Readonly<Record<Profile['name'], Profile>> = Object.freez
     name: 'quick',
     epochs: 2,
     description:
-      '2 epochs on all 60,000 examples, privacy calibrated to epsilon = 8 for this 2-epoch schedule (about 20 minutes on 2 cores)',
+      '2 epochs on all 60,000 examples, privacy calibrated to epsilon = 8 for this 2-epoch schedule (about 7 minutes on 2 cores)',
   },
 });
 

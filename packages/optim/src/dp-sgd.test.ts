@@ -110,6 +110,28 @@ describe('DpSgd', () => {
     expect(maxAbsDiff(v.dataSync(), [0.85, -2])).toBeLessThan(1e-6);
   });
 
+  it('applies decoupled weight decay apart from the gradient and the momentum (SGDW)', () => {
+    const v = tf.variable(tf.tensor([1, -2]));
+    const optimizer = new DpSgd({
+      variables: [v],
+      learningRate: 0.1,
+      momentum: 0.9,
+      decoupledWeightDecay: 0.5,
+      noise: noNoise,
+    });
+    optimizer.step(new Map([[v, tf.tensor([2, 2])]]), 2);
+    // p = p (1 - 0.1 * 0.5) - 0.1 * g with g = (1, 1), velocity = g
+    expect(maxAbsDiff(v.dataSync(), [0.95 - 0.1, -1.9 - 0.1])).toBeLessThan(1e-6);
+    optimizer.step(new Map([[v, tf.tensor([0, 0])]]), 2);
+    // velocity = 0.9 (1, 1): the decay does not enter it
+    expect(maxAbsDiff(v.dataSync(), [0.85 * 0.95 - 0.09, -2 * 0.95 * 0.95 - 0.1 * 0.95 - 0.09])).toBeLessThan(
+      1e-6,
+    );
+    expect(
+      () => new DpSgd({ variables: [v], learningRate: 0.1, decoupledWeightDecay: -1, noise: noNoise }),
+    ).toThrow(/decoupledWeightDecay/);
+  });
+
   it('leaves no tensor behind: the tensor count stays flat over steps', () => {
     const v = tf.variable(tf.zeros([3, 2]));
     const sum = tf.ones([3, 2]);

@@ -15,6 +15,11 @@ export interface DpSgdOptions extends DpOptimizerOptions {
   readonly nesterov?: boolean;
   /** L2 weight decay `>= 0` added to the averaged gradient as `weightDecay * param` (default 0). */
   readonly weightDecay?: number;
+  /**
+   * Decoupled weight decay `>= 0` (SGDW, Loshchilov & Hutter): every weight is multiplied by
+   * `1 - learningRate * decoupledWeightDecay` before the step, apart from the gradient and the momentum (default 0).
+   */
+  readonly decoupledWeightDecay?: number;
 }
 
 /** Exported state of a {@link DpSgd}. */
@@ -39,16 +44,20 @@ export class DpSgd extends DpOptimizer {
   readonly nesterov: boolean;
   /** L2 weight decay coefficient. */
   readonly weightDecay: number;
+  /** Decoupled weight decay coefficient. */
+  readonly decoupledWeightDecay: number;
   #velocity: Float32Array[] | null;
 
   /** Builds the optimizer; throws a `RangeError`/`TypeError` naming any bad option. */
   constructor(options: DpSgdOptions) {
     super(options);
-    const { momentum = 0, nesterov = false, weightDecay = 0 } = options;
+    const { momentum = 0, nesterov = false, weightDecay = 0, decoupledWeightDecay = 0 } = options;
     assertInRange('momentum', momentum, { min: 0, max: 1, maxExclusive: true });
     if (typeof nesterov !== 'boolean') throw new TypeError('nesterov must be a boolean');
     if (nesterov && momentum === 0) throw new RangeError('nesterov needs momentum > 0, got momentum = 0');
     assertNonNegative('weightDecay', weightDecay);
+    assertNonNegative('decoupledWeightDecay', decoupledWeightDecay);
+    this.decoupledWeightDecay = decoupledWeightDecay;
     this.momentum = momentum;
     this.nesterov = nesterov;
     this.weightDecay = weightDecay;
@@ -62,7 +71,9 @@ export class DpSgd extends DpOptimizer {
       nesterov: this.nesterov,
       weightDecay: this.weightDecay,
     };
+    const keep = 1 - context.learningRate * this.decoupledWeightDecay;
     context.params.forEach((params, i) => {
+      if (keep !== 1) for (let j = 0; j < params.length; j++) params[j] = (params[j] as number) * keep;
       sgdUpdate(
         params,
         context.gradientSums[i] as Float32Array,

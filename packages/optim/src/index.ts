@@ -12,6 +12,7 @@ export {
   type StepContext,
 } from './dp-optimizer';
 export { DpSgd, type DpSgdOptions, type DpSgdState } from './dp-sgd';
+export { DpTfjsOptimizer, type DpTfjsOptimizerOptions, type DpTfjsOptimizerState } from './dp-tfjs-optimizer';
 export type { GradientSums } from './gradient-sums';
 export {
   cosineDecay,
@@ -21,6 +22,7 @@ export {
   learningRateAt,
   linearWarmup,
   piecewiseConstant,
+  stepDecay,
 } from './learning-rate';
 export { type ModeMechanism, type ModeMechanismOptions, modeMechanism } from './mode-mechanism';
 export {
@@ -47,6 +49,7 @@ export {
   type DpOptimizerState,
   type DpOptimizerStateJson,
   type DpSgdStateJson,
+  type DpTfjsOptimizerStateJson,
   optimizerStateFromJson,
   optimizerStateToJson,
 } from './state-json';

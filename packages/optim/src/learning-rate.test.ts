@@ -6,6 +6,7 @@ import {
   learningRateAt,
   linearWarmup,
   piecewiseConstant,
+  stepDecay,
   validateLearningRate,
 } from './learning-rate';
 
@@ -18,6 +19,13 @@ describe('learning-rate schedules', () => {
     expect(smooth(20)).toBeCloseTo(0.025, 15);
     expect(stairs(9)).toBe(0.1);
     expect(stairs(10)).toBe(0.05);
+  });
+
+  it('step decay multiplies by the factor every everySteps steps', () => {
+    const schedule = stepDecay({ initial: 0.2, factor: 0.1, everySteps: 3 });
+    expect([0, 2, 3, 5, 6].map(schedule)).toEqual([0.2, 0.2, 0.2 * 0.1, 0.2 * 0.1, 0.2 * 0.1 ** 2]);
+    expect(() => stepDecay({ initial: 0.2, factor: 0, everySteps: 3 })).toThrow(/factor/);
+    expect(() => stepDecay({ initial: 0.2, factor: 0.5, everySteps: 0 })).toThrow(/everySteps/);
   });
 
   it('cosine decay reaches the final value and stays there', () => {

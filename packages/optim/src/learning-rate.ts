@@ -63,6 +63,28 @@ export function exponentialDecay(options: {
 }
 
 /**
+ * Step decay: `initial * factor^floor(step / everySteps)`, the learning rate multiplied by `factor` every
+ * `everySteps` steps (`exponentialDecay` with `staircase`, under the usual name).
+ */
+export function stepDecay(options: {
+  /** Learning rate at step 0. */
+  initial: number;
+  /** Factor applied every `everySteps` steps, in (0, 1]. */
+  factor: number;
+  /** Steps between two decays, a positive integer. */
+  everySteps: number;
+}): LearningRateSchedule {
+  assertInRange('factor', options.factor, { min: 0, max: 1, minExclusive: true });
+  assertInteger('everySteps', options.everySteps, 1);
+  return exponentialDecay({
+    initial: options.initial,
+    decayRate: options.factor,
+    decaySteps: options.everySteps,
+    staircase: true,
+  });
+}
+
+/**
  * Cosine decay from `initial` to `final` over `totalSteps` steps, then constant at `final`.
  */
 export function cosineDecay(options: {

@@ -3,9 +3,10 @@ import type { SeededRandomState } from '@cnm/sampler';
 import type { CorrelatedNoiseState } from './correlated-noise';
 import type { DpAdamBcState } from './dp-adam-bc';
 import type { DpSgdState } from './dp-sgd';
+import type { DpTfjsOptimizerState } from './dp-tfjs-optimizer';
 
 /** The state of either optimizer. */
-export type DpOptimizerState = DpSgdState | DpAdamBcState;
+export type DpOptimizerState = DpSgdState | DpAdamBcState | DpTfjsOptimizerState;
 
 /** JSON form of a {@link CorrelatedNoiseState}: buffers as plain number arrays. */
 export interface CorrelatedNoiseStateJson {
@@ -48,7 +49,13 @@ export interface DpAdamBcStateJson extends Omit<DpAdamBcState, 'noise' | 'firstM
 }
 
 /** JSON form of a {@link DpOptimizerState}: typed arrays as plain number arrays (exact round trip). */
-export type DpOptimizerStateJson = DpSgdStateJson | DpAdamBcStateJson;
+export type DpOptimizerStateJson = DpSgdStateJson | DpAdamBcStateJson | DpTfjsOptimizerStateJson;
+
+/** JSON form of a {@link DpTfjsOptimizerState}. */
+export interface DpTfjsOptimizerStateJson extends Omit<DpTfjsOptimizerState, 'noise'> {
+  /** The noise state. */
+  readonly noise: CorrelatedNoiseStateJson;
+}
 
 /** Converts a noise state to JSON-serialisable data. */
 export function correlatedNoiseStateToJson(state: CorrelatedNoiseState): CorrelatedNoiseStateJson {
@@ -96,6 +103,7 @@ export function optimizerStateToJson(state: DpOptimizerState): DpOptimizerStateJ
       velocity: state.velocity === null ? null : state.velocity.map((v) => Array.from(v)),
     };
   }
+  if (state.kind === 'dp-tfjs') return { ...state, variableShapes, noise };
   return {
     ...state,
     variableShapes,
@@ -112,6 +120,7 @@ export function optimizerStateFromJson(json: DpOptimizerStateJson): DpOptimizerS
   if (json.kind === 'dp-sgd') {
     return { ...json, noise, velocity: json.velocity === null ? null : toFloat32('velocity', json.velocity) };
   }
+  if (json.kind === 'dp-tfjs') return { ...json, noise };
   if (json.kind === 'dp-adam-bc') {
     return {
       ...json,
@@ -121,6 +130,6 @@ export function optimizerStateFromJson(json: DpOptimizerStateJson): DpOptimizerS
     };
   }
   throw new TypeError(
-    `json.kind must be 'dp-sgd' or 'dp-adam-bc', got '${String((json as { kind: unknown }).kind)}'`,
+    `json.kind must be 'dp-sgd', 'dp-adam-bc' or 'dp-tfjs', got '${String((json as { kind: unknown }).kind)}'`,
   );
 }

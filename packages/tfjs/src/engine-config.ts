@@ -2,12 +2,15 @@
  * The validated configuration of a private run: the options normalised (aliases replaced), each checked by its
  * rule ({@link OPTION_RULES}), then the checks that tie several options together.
  */
-import { type ModeDescription, type ModeName, modesWhere } from '@cnm/optim';
+import { type LearningRate, type ModeDescription, type ModeName, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
+import type { Optimizer } from '@tensorflow/tfjs-core';
 import { checkAdaptiveClipping, type ResolvedAdaptiveClipping } from './adaptive-clipping-options';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
 import { OPTION_ALIASES, type ParticipationName } from './engine-options';
+import { checkInnerOptimizer } from './inner-optimizer';
+import { resolveLossOption } from './losses';
 import type { ResolvedMetric } from './metrics';
 import {
   type CheckedOptions,
@@ -86,7 +89,11 @@ export interface EngineConfig {
   /** The sampler given by the caller, if any. */
   readonly sampler: BatchSampler | undefined;
   /** The validated `learningRate` option (see {@link PrivateTrainingOptions}), defaults applied. */
-  readonly learningRate: number;
+  readonly learningRate: LearningRate;
+  /** The `optimizer` option (see {@link PrivateTrainingOptions}), if any. */
+  readonly optimizer: Optimizer | undefined;
+  /** The validated `weightDecay` option (see {@link PrivateTrainingOptions}), default 0. */
+  readonly weightDecay: number;
   /** The validated `momentum` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly momentum: number;
   /** The validated `beta1` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -165,7 +172,7 @@ export function validateConfig(
 ): EngineConfig {
   const options = normaliseOptions(raw);
   OPTION_RULES.model(options.model);
-  OPTION_RULES.lossFn(options.lossFn);
+  const lossFn = resolveLossOption(options.loss, options.lossFn);
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
   const checked = checkOptions(options, { datasetSize });
   const row = checked.mode;
@@ -197,7 +204,7 @@ export function validateConfig(
   }
   return {
     model: checked.model,
-    lossFn: checked.lossFn,
+    lossFn,
     data,
     datasetSize,
     epochs: checked.epochs,
@@ -215,11 +222,11 @@ export function validateConfig(
     lossReduction: checked.lossReduction,
     poissonSampling,
     sampler: checked.sampler,
-    learningRate: checked.learningRate,
     momentum: checked.momentum,
     beta1: checked.beta1,
     beta2: checked.beta2,
     varianceFloor: checked.varianceFloor,
+    ...checkInnerOptimizer(options, mode),
     seed: checked.seed,
     secureMode,
     perExampleMethod: checked.perExampleMethod,

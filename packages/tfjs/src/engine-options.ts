@@ -2,10 +2,12 @@
  * The options of the privacy engine as users give them: the self-explaining names and the original library's
  * (and Opacus's) names as aliases. They are checked by the rules of `option-rules.ts`.
  */
-import type { ModeName } from '@cnm/optim';
+import type { LearningRate, ModeName } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
+import type { Optimizer } from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
 import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import type { LossName } from './losses';
 import type { Metric } from './metrics';
 import type { AnyLayer } from './per-example/types';
 import type { TensorData } from './training-data';
@@ -67,8 +69,14 @@ export const ADAPTIVE_CLIPPING_ALIASES: Readonly<Record<string, string>> = Objec
 export interface PrivateTrainingOptions {
   /** The tfjs-layers model to train (Sequential, functional or nested). */
   readonly model: AnyLayer;
-  /** Per-example loss `(yTrue, yPred) => [B]`. */
-  readonly lossFn: PerExampleLossFn;
+  /**
+   * The loss, as in tfjs's `model.compile({ loss })`: a tfjs-layers loss name (`'categoricalCrossentropy'`,
+   * `'sparseCategoricalCrossentropy'`, `'meanSquaredError'`, ...: see {@link perExampleLoss}, which also takes
+   * `fromLogits`), computed per example, or a per-example loss `(yTrue, yPred) => [B]`. Give this or `lossFn`.
+   */
+  readonly loss?: LossName | PerExampleLossFn;
+  /** Per-example loss `(yTrue, yPred) => [B]` (alias `criterion`). Give this or `loss`. */
+  readonly lossFn?: PerExampleLossFn;
   /**
    * The training set as `{ x, y }` (or `{ xs, ys }`) tensors, which the engine samples its batches from. The
    * tensors stay the caller's: the engine never disposes them. Give either `data` or `datasetSize`, not both.
@@ -131,8 +139,20 @@ export interface PrivateTrainingOptions {
    * most one participation per epoch) for 'DP-SGD-BASE'. Anything else is refused with the reason.
    */
   readonly sampler?: BatchSampler;
-  /** Learning rate of the private optimizer (default 0.1). */
-  readonly learningRate?: number;
+  /**
+   * Learning rate of the private optimizer (default 0.1), or a schedule `(step) => number` of the 0-based step
+   * (`stepDecay`, `cosineDecay`, `exponentialDecay`, `linearWarmup` of `@cnm/optim`).
+   */
+  readonly learningRate?: LearningRate;
+  /**
+   * A tfjs optimizer that applies the noisy gradient instead of the mode's own (`tf.train.adam(1e-3)`,
+   * `tf.train.sgd(0.1)`, `tf.train.momentum(0.1, 0.9)`, `tf.train.rmsprop(1e-3)`, ...), with its own learning rate;
+   * `learningRate`, `momentum`, `beta1`, `beta2` and `varianceFloor` are then refused. Not with the Adam modes, which
+   * keep DP-AdamBC. Its moments are not part of checkpoints (resuming restarts them).
+   */
+  readonly optimizer?: Optimizer;
+  /** Decoupled weight decay (AdamW / SGDW) `>= 0`: weights shrink by `1 - learningRate * weightDecay` each step. */
+  readonly weightDecay?: number;
   /** Heavy-ball momentum of the SGD modes, in [0, 1) (default 0). */
   readonly momentum?: number;
   /** First-moment decay of the Adam modes (default 0.9). */

@@ -257,7 +257,9 @@ export function parseFitArguments<T>(
     typeof first === 'object' &&
     ('x' in first || 'xs' in first || 'y' in first || 'ys' in first || isExampleDataset(first));
   if (isTensor(first) || Array.isArray(first)) {
-    throw new TypeError('fit takes the data as one object: fit({ x, y }, options) or fit(dataset, options)');
+    throw new TypeError(
+      'fit takes the data as one object, fit({ x, y }, options) or fit(dataset, options), or as tfjs does, fit(x, y, args)',
+    );
   }
   if (!dataGiven && second !== undefined) {
     throw new TypeError(
@@ -265,7 +267,7 @@ export function parseFitArguments<T>(
     );
   }
   const data = dataGiven ? (first as TrainingData) : undefined;
-  const options = (dataGiven ? second : (first as FitLoopOptions<T> | undefined)) ?? {};
+  const options = ((dataGiven ? second : first) as FitLoopOptions<T> | undefined) ?? {};
   if (options === null || typeof options !== 'object') throw new TypeError('fit options must be an object');
   const unknown = Object.keys(options).filter((k) => !FIT_OPTIONS.includes(k));
   if (unknown.length > 0) {

@@ -1,3 +1,6 @@
+// Importing the package registers tfjs's cpu backend (see privacy-engine.ts); selectBackend() picks the fast one.
+import '@tensorflow/tfjs-backend-cpu';
+
 export type { AccountingLabel } from './accounting';
 export { REFUSED_BACKENDS, refusedBackendReason } from './backend/refused-backends';
 export {
@@ -54,6 +57,14 @@ export type {
   FitTrainer,
   TrainLogs,
 } from './fit-loop';
+export {
+  type FitTensorsHistory,
+  fitTensors,
+  type LayersCallback,
+  type PrivateModelFitArgs,
+  type TensorFitTrainer,
+} from './fit-tensors';
+export { LOSS_NAMES, type LossName, type PerExampleLossOptions, perExampleLoss } from './losses';
 export {
   METRIC_NAMES,
   type Metric,

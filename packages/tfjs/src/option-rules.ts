@@ -7,7 +7,7 @@
 import { describeMode, MODE_NAMES, type ModeDescription } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
-import type { PerExampleLossFn, PerExampleMethod } from './compute-clipped-gradients';
+import type { PerExampleMethod } from './compute-clipped-gradients';
 import { PARTICIPATION_NAMES, type ParticipationName } from './engine-options';
 import { type ResolvedMetric, resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
@@ -104,13 +104,9 @@ export const OPTION_RULES = {
     }
     return value as AnyLayer;
   },
-  lossFn: (value: unknown): PerExampleLossFn => {
-    if (value === undefined || value === null) {
-      throw new TypeError("option 'lossFn' is required: the per-example loss (yTrue, yPred) => [B]");
-    }
-    if (typeof value !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
-    return value as PerExampleLossFn;
-  },
+  // The loss is `loss` (a name or a function) or `lossFn`: checked together by `resolveLossOption`.
+  loss: (value: unknown): unknown => value,
+  lossFn: (value: unknown): unknown => value,
   data: (value: unknown): unknown => value,
   datasetSize: (value: unknown): unknown => value,
   mode: (value: unknown): ModeDescription => {
@@ -204,7 +200,10 @@ export const OPTION_RULES = {
   errorType: (value: unknown): 'rmse' | 'max' => oneOf('errorType', value, ['rmse', 'max'] as const, 'rmse'),
   lossReduction: (value: unknown): 'mean' | 'sum' =>
     oneOf('lossReduction', value, ['mean', 'sum'] as const, 'mean'),
-  learningRate: (value: unknown): number => finiteIn('learningRate', value ?? 0.1, NON_NEGATIVE),
+  // A number or a schedule, checked with `optimizer` and `weightDecay` by `checkInnerOptimizer`.
+  learningRate: (value: unknown): unknown => value,
+  optimizer: (value: unknown): unknown => value,
+  weightDecay: (value: unknown): unknown => value,
   momentum: (value: unknown): number => finiteIn('momentum', value ?? 0, UNIT_OPEN),
   beta1: (value: unknown): number => finiteIn('beta1', value ?? 0.9, UNIT_OPEN),
   beta2: (value: unknown): number => finiteIn('beta2', value ?? 0.999, UNIT_OPEN),

@@ -2,7 +2,10 @@
  * The user-facing engine: a few lines turn a tfjs-layers model, a per-example loss and an in-memory
  * dataset into a private training run with correlated noise, accounted for what the sampler really does.
  */
-import { createModeOptimizer, type ModeOptimizerOptions } from '@cnm/optim';
+// A backend out of the box: tfjs's cpu backend is registered on import, so models and tensors work at once instead
+// of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one.
+import '@tensorflow/tfjs-backend-cpu';
+import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,
   CyclicSampler,
@@ -20,6 +23,7 @@ import {
 } from './clipping';
 import { type EngineConfig, validateConfig } from './engine-config';
 import type { MakePrivateOptions, MakePrivateWithEpsilonOptions } from './engine-options';
+import { createInnerOptimizer } from './inner-optimizer';
 import { trainableVariables } from './per-example/model-layers';
 import { privacyReport } from './privacy-report';
 import { PrivateTrainer } from './private-trainer';
@@ -189,7 +193,7 @@ export class PrivacyEngine {
       beta2: config.beta2,
       varianceFloor: config.varianceFloor,
     };
-    const optimizer = createModeOptimizer(config.mode, optimizerOptions);
+    const optimizer = createInnerOptimizer(config.mode, config, optimizerOptions);
     if (config.secureMode) {
       assertSecureRun({
         sampler,

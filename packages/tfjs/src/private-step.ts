@@ -3,7 +3,7 @@
  * `clippedGradients` provider), the noisy update, the budget error a step refuses with, and the naming of the step
  * and the examples of a failing batch.
  */
-import type { DpAdamBc, DpSgd } from '@cnm/optim';
+import type { DpAdamBc, DpSgd, DpTfjsOptimizer } from '@cnm/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { ClippingOptions } from './clipping';
@@ -55,7 +55,7 @@ export interface StepContext {
   /** The per-example loss. */
   readonly lossFn: PerExampleLossFn;
   /** The private optimizer. */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The run's clipping. */
   readonly clipping: ClippingOptions;
   /** The public normaliser of the noisy sum (the expected batch size, or 1). */

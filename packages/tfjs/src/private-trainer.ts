@@ -4,8 +4,9 @@
  */
 
 import type { PrivacyAccountant } from '@cnm/accountant';
-import type { DpAdamBc, DpSgd } from '@cnm/optim';
+import type { DpAdamBc, DpSgd, DpTfjsOptimizer } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { ClippingOptions } from './clipping';
@@ -22,6 +23,7 @@ import {
   type TrainLogs,
   validationTensors,
 } from './fit-loop';
+import { type FitTensorsHistory, fitTensors, type PrivateModelFitArgs } from './fit-tensors';
 import { probePerExampleLoss } from './loss-probe';
 import { resolveMetrics } from './metrics';
 import type { AnyLayer } from './per-example/types';
@@ -40,6 +42,7 @@ import {
   type ExampleDataset,
   exampleShapesOf,
   isExampleDataset,
+  isTensor,
   materialiseDataset,
   modelExampleShapes,
   modelInputNames,
@@ -58,7 +61,7 @@ export interface PrivateTrainerParts {
   /** The run's accounting. */
   readonly accounting: RunAccounting;
   /** The private optimizer over the model's trainable variables. */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The sampler the accounting covers. */
   readonly sampler: BatchSampler;
   /** How per-example gradients are clipped. */
@@ -83,7 +86,7 @@ export class PrivateTrainer {
   /** The model trained (its variables are updated in place). */
   readonly model: AnyLayer;
   /** The private optimizer (clipped sums + correlated noise). */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The batch sampler whose participation the accounting covers. */
   readonly sampler: BatchSampler;
   /** What the run is and how it is accounted. */
@@ -451,8 +454,28 @@ export class PrivateTrainer {
    * @param options - Epochs, callbacks and validation data.
    */
   fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
-  async fit(first?: TrainingData | FitOptions, second?: FitOptions): Promise<FitHistory> {
-    const { data, options } = parseFitArguments(first, second);
+  /**
+   * tfjs's `model.fit(x, y, args)`: tfjs-layers callbacks (`tfl.callbacks.earlyStopping`, `CustomCallbackArgs`), logs
+   * under tfjs's keys (`loss`, `val_loss`, `val_acc`, and `epsilon`), and a tfjs `History`; see {@link fitTensors}.
+   *
+   * @param x - Inputs of the whole training set (an array for multi-input models).
+   * @param y - Targets of the whole training set.
+   * @param args - `epochs`, `initialEpoch`, `validationData`, `callbacks`, `verbose`.
+   */
+  fit(x: tf.Tensor | tf.Tensor[], y: tf.Tensor, args?: PrivateModelFitArgs): Promise<FitTensorsHistory>;
+  async fit(
+    first?: TrainingData | FitOptions | tf.Tensor | tf.Tensor[],
+    second?: FitOptions | tf.Tensor,
+    third?: PrivateModelFitArgs,
+  ): Promise<FitHistory | FitTensorsHistory> {
+    if ((isTensor(first) || (Array.isArray(first) && first.every(isTensor))) && isTensor(second)) {
+      return fitTensors(this, first as tf.Tensor | tf.Tensor[], second, third);
+    }
+    if (third !== undefined) throw new TypeError('fit takes (options), (data, options) or (x, y, args)');
+    const { data, options } = parseFitArguments(
+      first as TrainingData | FitOptions | undefined,
+      second as FitOptions | undefined,
+    );
     const perEpoch = this.#accounting.shape.stepsPerEpoch;
     const remainingEpochs = Math.ceil((this.totalSteps - this.#steps) / perEpoch);
     const epochs = options.epochs ?? remainingEpochs;

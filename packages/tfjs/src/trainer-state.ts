@@ -4,7 +4,14 @@
  * accountant history, adaptive clipping, weight average, data fingerprint).
  */
 import type { AccountantState } from '@cnm/accountant';
-import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
+import type {
+  DpAdamBc,
+  DpAdamBcState,
+  DpSgd,
+  DpSgdState,
+  DpTfjsOptimizer,
+  DpTfjsOptimizerState,
+} from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
@@ -52,7 +59,7 @@ export interface TrainerState {
   /** Every weight of the model (trainable or not), in `model.weights` order. */
   readonly weights: readonly SavedWeight[];
   /** The optimizer's state: moments, noise buffers and noise generator. */
-  readonly optimizer: DpSgdState | DpAdamBcState;
+  readonly optimizer: DpSgdState | DpAdamBcState | DpTfjsOptimizerState;
   /** The sampler's position and generator. */
   readonly sampler: BatchSamplerState;
   /** Accountant history: what was composed so far. */
@@ -108,6 +115,9 @@ export function runFingerprint(
     varianceFloor: config.varianceFloor,
     // Only with an average: checkpoints of runs without one stay readable.
     ...(config.weightAverage === undefined ? {} : { weightAverage: config.weightAverage }),
+    // Only when used: checkpoints of runs without them stay readable.
+    ...(config.weightDecay === 0 ? {} : { weightDecay: config.weightDecay }),
+    ...(config.optimizer === undefined ? {} : { optimizer: `tfjs ${config.optimizer.getClassName()}` }),
     secureMode: config.secureMode,
     variableShapes: variables.map((v) => [...v.shape]),
   };
@@ -118,7 +128,7 @@ export interface TrainerStateParts {
   /** The model trained. */
   readonly model: AnyLayer;
   /** The private optimizer. */
-  readonly optimizer: DpSgd | DpAdamBc;
+  readonly optimizer: DpSgd | DpAdamBc | DpTfjsOptimizer;
   /** The batch sampler. */
   readonly sampler: BatchSampler;
   /** The run's accounting. */

@@ -143,5 +143,8 @@ export async function tableCommand(options: TableCommandOptions): Promise<TableR
   return report;
 }
 
-/** Default output directory: `apps/bench/results`. */
-export const DEFAULT_RESULTS_DIRECTORY = join(import.meta.dirname, '..', '..', 'results');
+/**
+ * Default output directory: `apps/bench/runs`, which git ignores, so that a run never overwrites the committed
+ * results in `apps/bench/results` unless asked to with `--out results`.
+ */
+export const DEFAULT_RESULTS_DIRECTORY = join(import.meta.dirname, '..', '..', 'runs');

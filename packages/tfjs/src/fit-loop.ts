@@ -313,3 +313,23 @@ export async function validationTensors(
   checkExampleShapes(checked, modelExampleShapes(model) ?? exampleShapesOf(training), 'validationData');
   return { data: checked, owned: false };
 }
+
+/** The epochs a fit trains (default: the rest of the run, `remainingEpochs`) and its callbacks as a list. */
+export function fitPlan<T>(
+  options: FitLoopOptions<T>,
+  remainingEpochs: number,
+): { readonly epochs: number; readonly callbacks: readonly FitCallbacks<T>[] } {
+  const epochs = options.epochs ?? remainingEpochs;
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > remainingEpochs) {
+    throw new RangeError(
+      `epochs must be an integer in [1, ${remainingEpochs}] (the rest of the run), got ${String(epochs)}`,
+    );
+  }
+  const callbacks =
+    options.callbacks === undefined
+      ? []
+      : Array.isArray(options.callbacks)
+        ? (options.callbacks as readonly FitCallbacks<T>[])
+        : [options.callbacks as FitCallbacks<T>];
+  return { epochs, callbacks };
+}

@@ -18,6 +18,7 @@ import {
   type FitCallbacks,
   type FitHistory,
   type FitLoopOptions,
+  fitPlan,
   parseFitArguments,
   runFitLoop,
   type TrainLogs,
@@ -477,19 +478,7 @@ export class PrivateTrainer {
       second as FitOptions | undefined,
     );
     const perEpoch = this.#accounting.shape.stepsPerEpoch;
-    const remainingEpochs = Math.ceil((this.totalSteps - this.#steps) / perEpoch);
-    const epochs = options.epochs ?? remainingEpochs;
-    if (!Number.isInteger(epochs) || epochs < 1 || epochs > remainingEpochs) {
-      throw new RangeError(
-        `epochs must be an integer in [1, ${remainingEpochs}] (the rest of the run), got ${String(epochs)}`,
-      );
-    }
-    const callbacks =
-      options.callbacks === undefined
-        ? []
-        : Array.isArray(options.callbacks)
-          ? options.callbacks
-          : [options.callbacks];
+    const { epochs, callbacks } = fitPlan(options, Math.ceil((this.totalSteps - this.#steps) / perEpoch));
     if (this.#fitting) throw new Error('fit is already running on this trainer: await it first');
     this.#fitting = true;
     let validation: { data: EngineData; owned: boolean } | undefined;

@@ -1,3 +1,9 @@
+import { registerChainedOps } from './tfjs-setup/register-chained-ops';
+
+// tfjs-layers calls chained tensor methods that tfjs-core alone does not define (recurrent layers' default
+// initializer among them): define the missing ones as soon as the library is imported.
+registerChainedOps();
+
 export {
   type AccountingKind,
   buildMechanism,

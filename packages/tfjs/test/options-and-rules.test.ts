@@ -75,11 +75,14 @@ describe('layer registry and validation', () => {
         'Conv1D',
         'Conv2D',
         'Conv2DTranspose',
+        'Conv3D',
         'Dense',
         'DepthwiseConv2D',
         'Embedding',
         'LayerNormalization',
+        'PReLU',
         'SeparableConv2D',
+        'TimeDistributed',
       ]),
     );
     expect(getLayerRule('Dense')).toBeDefined();

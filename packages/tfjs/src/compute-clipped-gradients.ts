@@ -366,8 +366,9 @@ function loopChunk(
 /**
  * Clipped per-example gradient sums of one logical batch: every example's gradient is clipped (to one threshold,
  * per-layer thresholds, or an adaptive threshold) and the clipped gradients summed, per trainable variable. Noise
- * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models whose
- * trainable layers all have a registered rule ({@link registerLayerRule}); frozen variables are left out.
+ * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models; a
+ * trainable layer without a registered rule ({@link registerLayerRule}) gets the exact but slower fallback (one
+ * backward pass of that layer per example, with a one-time warning); frozen variables are left out.
  */
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');

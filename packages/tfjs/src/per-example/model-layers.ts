@@ -41,9 +41,9 @@ export function leafLayers(model: AnyLayer): AnyLayer[] {
 }
 
 /**
- * Checks that every trainable layer of the model has a per-example rule and returns them. Throws a `TypeError`
- * for BatchNormalization (with a suggested replacement), for any trainable layer without a rule (naming it and
- * listing the supported classes), and when the model has nothing to train.
+ * The trainable layers of the model with their per-example rules: the registered rule of each layer's class, else
+ * the exact fallback (one backward pass of the layer per example). Throws a `TypeError` for BatchNormalization
+ * (with a suggested replacement) and when the model has nothing to train.
  */
 export function collectTrainableLayers(model: AnyLayer): TrainableLayer[] {
   const result: TrainableLayer[] = [];

@@ -92,6 +92,11 @@ export {
   type ResolvedAdaptiveClipping,
   validateConfig,
 } from './engine-config';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionConfig,
+  multiHeadAttention,
+} from './layers/multi-head-attention';
 export { collectTrainableLayers, type TrainableLayer } from './per-example/model-layers';
 export { type ConvGeometry, extractPatches } from './per-example/patches';
 export { setPerExampleSimdEnabled } from './per-example/per-example-wasm';

@@ -3,6 +3,7 @@ import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateClipping } from './clipping';
 import {
   clippedSum,
+  materialize,
   mergeContributions,
   type NormStrategy,
   variableNorms,
@@ -10,6 +11,7 @@ import {
 import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
+import { PerExampleCollector, type ReturnPerExample, validateReturnPerExample } from './per-example-outputs';
 import { assertInteger, assertPositive } from './validate';
 
 /**
@@ -80,6 +82,14 @@ export interface ClippedGradientsOptions {
    * shape). Padding rows must still give a finite loss. Default: all ones.
    */
   readonly mask?: tf.Tensor1D | readonly number[];
+  /**
+   * Also return each example's unclipped gradients (`'gradients'`, in
+   * {@link ClippedGradients.perExampleGradients}) or each example's squared norm per variable (`'norms'`, in
+   * {@link ClippedGradients.perExampleSquaredNorms}). Memory: `'gradients'` holds batch size × parameter count
+   * floats (1 GiB for 1024 examples of a 262k-parameter model); `'norms'` batch size floats per variable.
+   * Privacy-sensitive: never log or release them. Default: neither.
+   */
+  readonly returnPerExample?: ReturnPerExample;
 }
 
 /** Result of {@link computeClippedGradients}; the caller owns (and disposes) every tensor in it. */
@@ -102,6 +112,10 @@ export interface ClippedGradients {
   readonly sensitivity: number;
   /** Adaptive clipping only: the noisy unclipped fraction released for this batch. */
   readonly noisyUnclippedFraction?: number;
+  /** With `returnPerExample: 'gradients'`: `[B, ...variableShape]` unclipped per-example gradients by variable name. */
+  readonly perExampleGradients?: Map<string, tf.Tensor>;
+  /** With `returnPerExample: 'norms'`: `[B]` squared norms of each example's unclipped gradient, by variable name. */
+  readonly perExampleSquaredNorms?: Map<string, tf.Tensor>;
 }
 
 interface ChunkResult {
@@ -109,6 +123,8 @@ interface ChunkResult {
   layerSquaredNorms: tf.Tensor2D;
   factors: tf.Tensor;
   lossSum: tf.Scalar;
+  /** Per-example outputs by variable name, when asked for. */
+  perExample?: Map<string, tf.Tensor>;
 }
 
 function resolveClipping(options: ClippedGradientsOptions): ClippingOptions {
@@ -219,6 +235,8 @@ function recordedChunk(
 ): ChunkResult {
   const strategy = normStrategies[method];
   const secondPass = hasSecondPass(method);
+  const wanted = options.returnPerExample;
+  const perExampleOut = new Map<string, tf.Tensor>();
   const recording = recordPerExampleGradients(entries, () => perExampleLoss(options, x, y), mask);
   try {
     const byVariable = new Map<LayerVariable, { layerIndex: number; parts: GradientContribution[] }>();
@@ -248,15 +266,21 @@ function recordedChunk(
     for (const [variable, { layerIndex, parts }] of byVariable) {
       const shape = variable.shape as number[];
       const merged = mergeContributions(parts, shape);
+      if (wanted === 'gradients' && secondPass) perExampleOut.set(variable.name, materialize(merged, shape));
       if (secondPass) {
         // Only the norm is needed: free the Gram matrices or the materialised gradient (mixed ghost) now, not at
         // the end of the chunk, so that memory holds one layer's at a time.
         const squared = tf.tidy(() => variableNorms(merged, shape, strategy).squaredNorms);
         layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, squared);
+        if (wanted === 'norms') perExampleOut.set(variable.name, squared);
         continue;
       }
       const norms = variableNorms(merged, shape, strategy);
       layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, norms.squaredNorms);
+      if (wanted === 'norms') perExampleOut.set(variable.name, norms.squaredNorms);
+      if (wanted === 'gradients') {
+        perExampleOut.set(variable.name, norms.perExample ?? materialize(merged, shape));
+      }
       perVariable.push({
         variable,
         layerIndex,
@@ -291,7 +315,13 @@ function recordedChunk(
         mask,
       ),
     ) as tf.Scalar;
-    return { sums, layerSquaredNorms, factors, lossSum };
+    return {
+      sums,
+      layerSquaredNorms,
+      factors,
+      lossSum,
+      ...(wanted != null ? { perExample: perExampleOut } : {}),
+    };
   } finally {
     recording.dispose();
   }
@@ -360,7 +390,18 @@ function loopChunk(
       sums.set(v.name, tf.add(previous, tf.mul(perExampleGrads[i]!.get(v.name)!, c)));
     }
   }
-  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)) };
+  const lossSum = tf.scalar(losses.reduce((a, b) => a + b, 0));
+  const wanted = options.returnPerExample;
+  if (wanted == null) return { sums, layerSquaredNorms, factors, lossSum };
+  const perExample = new Map<string, tf.Tensor>();
+  for (const { v } of variables) {
+    const grads = perExampleGrads.map((g) => g.get(v.name)!);
+    perExample.set(
+      v.name,
+      wanted === 'gradients' ? tf.stack(grads) : tf.stack(grads.map((g) => tf.sum(tf.square(g)))),
+    );
+  }
+  return { sums, layerSquaredNorms, factors, lossSum, perExample };
 }
 
 /**
@@ -380,6 +421,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     );
   }
   const clipping = resolveClipping(options);
+  const returnPerExample = validateReturnPerExample(options.returnPerExample);
   const size = batchSizeOf(options.x, options.y);
   const physical = options.physicalBatchSize ?? size;
   assertInteger('physicalBatchSize', physical, 1);
@@ -432,6 +474,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const sums = new Map<string, tf.Tensor>();
   const norms: tf.Tensor2D[] = [];
   const factors: tf.Tensor[] = [];
+  const perExampleParts = new PerExampleCollector();
   let lossSum: tf.Scalar = tf.scalar(0);
   for (let start = 0; start < size; start += physical) {
     const count = Math.min(physical, size - start);
@@ -456,6 +499,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         layerSquaredNorms: trim(result.layerSquaredNorms),
         factors: trim(result.factors),
         lossSum: result.lossSum,
+        perExample: Object.fromEntries([...(result.perExample ?? [])].map(([name, t]) => [name, trim(t)])),
       };
     });
     for (const [name, g] of Object.entries(chunk.sums)) {
@@ -467,6 +511,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         g.dispose();
       }
     }
+    for (const [name, t] of Object.entries(chunk.perExample)) perExampleParts.add(name, t);
     norms.push(chunk.layerSquaredNorms);
     factors.push(chunk.factors);
     const total = tf.add(lossSum, chunk.lossSum) as tf.Scalar;
@@ -499,9 +544,19 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     for (let i = 0; i < size; i++) if (maskAll[i] === 1 && values[i]! <= threshold) unclipped++;
     noisyUnclippedFraction = clipping.state.update(unclipped, exampleCount);
   }
+  const variableNames = entries.flatMap((e) => e.variables.map((v) => v.name));
+  const shapeOf = new Map(entries.flatMap((e) => e.variables.map((v) => [v.name, v.shape as number[]])));
+  const perExample =
+    returnPerExample == null
+      ? undefined
+      : perExampleParts.finish(variableNames, (name) =>
+          returnPerExample === 'gradients' ? [size, ...shapeOf.get(name)!] : [size],
+        );
   return {
     gradients,
     ...result,
+    ...(returnPerExample === 'gradients' ? { perExampleGradients: perExample! } : {}),
+    ...(returnPerExample === 'norms' ? { perExampleSquaredNorms: perExample! } : {}),
     layerNames,
     exampleCount,
     sensitivity: clipping.mode === 'perLayer' ? clippingSensitivity(clipping) : threshold,

@@ -118,6 +118,7 @@ export type {
   RecordingContext,
   RowLookupContribution,
 } from './per-example/types';
+export type { ReturnPerExample } from './per-example-outputs';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export {
   type AdaptiveClippingReport,

@@ -74,6 +74,7 @@ describe('layer registry and validation', () => {
   it('lists the built-in rules', () => {
     expect(supportedLayerClasses()).toEqual(
       expect.arrayContaining([
+        'Bidirectional',
         'Conv1D',
         'Conv2D',
         'Conv2DTranspose',
@@ -81,9 +82,12 @@ describe('layer registry and validation', () => {
         'Dense',
         'DepthwiseConv2D',
         'Embedding',
+        'GRU',
         'LayerNormalization',
+        'LSTM',
         'PReLU',
         'SeparableConv2D',
+        'SimpleRNN',
         'TimeDistributed',
       ]),
     );

@@ -1,3 +1,4 @@
+import { bidirectionalRule } from './rules/bidirectional';
 import { convRule } from './rules/conv';
 import { conv2dTransposeRule } from './rules/conv2d-transpose';
 import { conv3dRule } from './rules/conv3d';
@@ -6,6 +7,7 @@ import { depthwiseConv2dRule, separableConv2dRule } from './rules/depthwise';
 import { embeddingRule } from './rules/embedding';
 import { layerNormalizationRule } from './rules/layer-normalization';
 import { preluRule } from './rules/prelu';
+import { recurrentRule } from './rules/recurrent';
 import { timeDistributedRule } from './rules/time-distributed';
 import type { LayerRule } from './types';
 
@@ -22,6 +24,10 @@ const builtinRules: ReadonlyArray<[string, LayerRule<never>]> = [
   ['Conv3D', conv3dRule as LayerRule<never>],
   ['PReLU', preluRule as LayerRule<never>],
   ['TimeDistributed', timeDistributedRule as LayerRule<never>],
+  ['SimpleRNN', recurrentRule as LayerRule<never>],
+  ['LSTM', recurrentRule as LayerRule<never>],
+  ['GRU', recurrentRule as LayerRule<never>],
+  ['Bidirectional', bidirectionalRule as LayerRule<never>],
 ];
 
 const rules = new Map<string, LayerRule<never>>(builtinRules);

@@ -93,6 +93,8 @@ export {
   validateConfig,
 } from './engine-config';
 export {
+  type AttentionInitializer,
+  type LayerShape,
   MultiHeadAttention,
   type MultiHeadAttentionConfig,
   multiHeadAttention,

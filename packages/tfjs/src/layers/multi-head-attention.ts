@@ -1,11 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-/** An initializer instance (from `tf.initializers`), its identifier, or its serialised form. */
-type InitializerOption =
+/** An initializer of {@link MultiHeadAttentionConfig}: an instance (from `tf.initializers`), its identifier, or its serialised form. */
+export type AttentionInitializer =
   | string
-  | { getClassName(): string; getConfig(): object }
-  | { className: string; config: object };
+  | {
+      /** The initializer's registered class name. */
+      getClassName(): string;
+      /** The initializer's configuration. */
+      getConfig(): object;
+    }
+  | {
+      /** Registered class name. */
+      className: string;
+      /** Configuration. */
+      config: object;
+    };
 
 /** Configuration of {@link multiHeadAttention} (Keras names, camel-cased). */
 export interface MultiHeadAttentionConfig {
@@ -22,9 +32,9 @@ export interface MultiHeadAttentionConfig {
   /** Whether position `i` attends only to positions `j ≤ i` (decoder self-attention); default false. */
   causal?: boolean;
   /** Initializer of the projection kernels; default `'glorotUniform'`. */
-  kernelInitializer?: InitializerOption;
+  kernelInitializer?: AttentionInitializer;
   /** Initializer of the projection biases; default `'zeros'`. */
-  biasInitializer?: InitializerOption;
+  biasInitializer?: AttentionInitializer;
   /** Layer name. */
   name?: string;
   /** Whether the layer's weights are trained; default true. */
@@ -33,7 +43,8 @@ export interface MultiHeadAttentionConfig {
   inputShape?: number[];
 }
 
-type Shape = (number | null)[];
+/** A tfjs-layers shape: `null` for an unknown (batch) dimension. */
+export type LayerShape = (number | null)[];
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
@@ -42,7 +53,7 @@ function positiveInteger(name: string, value: unknown): number {
   return value;
 }
 
-function serializedInitializer(init: InitializerOption): InitializerOption {
+function serializedInitializer(init: AttentionInitializer): AttentionInitializer {
   if (typeof init === 'object' && 'getClassName' in init) {
     return { className: init.getClassName(), config: init.getConfig() };
   }
@@ -63,14 +74,20 @@ function serializedInitializer(init: InitializerOption): InitializerOption {
 export class MultiHeadAttention extends tfl.layers.Layer {
   /** The name tfjs-layers serialises. */
   static className = 'MultiHeadAttention';
+  /** Number of attention heads. */
   readonly numHeads: number;
+  /** Size of each head's queries and keys. */
   readonly keyDim: number;
+  /** Size of each head's values. */
   readonly valueDim: number;
+  /** Size of the output at each position; `undefined`: the query's last dimension. */
   readonly outputDim: number | undefined;
+  /** Whether the projections have biases. */
   readonly useBias: boolean;
+  /** Whether each position attends only to itself and earlier positions. */
   readonly causal: boolean;
-  private readonly kernelInitializer: InitializerOption;
-  private readonly biasInitializer: InitializerOption;
+  private readonly kernelInitializer: AttentionInitializer;
+  private readonly biasInitializer: AttentionInitializer;
   private projections: tfl.layers.Layer[] = [];
 
   constructor(config: MultiHeadAttentionConfig) {
@@ -91,31 +108,40 @@ export class MultiHeadAttention extends tfl.layers.Layer {
     return this.projections;
   }
 
+  /** Whether the layer's weights are trained (the projections follow it). */
   override get trainable(): boolean {
     return super.trainable;
   }
 
+  /** Sets whether the layer's weights are trained, for every projection. */
   override set trainable(value: boolean) {
     super.trainable = value;
     for (const layer of this.projections ?? []) layer.trainable = value;
   }
 
+  /** The projections' trainable weights (none when the layer is frozen). */
   override get trainableWeights(): tfl.LayerVariable[] {
     return this.trainable ? this.projections.flatMap((l) => l.trainableWeights) : [];
   }
 
+  /** Ignored: the weights belong to the projections. */
   override set trainableWeights(_weights: tfl.LayerVariable[]) {
     // The weights belong to the projections.
   }
 
+  /** The projections' non-trainable weights (all of them when the layer is frozen). */
   override get nonTrainableWeights(): tfl.LayerVariable[] {
     return this.trainable
       ? this.projections.flatMap((l) => l.nonTrainableWeights)
       : this.projections.flatMap((l) => l.weights);
   }
 
-  private shapesOf(inputShape: Shape | Shape[]): { query: Shape; value: Shape; key: Shape } {
-    const list = Array.isArray(inputShape[0]) ? (inputShape as Shape[]) : [inputShape as Shape];
+  private shapesOf(inputShape: LayerShape | LayerShape[]): {
+    query: LayerShape;
+    value: LayerShape;
+    key: LayerShape;
+  } {
+    const list = Array.isArray(inputShape[0]) ? (inputShape as LayerShape[]) : [inputShape as LayerShape];
     if (list.length < 1 || list.length > 3 || list.some((s) => s.length !== 3)) {
       throw new RangeError(
         `layer ${this.name}: inputs must be one [batch, steps, features] tensor (self-attention) or [query, value] / [query, value, key]`,
@@ -126,7 +152,7 @@ export class MultiHeadAttention extends tfl.layers.Layer {
     return { query, value, key: list[2] ?? value };
   }
 
-  override build(inputShape: Shape | Shape[]): void {
+  override build(inputShape: LayerShape | LayerShape[]): void {
     const { query, value, key } = this.shapesOf(inputShape);
     const dense = (suffix: string, units: number, inputDim: number) => {
       const layer = tfl.layers.dense({
@@ -159,7 +185,7 @@ export class MultiHeadAttention extends tfl.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+  override computeOutputShape(inputShape: LayerShape | LayerShape[]): LayerShape {
     const { query } = this.shapesOf(inputShape);
     return [query[0]!, query[1]!, this.outputDim ?? query[2]!];
   }

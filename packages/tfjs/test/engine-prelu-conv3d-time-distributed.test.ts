@@ -79,6 +79,32 @@ describe('PReLU, Conv3D and TimeDistributed against the example-by-example refer
       });
     });
 
+    it(`functional: a Conv3D branch and a shared PReLU on two inputs (${backend})`, async () => {
+      await tf.setBackend('cpu');
+      const volume = tfl.input({ shape: [4, 4, 3, 2] });
+      const vector = tfl.input({ shape: [6] });
+      const shared = tfl.layers.prelu({ alphaInitializer: tfl.initializers.constant({ value: 0.3 }) });
+      const features = tfl.layers
+        .flatten()
+        .apply(
+          tfl.layers.conv3d({ filters: 2, kernelSize: 2, strides: 2 }).apply(volume),
+        ) as tfl.SymbolicTensor;
+      const projected = tfl.layers.dense({ units: 6 }).apply(features) as tfl.SymbolicTensor;
+      const merged = tfl.layers
+        .add()
+        .apply([shared.apply(projected) as tfl.SymbolicTensor, shared.apply(vector) as tfl.SymbolicTensor]);
+      const output = tfl.layers.dense({ units: 2 }).apply(merged) as tfl.SymbolicTensor;
+      const model = tfl.model({ inputs: [volume, vector], outputs: output });
+      await expectMatchesReference({
+        model,
+        x: [rand([5, 4, 4, 3, 2], 11), rand([5, 6], 12)],
+        y: rand([5, 2], 13),
+        maxGradNorm: 0.3,
+        methods: backend === 'cpu' ? undefined : ['bookkeeping', 'materialized'],
+        backend,
+      });
+    });
+
     it(`Conv3D: stride 2 with same padding, valid padding, channelsFirst (${backend})`, async () => {
       const methods = backend === 'cpu' ? undefined : (['bookkeeping', 'materialized'] as PerExampleMethod[]);
       await tf.setBackend('cpu');

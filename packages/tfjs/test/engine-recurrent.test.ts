@@ -75,7 +75,7 @@ describe('recurrent layers against the example-by-example reference', () => {
       });
     }
 
-    it(`bidirectional over each recurrent kind, every merge mode, functional with a shared layer (${backend})`, async () => {
+    it(`bidirectional over each recurrent kind, every merge mode, functional with a shared layer, masking (${backend})`, async () => {
       await tf.setBackend('cpu');
       const modes = ['concat', 'sum', 'mul', 'ave'] as const;
       for (const [k, kind] of kinds.entries()) {
@@ -103,17 +103,14 @@ describe('recurrent layers against the example-by-example reference', () => {
       }
       const concatLast = tfl.sequential({
         layers: [
-          tfl.layers.bidirectional({
-            layer: tfl.layers.lstm({ units: 3 }) as never,
-            inputShape: [4, 3],
-            mergeMode: 'mul',
-          }),
+          tfl.layers.masking({ inputShape: [4, 3], maskValue: 0 }),
+          tfl.layers.bidirectional({ layer: tfl.layers.lstm({ units: 3 }) as never, mergeMode: 'mul' }),
           tfl.layers.dense({ units: 2 }),
         ],
       });
       await expectMatchesReference({
         model: concatLast,
-        x: rand([5, 4, 3], 12),
+        x: padded(5, 4, 3, 12),
         y: rand([5, 2], 13),
         maxGradNorm: 0.2,
         methods,

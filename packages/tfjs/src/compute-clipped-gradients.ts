@@ -6,6 +6,7 @@ import { CLIP_NORM_EPSILON, type ClippingOptions, clippingSensitivity, validateC
 import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {
   clippedSum,
+  materialize,
   mergeContributions,
   type NormStrategy,
   variableNorms,
@@ -13,6 +14,7 @@ import {
 import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
+import { PerExampleCollector, type ReturnPerExample, validateReturnPerExample } from './per-example-outputs';
 import { assertInteger, assertPositive } from './validate';
 
 /**
@@ -91,6 +93,13 @@ export interface ClippedGradientsOptions {
   readonly nonFinite?: NonFinitePolicy;
   /** Compute the mean loss of the batch (default true); false gives a `NaN` loss, computed from nothing. */
   readonly computeLoss?: boolean;
+   * Also return each example's unclipped gradients (`'gradients'`, in
+   * {@link ClippedGradients.perExampleGradients}) or each example's squared norm per variable (`'norms'`, in
+   * {@link ClippedGradients.perExampleSquaredNorms}). Memory: `'gradients'` holds batch size × parameter count
+   * floats (1 GiB for 1024 examples of a 262k-parameter model); `'norms'` batch size floats per variable.
+   * Privacy-sensitive: never log or release them. Default: neither.
+   */
+  readonly returnPerExample?: ReturnPerExample;
 }
 
 /** Result of {@link computeClippedGradients}; the caller owns (and disposes) every tensor in it. */
@@ -115,6 +124,10 @@ export interface ClippedGradients {
   readonly sensitivity: number;
   /** Adaptive clipping only: the noisy unclipped fraction released for this batch. */
   readonly noisyUnclippedFraction?: number;
+  /** With `returnPerExample: 'gradients'`: `[B, ...variableShape]` unclipped per-example gradients by variable name. */
+  readonly perExampleGradients?: Map<string, tf.Tensor>;
+  /** With `returnPerExample: 'norms'`: `[B]` squared norms of each example's unclipped gradient, by variable name. */
+  readonly perExampleSquaredNorms?: Map<string, tf.Tensor>;
 }
 
 interface ChunkResult {
@@ -124,6 +137,8 @@ interface ChunkResult {
   lossSum: tf.Scalar;
   /** Non-finite flags of the chunk's rows (see `nonFiniteFlags`), 0 for padding. */
   flags: Int32Array;
+  /** Per-example outputs by variable name, when asked for. */
+  perExample?: Map<string, tf.Tensor>;
 }
 
 function resolveClipping(options: ClippedGradientsOptions): ClippingOptions {
@@ -234,6 +249,8 @@ function recordedChunk(
 ): ChunkResult {
   const strategy = normStrategies[method];
   const secondPass = hasSecondPass(method);
+  const wanted = options.returnPerExample;
+  const perExampleOut = new Map<string, tf.Tensor>();
   const recording = recordPerExampleGradients(entries, () => perExampleLoss(options, x, y), mask);
   try {
     const byVariable = new Map<LayerVariable, { layerIndex: number; parts: GradientContribution[] }>();
@@ -263,15 +280,21 @@ function recordedChunk(
     for (const [variable, { layerIndex, parts }] of byVariable) {
       const shape = variable.shape as number[];
       const merged = mergeContributions(parts, shape);
+      if (wanted === 'gradients' && secondPass) perExampleOut.set(variable.name, materialize(merged, shape));
       if (secondPass) {
         // Only the norm is needed: free the Gram matrices or the materialised gradient (mixed ghost) now, not at
         // the end of the chunk, so that memory holds one layer's at a time.
         const squared = tf.tidy(() => variableNorms(merged, shape, strategy).squaredNorms);
         layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, squared);
+        if (wanted === 'norms') perExampleOut.set(variable.name, squared);
         continue;
       }
       const norms = variableNorms(merged, shape, strategy);
       layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, norms.squaredNorms);
+      if (wanted === 'norms') perExampleOut.set(variable.name, norms.squaredNorms);
+      if (wanted === 'gradients') {
+        perExampleOut.set(variable.name, norms.perExample ?? materialize(merged, shape));
+      }
       perVariable.push({
         variable,
         layerIndex,
@@ -316,7 +339,14 @@ function recordedChunk(
               mask,
             ),
           ) as tf.Scalar);
-    return { sums, layerSquaredNorms, factors, lossSum, flags };
+    return {
+      sums,
+      layerSquaredNorms,
+      factors,
+      lossSum,
+      flags,
+      ...(wanted != null ? { perExample: perExampleOut } : {}),
+    };
   } finally {
     recording.dispose();
   }
@@ -389,7 +419,18 @@ function loopChunk(
       sums.set(v.name, tf.add(previous, tf.mul(perExampleGrads[i]!.get(v.name)!, c)));
     }
   }
-  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)), flags };
+  const lossSum = tf.scalar(losses.reduce((a, b) => a + b, 0));
+  const wanted = options.returnPerExample;
+  if (wanted == null) return { sums, layerSquaredNorms, factors, lossSum, flags };
+  const perExample = new Map<string, tf.Tensor>();
+  for (const { v } of variables) {
+    const grads = perExampleGrads.map((g) => g.get(v.name)!);
+    perExample.set(
+      v.name,
+      wanted === 'gradients' ? tf.stack(grads) : tf.stack(grads.map((g) => tf.sum(tf.square(g)))),
+    );
+  }
+  return { sums, layerSquaredNorms, factors, lossSum, flags, perExample };
 }
 
 /**
@@ -414,8 +455,9 @@ function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[],
 /**
  * Clipped per-example gradient sums of one logical batch: every example's gradient is clipped (to one threshold,
  * per-layer thresholds, or an adaptive threshold) and the clipped gradients summed, per trainable variable. Noise
- * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models whose
- * trainable layers all have a registered rule ({@link registerLayerRule}); frozen variables are left out.
+ * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models; a
+ * trainable layer without a registered rule ({@link registerLayerRule}) gets the exact but slower fallback (one
+ * backward pass of that layer per example, with a one-time warning); frozen variables are left out.
  */
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
@@ -430,6 +472,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     );
   }
   const clipping = resolveClipping(options);
+  const returnPerExample = validateReturnPerExample(options.returnPerExample);
   const size = batchSizeOf(options.x, options.y);
   const physical = options.physicalBatchSize ?? size;
   assertInteger('physicalBatchSize', physical, 1);
@@ -482,6 +525,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const sums = new Map<string, tf.Tensor>();
   const norms: tf.Tensor2D[] = [];
   const factors: tf.Tensor[] = [];
+  const perExampleParts = new PerExampleCollector();
   let lossSum: tf.Scalar = tf.scalar(0);
   const flags = new Int32Array(size);
   for (let start = 0; start < size; start += physical) {
@@ -508,6 +552,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         factors: trim(result.factors),
         lossSum: result.lossSum,
         flags: result.flags.subarray(0, count),
+        perExample: Object.fromEntries([...(result.perExample ?? [])].map(([name, t]) => [name, trim(t)])),
       };
     });
     flags.set(chunk.flags, start);
@@ -520,6 +565,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         g.dispose();
       }
     }
+    for (const [name, t] of Object.entries(chunk.perExample)) perExampleParts.add(name, t);
     norms.push(chunk.layerSquaredNorms);
     factors.push(chunk.factors);
     const total = tf.add(lossSum, chunk.lossSum) as tf.Scalar;
@@ -560,9 +606,19 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     // Skipped examples take no part in the count either (each example still moves it by at most 1/2).
     noisyUnclippedFraction = clipping.state.update(unclipped, kept);
   }
+  const variableNames = entries.flatMap((e) => e.variables.map((v) => v.name));
+  const shapeOf = new Map(entries.flatMap((e) => e.variables.map((v) => [v.name, v.shape as number[]])));
+  const perExample =
+    returnPerExample == null
+      ? undefined
+      : perExampleParts.finish(variableNames, (name) =>
+          returnPerExample === 'gradients' ? [size, ...shapeOf.get(name)!] : [size],
+        );
   return {
     gradients,
     ...result,
+    ...(returnPerExample === 'gradients' ? { perExampleGradients: perExample! } : {}),
+    ...(returnPerExample === 'norms' ? { perExampleSquaredNorms: perExample! } : {}),
     layerNames,
     exampleCount,
     skippedExamples,

@@ -93,6 +93,7 @@ export interface ClippedGradientsOptions {
   readonly nonFinite?: NonFinitePolicy;
   /** Compute the mean loss of the batch (default true); false gives a `NaN` loss, computed from nothing. */
   readonly computeLoss?: boolean;
+  /**
    * Also return each example's unclipped gradients (`'gradients'`, in
    * {@link ClippedGradients.perExampleGradients}) or each example's squared norm per variable (`'norms'`, in
    * {@link ClippedGradients.perExampleSquaredNorms}). Memory: `'gradients'` holds batch size × parameter count

@@ -86,7 +86,10 @@ program
 program
   .command('compare-clipping')
   .description('samples/s and peak memory of non-private training and each per-example clipping method')
-  .option('--models <names>', 'comma-separated: cnn, unet', (v: string) => v.split(','), ['cnn', 'unet'])
+  .option('--models <names>', 'comma-separated: cnn, unet, lstm, transformer', (v: string) => v.split(','), [
+    'cnn',
+    'unet',
+  ])
   .option(
     '--batch-sizes <list>',
     'comma-separated batch sizes',

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { assertEngineBackend } from './backend/refused-backends';
+import { batchSizeOf, chunkOf, maskValues } from './batch-chunks';
 import {
   CLIP_NORM_EPSILON,
   type ClippingOptions,
@@ -11,6 +12,7 @@ import {
 import { NonFiniteExamplesError, type NonFinitePolicy, nonFiniteError, nonFiniteFlags } from './non-finite';
 import {
   clippedSum,
+  materialize,
   mergeContributions,
   type NormStrategy,
   variableNorms,
@@ -18,6 +20,7 @@ import {
 import { collectTrainableLayers, leafLayers, type TrainableLayer } from './per-example/model-layers';
 import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
+import { PerExampleCollector, type ReturnPerExample, validateReturnPerExample } from './per-example-outputs';
 import { assertInteger } from './validate';
 import { registerResizeNearestNeighborGradFix } from './wasm-kernels/resize-nearest-neighbor-grad';
 
@@ -97,6 +100,14 @@ export interface ClippedGradientsOptions {
   readonly nonFinite?: NonFinitePolicy;
   /** Compute the mean loss of the batch (default true); false gives a `NaN` loss, computed from nothing. */
   readonly computeLoss?: boolean;
+  /**
+   * Also return each example's unclipped gradients (`'gradients'`, in
+   * {@link ClippedGradients.perExampleGradients}) or each example's squared norm per variable (`'norms'`, in
+   * {@link ClippedGradients.perExampleSquaredNorms}). Memory: `'gradients'` holds batch size × parameter count
+   * floats (1 GiB for 1024 examples of a 262k-parameter model); `'norms'` batch size floats per variable.
+   * Privacy-sensitive: never log or release them. Default: neither.
+   */
+  readonly returnPerExample?: ReturnPerExample;
 }
 
 /** Result of {@link computeClippedGradients}; the caller owns (and disposes) every tensor in it. */
@@ -121,6 +132,10 @@ export interface ClippedGradients {
   readonly sensitivity: number;
   /** Adaptive clipping only: the noisy unclipped fraction released for this batch. */
   readonly noisyUnclippedFraction?: number;
+  /** With `returnPerExample: 'gradients'`: `[B, ...variableShape]` unclipped per-example gradients by variable name. */
+  readonly perExampleGradients?: Map<string, tf.Tensor>;
+  /** With `returnPerExample: 'norms'`: `[B]` squared norms of each example's unclipped gradient, by variable name. */
+  readonly perExampleSquaredNorms?: Map<string, tf.Tensor>;
 }
 
 interface ChunkResult {
@@ -130,6 +145,8 @@ interface ChunkResult {
   lossSum: tf.Scalar;
   /** Non-finite flags of the chunk's rows (see `nonFiniteFlags`), 0 for padding. */
   flags: Int32Array;
+  /** Per-example outputs by variable name, when asked for. */
+  perExample?: Map<string, tf.Tensor>;
 }
 
 /** The clipping asked for (`clipping`, or its shorthand `maxGradNorm`), before it is checked. */
@@ -140,39 +157,6 @@ function clippingOf(options: ClippedGradientsOptions): ClippingOptions {
   if (options.clipping != null) return options.clipping;
   if (options.maxGradNorm == null) throw new TypeError('maxGradNorm or clipping is required');
   return { mode: 'flat', maxGradNorm: options.maxGradNorm };
-}
-
-function batchSizeOf(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): number {
-  const inputs = Array.isArray(x) ? x : [x];
-  if (inputs.length === 0) throw new TypeError('x must hold at least one tensor');
-  const size = y.shape[0];
-  if (y.rank === 0 || size == null) throw new RangeError('y must have a leading batch axis');
-  for (const [i, t] of inputs.entries()) {
-    if (!(t instanceof tf.Tensor) || t.rank === 0 || t.shape[0] !== size) {
-      throw new RangeError(`x[${i}] must be a tensor with leading axis ${size} (the batch size of y)`);
-    }
-  }
-  assertInteger('batch size', size, 1);
-  return size;
-}
-
-function maskValues(mask: ClippedGradientsOptions['mask'], size: number): Float32Array {
-  if (mask == null) return new Float32Array(size).fill(1);
-  const values = mask instanceof tf.Tensor ? mask.dataSync() : Float32Array.from(mask);
-  if (values.length !== size || (mask instanceof tf.Tensor && mask.rank !== 1)) {
-    throw new RangeError(`mask must have shape [${size}]`);
-  }
-  for (const v of values)
-    if (v !== 0 && v !== 1) throw new RangeError(`mask values must be 0 or 1, got ${v}`);
-  return Float32Array.from(values);
-}
-
-/** Slices examples `[start, start + count)` and pads to `physical` rows with copies of row `start`. */
-function chunkOf(t: tf.Tensor, start: number, count: number, physical: number): tf.Tensor {
-  const part = tf.slice(t, start, count);
-  if (count === physical) return part;
-  const filler = tf.tile(tf.slice(t, start, 1), [physical - count, ...t.shape.slice(1).map(() => 1)]);
-  return tf.concat([part, filler], 0);
 }
 
 function perExampleLoss(
@@ -238,6 +222,8 @@ function recordedChunk(
 ): ChunkResult {
   const strategy = normStrategies[method];
   const secondPass = hasSecondPass(method);
+  const wanted = options.returnPerExample;
+  const perExampleOut = new Map<string, tf.Tensor>();
   const recording = recordPerExampleGradients(entries, () => perExampleLoss(options, x, y), mask);
   try {
     const byVariable = new Map<LayerVariable, { layerIndex: number; parts: GradientContribution[] }>();
@@ -267,15 +253,21 @@ function recordedChunk(
     for (const [variable, { layerIndex, parts }] of byVariable) {
       const shape = variable.shape as number[];
       const merged = mergeContributions(parts, shape);
+      if (wanted === 'gradients' && secondPass) perExampleOut.set(variable.name, materialize(merged, shape));
       if (secondPass) {
         // Only the norm is needed: free the Gram matrices or the materialised gradient (mixed ghost) now, not at
         // the end of the chunk, so that memory holds one layer's at a time.
         const squared = tf.tidy(() => variableNorms(merged, shape, strategy).squaredNorms);
         layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, squared);
+        if (wanted === 'norms') perExampleOut.set(variable.name, squared);
         continue;
       }
       const norms = variableNorms(merged, shape, strategy);
       layerSquared[layerIndex] = tf.add(layerSquared[layerIndex]!, norms.squaredNorms);
+      if (wanted === 'norms') perExampleOut.set(variable.name, norms.squaredNorms);
+      if (wanted === 'gradients') {
+        perExampleOut.set(variable.name, norms.perExample ?? materialize(merged, shape));
+      }
       perVariable.push({
         variable,
         layerIndex,
@@ -320,7 +312,14 @@ function recordedChunk(
               mask,
             ),
           ) as tf.Scalar);
-    return { sums, layerSquaredNorms, factors, lossSum, flags };
+    return {
+      sums,
+      layerSquaredNorms,
+      factors,
+      lossSum,
+      flags,
+      ...(wanted != null ? { perExample: perExampleOut } : {}),
+    };
   } finally {
     recording.dispose();
   }
@@ -393,7 +392,18 @@ function loopChunk(
       sums.set(v.name, tf.add(previous, tf.mul(perExampleGrads[i]!.get(v.name)!, c)));
     }
   }
-  return { sums, layerSquaredNorms, factors, lossSum: tf.scalar(losses.reduce((a, b) => a + b, 0)), flags };
+  const lossSum = tf.scalar(losses.reduce((a, b) => a + b, 0));
+  const wanted = options.returnPerExample;
+  if (wanted == null) return { sums, layerSquaredNorms, factors, lossSum, flags };
+  const perExample = new Map<string, tf.Tensor>();
+  for (const { v } of variables) {
+    const grads = perExampleGrads.map((g) => g.get(v.name)!);
+    perExample.set(
+      v.name,
+      wanted === 'gradients' ? tf.stack(grads) : tf.stack(grads.map((g) => tf.sum(tf.square(g)))),
+    );
+  }
+  return { sums, layerSquaredNorms, factors, lossSum, flags, perExample };
 }
 
 /**
@@ -418,8 +428,9 @@ function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[],
 /**
  * Clipped per-example gradient sums of one logical batch: every example's gradient is clipped (to one threshold,
  * per-layer thresholds, or an adaptive threshold) and the clipped gradients summed, per trainable variable. Noise
- * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models whose
- * trainable layers all have a registered rule ({@link registerLayerRule}); frozen variables are left out.
+ * and normalisation are the optimizer's job. Works on Sequential, functional and nested tfjs-layers models; a
+ * trainable layer without a registered rule ({@link registerLayerRule}) gets the exact but slower fallback (one
+ * backward pass of that layer per example, with a one-time warning); frozen variables are left out.
  */
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
@@ -434,6 +445,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     );
   }
   const clipping = clippingOf(options);
+  const returnPerExample = validateReturnPerExample(options.returnPerExample);
   const size = batchSizeOf(options.x, options.y);
   const physical = options.physicalBatchSize ?? size;
   assertInteger('physicalBatchSize', physical, 1);
@@ -470,6 +482,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
   const sums = new Map<string, tf.Tensor>();
   const norms: tf.Tensor2D[] = [];
   const factors: tf.Tensor[] = [];
+  const perExampleParts = new PerExampleCollector();
   let lossSum: tf.Scalar = tf.scalar(0);
   const flags = new Int32Array(size);
   for (let start = 0; start < size; start += physical) {
@@ -496,6 +509,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         factors: trim(result.factors),
         lossSum: result.lossSum,
         flags: result.flags.subarray(0, count),
+        perExample: Object.fromEntries([...(result.perExample ?? [])].map(([name, t]) => [name, trim(t)])),
       };
     });
     flags.set(chunk.flags, start);
@@ -508,6 +522,7 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
         g.dispose();
       }
     }
+    for (const [name, t] of Object.entries(chunk.perExample)) perExampleParts.add(name, t);
     norms.push(chunk.layerSquaredNorms);
     factors.push(chunk.factors);
     const total = tf.add(lossSum, chunk.lossSum) as tf.Scalar;
@@ -544,5 +559,22 @@ export function computeClippedGradients(options: ClippedGradientsOptions): Clipp
     Int32Array.from(maskAll, (m, i) => (m === 1 && flags[i] === 0 ? 1 : 0)),
     kept,
   );
-  return { gradients, ...result, layerNames, exampleCount, skippedExamples, ...released };
+  const variableNames = entries.flatMap((e) => e.variables.map((v) => v.name));
+  const shapeOf = new Map(entries.flatMap((e) => e.variables.map((v) => [v.name, v.shape as number[]])));
+  const perExample =
+    returnPerExample == null
+      ? undefined
+      : perExampleParts.finish(variableNames, (name) =>
+          returnPerExample === 'gradients' ? [size, ...shapeOf.get(name)!] : [size],
+        );
+  return {
+    gradients,
+    ...result,
+    ...(returnPerExample === 'gradients' ? { perExampleGradients: perExample! } : {}),
+    ...(returnPerExample === 'norms' ? { perExampleSquaredNorms: perExample! } : {}),
+    layerNames,
+    exampleCount,
+    skippedExamples,
+    ...released,
+  };
 }

@@ -1,5 +1,10 @@
 // Importing the package registers tfjs's cpu backend (see privacy-engine.ts); selectBackend() picks the fast one.
 import '@tensorflow/tfjs-backend-cpu';
+import { registerChainedOps } from './tfjs-setup/register-chained-ops';
+
+// tfjs-layers calls chained tensor methods that tfjs-core alone does not define (recurrent layers' default
+// initializer among them): define the missing ones as soon as the library is imported.
+registerChainedOps();
 
 export type { AccountingLabel } from './accounting';
 export { REFUSED_BACKENDS, refusedBackendReason } from './backend/refused-backends';
@@ -64,6 +69,13 @@ export {
   type PrivateModelFitArgs,
   type TensorFitTrainer,
 } from './fit-tensors';
+export {
+  type AttentionInitializer,
+  type LayerShape,
+  MultiHeadAttention,
+  type MultiHeadAttentionConfig,
+  multiHeadAttention,
+} from './layers/multi-head-attention';
 export { LOSS_NAMES, type LossName, type PerExampleLossOptions, perExampleLoss } from './losses';
 export {
   METRIC_NAMES,
@@ -105,6 +117,7 @@ export type {
   RecordingContext,
   RowLookupContribution,
 } from './per-example/types';
+export type { ReturnPerExample } from './per-example-outputs';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export type {
   AdaptiveClippingReport,

@@ -1,16 +1,18 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AdaptiveClipNorm,
   computeClippedGradients,
   getLayerRule,
   type LayerRule,
+  type PerExampleMethod,
   registerLayerRule,
   supportedLayerClasses,
   unregisterLayerRule,
 } from '../src/index';
+import { allMethods } from './check-reference';
 import { disposeResult, maxRelativeError, mseLoss, referenceClippedSums } from './reference';
 
 beforeAll(async () => {
@@ -72,14 +74,21 @@ describe('layer registry and validation', () => {
   it('lists the built-in rules', () => {
     expect(supportedLayerClasses()).toEqual(
       expect.arrayContaining([
+        'Bidirectional',
         'Conv1D',
         'Conv2D',
         'Conv2DTranspose',
+        'Conv3D',
         'Dense',
         'DepthwiseConv2D',
         'Embedding',
+        'GRU',
         'LayerNormalization',
+        'LSTM',
+        'PReLU',
         'SeparableConv2D',
+        'SimpleRNN',
+        'TimeDistributed',
       ]),
     );
     expect(getLayerRule('Dense')).toBeDefined();
@@ -104,17 +113,14 @@ describe('layer registry and validation', () => {
     ).toThrow(/BatchNormalization.*LayerNormalization/s);
   });
 
-  it('rejects an unsupported trainable layer by name, listing the supported ones; accepts it once a rule is registered', () => {
+  it('trains a layer without a rule by the exact fallback (warning once); a registered rule overrides it', () => {
     const model = scaleModel();
     const x = rand([5, 4], 3);
     const y = rand([5, 2], 4);
-    expect(() => computeClippedGradients({ model, lossFn: mseLoss, x, y, maxGradNorm: 0.2 })).toThrow(
-      /"test_scale.*" \(TestScale\).*Supported trainable layers: .*Conv2D.*Dense/s,
-    );
-    registerLayerRule('TestScale', scaleRule);
     const reference = referenceClippedSums(model, mseLoss, x, y, 0.2);
     expect(reference.norms.some((n) => n > 0.2)).toBe(true);
-    for (const method of ['bookkeeping', 'materialized', 'ghost', 'mixed-ghost', 'loop'] as const) {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const run = (method: PerExampleMethod) => {
       const result = computeClippedGradients({
         model,
         lossFn: mseLoss,
@@ -123,9 +129,18 @@ describe('layer registry and validation', () => {
         maxGradNorm: 0.2,
         perExampleMethod: method,
       });
-      expect(maxRelativeError(result.gradients, reference.sums)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelativeError(result.gradients, reference.sums), method).toBeLessThanOrEqual(1e-5);
       disposeResult(result);
-    }
+    };
+    for (const method of allMethods) run(method);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/"test_scale.*" \(TestScale\).*fallback.*ms per example/s);
+    registerLayerRule('TestScale', scaleRule);
+    const contributions = vi.spyOn(scaleRule, 'contributions');
+    for (const method of allMethods) run(method);
+    // 'loop' never asks a rule; every other method does.
+    expect(contributions).toHaveBeenCalledTimes(allMethods.length - 1);
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 
   it('accepts an unsupported layer when it is frozen', () => {

@@ -88,14 +88,14 @@ describe('clipping comparison', () => {
     expect(markdown).toContain('- cnn ghost batch 64: RangeError: out of memory');
   });
 
-  it('each workload declares the positions of its largest convolution output', () => {
+  it('each workload declares the positions of its largest layer output', () => {
     for (const workload of Object.values(CLIPPING_WORKLOADS)) {
       const model = workload.createModel();
+      // Positions: the axes between the batch and the features (height × width, or sequence steps).
       const positions = model.layers
         .filter((layer) => layer.trainableWeights.length > 0)
         .map((layer) => layer.outputShape as (number | null)[])
-        .filter((shape) => shape.length === 4)
-        .map((shape) => shape[1]! * shape[2]!);
+        .map((shape) => shape.slice(1, -1).reduce<number>((a, b) => a * b!, 1));
       expect(Math.max(...positions), workload.name).toBe(workload.largestLayerPositions);
       model.dispose();
     }

@@ -3,7 +3,7 @@ import { DEFAULT_PHYSICAL_BATCH_SIZES, formatPhysicalBatch, parsePhysicalBatch }
 
 describe('--physical-batch', () => {
   it('a plain number chunks every model; whole means no chunking', () => {
-    expect(parsePhysicalBatch('128')).toEqual({ cnn: 128, unet: 128 });
+    expect(parsePhysicalBatch('128')).toEqual({ cnn: 128, unet: 128, lstm: 128, transformer: 128 });
     expect(parsePhysicalBatch('whole')).toEqual({});
   });
 
@@ -15,7 +15,9 @@ describe('--physical-batch', () => {
 
   it('the defaults chunk the U-Net below the CNN (its 64x64 activations are 5x larger)', () => {
     expect(DEFAULT_PHYSICAL_BATCH_SIZES).toEqual({ cnn: 256, unet: 64 });
-    expect(formatPhysicalBatch(DEFAULT_PHYSICAL_BATCH_SIZES)).toBe('cnn=256,unet=64');
+    expect(formatPhysicalBatch(DEFAULT_PHYSICAL_BATCH_SIZES)).toBe(
+      'cnn=256,unet=64,lstm=whole,transformer=whole',
+    );
     expect(formatPhysicalBatch({ unet: 8 }, ['unet', 'cnn'])).toBe('unet=8,cnn=whole');
   });
 
@@ -30,7 +32,7 @@ describe('--physical-batch', () => {
     ['cnn=64,', /'' in 'cnn=64,' is not model=n/],
     ['cnn=64=2', /'cnn=64=2' in 'cnn=64=2' is not model=n/],
     ['=64', /'=64' in '=64' is not model=n/],
-    ['mlp=64', /unknown model 'mlp' in 'mlp=64'; models are cnn, unet/],
+    ['mlp=64', /unknown model 'mlp' in 'mlp=64'; models are cnn, unet, lstm, transformer/],
     ['cnn=64,cnn=32', /model 'cnn' given twice/],
   ])('rejects %j with a RangeError naming the option', (value, message) => {
     expect(() => parsePhysicalBatch(value)).toThrow(RangeError);

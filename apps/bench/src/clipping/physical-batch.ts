@@ -3,7 +3,7 @@ import type { ClippingWorkload } from './workloads';
 /** Examples per physical chunk for each model of the clipping comparison; a model left out runs whole batches. */
 export type PhysicalBatchSizes = Readonly<Partial<Record<ClippingWorkload['name'], number>>>;
 
-const MODEL_NAMES: readonly ClippingWorkload['name'][] = ['cnn', 'unet'];
+const MODEL_NAMES: readonly ClippingWorkload['name'][] = ['cnn', 'unet', 'lstm', 'transformer'];
 
 /**
  * Default chunks: the largest power of two at which every method of the model fits the 4 GiB wasm heap at every

@@ -3,11 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { createCnn, createUnet } from '../models/classifiers';
 import { perExampleCrossEntropy, perExamplePixelCrossEntropy } from '../train/tensors';
+import {
+  createLstmClassifier,
+  createTransformerClassifier,
+  SEQUENCE_SHAPE,
+  sequenceBatch,
+} from './sequence-workloads';
 
 /** A model with a synthetic batch maker and its per-example loss. */
 export interface ClippingWorkload {
   /** Workload name. */
-  readonly name: 'cnn' | 'unet';
+  readonly name: 'cnn' | 'unet' | 'lstm' | 'transformer';
   /** Builds the model. */
   readonly createModel: () => LayersModel;
   /** Per-example loss `[B]`. */
@@ -15,8 +21,8 @@ export interface ClippingWorkload {
   /** A batch of `size` synthetic examples. */
   readonly batch: (size: number, seed: number) => { x: tf.Tensor; y: tf.Tensor };
   /**
-   * Spatial positions `T` (height × width) of the model's largest convolution output: pure ghost clipping holds
-   * two `T×T` Gram matrices per example for that layer.
+   * Positions `T` of the model's largest layer output (height × width of a convolution, sequence length): pure
+   * ghost clipping holds two `T×T` Gram matrices per example for that layer.
    */
   readonly largestLayerPositions: number;
 }
@@ -55,7 +61,7 @@ export function segmentationBatch(size: number, seed: number): { x: tf.Tensor4D;
   return { x: tf.tensor4d(images, [size, 64, 64, 1]), y: tf.tensor4d(masks, [size, 64, 64, 1]) };
 }
 
-/** The two workloads of the clipping comparison. */
+/** The workloads of the clipping comparison. */
 export const CLIPPING_WORKLOADS: Readonly<Record<ClippingWorkload['name'], ClippingWorkload>> = {
   cnn: {
     name: 'cnn',
@@ -70,5 +76,19 @@ export const CLIPPING_WORKLOADS: Readonly<Record<ClippingWorkload['name'], Clipp
     lossFn: perExamplePixelCrossEntropy,
     batch: segmentationBatch,
     largestLayerPositions: 64 * 64,
+  },
+  lstm: {
+    name: 'lstm',
+    createModel: createLstmClassifier,
+    lossFn: perExampleCrossEntropy,
+    batch: sequenceBatch,
+    largestLayerPositions: SEQUENCE_SHAPE.length,
+  },
+  transformer: {
+    name: 'transformer',
+    createModel: createTransformerClassifier,
+    lossFn: perExampleCrossEntropy,
+    batch: sequenceBatch,
+    largestLayerPositions: SEQUENCE_SHAPE.length,
   },
 };

@@ -185,7 +185,9 @@ export async function compareClippingCommand(options: CompareClippingOptions): P
     }
   }
   for (const m of options.models) {
-    if (m !== 'cnn' && m !== 'unet') throw new RangeError(`unknown model '${m}'; models are cnn, unet`);
+    if (!Object.hasOwn(CLIPPING_WORKLOADS, m)) {
+      throw new RangeError(`unknown model '${m}'; models are ${Object.keys(CLIPPING_WORKLOADS).join(', ')}`);
+    }
   }
   for (const b of options.batchSizes) {
     if (!Number.isInteger(b) || b < 1)

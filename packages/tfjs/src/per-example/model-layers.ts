@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { getLayerRule, supportedLayerClasses } from './registry';
+import { ruleForLayer } from './rule-for-layer';
 import type { AnyLayer, LayerRule } from './types';
 
 /** A layer whose variables are trained privately, with the rule that handles it. */
@@ -42,9 +42,9 @@ export function leafLayers(model: AnyLayer): AnyLayer[] {
 }
 
 /**
- * Checks that every trainable layer of the model has a per-example rule and returns them. Throws a `TypeError`
- * for BatchNormalization (with a suggested replacement), for any trainable layer without a rule (naming it and
- * listing the supported classes), and when the model has nothing to train.
+ * The trainable layers of the model with their per-example rules: the registered rule of each layer's class, else
+ * the exact fallback (one backward pass of the layer per example). Throws a `TypeError` for BatchNormalization
+ * (with a suggested replacement) and when the model has nothing to train.
  */
 export function collectTrainableLayers(model: AnyLayer): TrainableLayer[] {
   const result: TrainableLayer[] = [];
@@ -58,14 +58,7 @@ export function collectTrainableLayers(model: AnyLayer): TrainableLayer[] {
     }
     const variables = layer.trainableWeights;
     if (variables.length === 0) continue;
-    const rule = getLayerRule(className);
-    if (rule == null) {
-      throw new TypeError(
-        `layer "${layer.name}" (${className}) has trainable variables but no per-example gradient rule. ` +
-          `Supported trainable layers: ${supportedLayerClasses().join(', ')}. ` +
-          'Freeze it (layer.trainable = false), or register a rule with registerLayerRule().',
-      );
-    }
+    const rule = ruleForLayer(layer);
     result.push({ layer, rule, variables });
   }
   if (result.length === 0) throw new TypeError('model has no trainable variables');

@@ -24,6 +24,22 @@ export interface Recording {
 
 type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: LayerCallKwargs) => tf.Tensor | tf.Tensor[];
 
+/** The layers' own `call`s while a recording pass has replaced them. */
+const ownCalls = new WeakMap<AnyLayer, CallFn>();
+
+/**
+ * Runs a layer's own `call` (not the recording's replacement): for rules that reuse the layer's computation, such
+ * as the exact fallback.
+ */
+export function callOwn(
+  layer: AnyLayer,
+  inputs: tf.Tensor | tf.Tensor[],
+  kwargs: LayerCallKwargs,
+): tf.Tensor | tf.Tensor[] {
+  const own = ownCalls.get(layer) ?? (layer as unknown as { call: CallFn }).call;
+  return own.call(layer, inputs, kwargs);
+}
+
 /**
  * Runs the model once with every trainable layer's `call` replaced by its rule's tapped forward, then one
  * backward pass of `Σᵢ maskᵢ·lossᵢ` to the taps only. Weight gradients are never requested, so tfjs prunes them
@@ -90,7 +106,9 @@ export function recordPerExampleGradients(
       return output;
     };
     layer.call = tapped;
+    ownCalls.set(layer, original);
     restore.push(() => {
+      ownCalls.delete(layer);
       if (hadOwn) layer.call = original;
       else delete (layer as { call?: CallFn }).call;
     });

@@ -1,9 +1,14 @@
+import { bidirectionalRule } from './rules/bidirectional';
 import { convRule } from './rules/conv';
 import { conv2dTransposeRule } from './rules/conv2d-transpose';
+import { conv3dRule } from './rules/conv3d';
 import { denseRule } from './rules/dense';
 import { depthwiseConv2dRule, separableConv2dRule } from './rules/depthwise';
 import { embeddingRule } from './rules/embedding';
 import { layerNormalizationRule } from './rules/layer-normalization';
+import { preluRule } from './rules/prelu';
+import { recurrentRule } from './rules/recurrent';
+import { timeDistributedRule } from './rules/time-distributed';
 import type { LayerRule } from './types';
 
 /** The built-in rules, by tfjs-layers class name. */
@@ -16,6 +21,13 @@ const builtinRules: ReadonlyArray<[string, LayerRule<never>]> = [
   ['SeparableConv2D', separableConv2dRule as LayerRule<never>],
   ['Embedding', embeddingRule as LayerRule<never>],
   ['LayerNormalization', layerNormalizationRule as LayerRule<never>],
+  ['Conv3D', conv3dRule as LayerRule<never>],
+  ['PReLU', preluRule as LayerRule<never>],
+  ['TimeDistributed', timeDistributedRule as LayerRule<never>],
+  ['SimpleRNN', recurrentRule as LayerRule<never>],
+  ['LSTM', recurrentRule as LayerRule<never>],
+  ['GRU', recurrentRule as LayerRule<never>],
+  ['Bidirectional', bidirectionalRule as LayerRule<never>],
 ];
 
 const rules = new Map<string, LayerRule<never>>(builtinRules);

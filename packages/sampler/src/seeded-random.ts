@@ -84,7 +84,7 @@ function assertState(state: SeededRandomState): readonly number[] {
  * ```
  */
 export class SeededRandom implements RandomGenerator {
-  /** {@inheritDoc RandomGenerator.isSecure} A seeded stream is reproducible, hence never secure. */
+  /** Always false: a seeded stream is reproducible, hence never secure (see {@link RandomGenerator.isSecure}). */
   readonly isSecure = false;
   private generator: JumpableRandomGenerator;
 

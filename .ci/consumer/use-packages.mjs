@@ -37,7 +37,7 @@ const optimizer = createModeOptimizer('DP-SGD-BASE', {
   learningRate: 0.1,
   noise: {
     strategy: mechanism.strategy,
-    sensitivity: mechanism.sensitivity,
+    sensitivity: mechanism.noiseSensitivity,
     noiseMultiplier: 0,
     maxGradNorm: 1,
     random: { seed: 1 },

@@ -47,7 +47,7 @@ describe('fitBandMf reference values', () => {
   it('picks a best band count σ(b) · RMSE(b) that grows with ε (reference σ from RDP)', () => {
     const scan = reference.epsilonScan;
     const rmse = scan.rows[0]!.bands.map((bands) => fitBandMf({ steps: scan.steps, bands }).loss);
-    rmse.forEach((loss, i) => expect(loss).toBeCloseTo(scan.rows[0]!.rmse[i]!, 7));
+    for (const [i, loss] of rmse.entries()) expect(loss).toBeCloseTo(scan.rows[0]!.rmse[i]!, 7);
     let previous = 0;
     for (const row of scan.rows) {
       const errors = row.sigma.map((sigma, i) => sigma * rmse[i]!);

@@ -9,6 +9,9 @@
  */
 import {
   type AccountantState,
+  amplifiedBandMfCompositions,
+  amplifiedBandMfEvent,
+  calibrateAmplifiedBandMf,
   calibrateGaussian,
   calibrateNoiseMultiplier,
   computeEpsilon,
@@ -24,6 +27,7 @@ import {
 import { type Participation, sensitivity } from '@cnm/core';
 import { describeMode, type ModeMechanism, modeMechanism, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
+import { chooseBands } from './band-choice';
 import type { EngineConfig } from './engine-config';
 
 /** The shape of the run: how many examples, batches and steps the accounting covers. */
@@ -38,8 +42,10 @@ export interface RunShape {
   readonly epochs: number;
   /** All steps of the run, `stepsPerEpoch * epochs`. */
   readonly totalSteps: number;
-  /** Poisson sampling rate, for the modes that sample with Poisson sampling. */
+  /** Poisson sampling rate, for the modes that sample with Poisson sampling (within the active group if banded). */
   readonly sampleRate?: number;
+  /** Bands b (= groups of the cyclic Poisson sampler), for the amplified banded MF modes. */
+  readonly bands?: number;
 }
 
 /** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
@@ -57,6 +63,8 @@ export interface NoiseSplit {
 export type AccountingLabel =
   | 'poisson-subsampled-gaussian (pld)'
   | 'poisson-subsampled-gaussian (rdp)'
+  | 'amplified-banded (pld)'
+  | 'amplified-banded (rdp)'
   | 'gaussian';
 
 /**
@@ -67,6 +75,7 @@ export type AccountingLabel =
 export function planRun(config: EngineConfig): RunShape {
   if (config.sampler !== undefined) return planWithSampler(config, config.sampler);
   const { datasetSize, epochs } = config;
+  if (config.bands !== undefined) return planBanded(config, config.bands);
   if (config.poissonSampling) {
     if (config.batchSize === undefined) {
       throw new TypeError(
@@ -122,6 +131,52 @@ export function planRun(config: EngineConfig): RunShape {
 }
 
 /**
+ * The run shape of amplified banded MF: expected batch size B, p = B · b / N, steps per epoch N / B rounded as the
+ * cyclic Poisson sampler does (round(b / p)). `'auto'` picks the b of smallest σ(b) · RMSE(b) (see band-choice.ts).
+ */
+function planBanded(config: EngineConfig, bandsOption: number | 'auto'): RunShape {
+  const { datasetSize, epochs } = config;
+  const batchSize = config.batchSize as number;
+  const shapeFor = (bands: number): RunShape => {
+    const sampleRate = (batchSize * bands) / datasetSize;
+    const stepsPerEpoch = Math.max(1, Math.round(bands / sampleRate));
+    return {
+      datasetSize,
+      batchSize,
+      stepsPerEpoch,
+      epochs,
+      totalSteps: stepsPerEpoch * epochs,
+      sampleRate,
+      bands,
+    };
+  };
+  let bands: number;
+  if (bandsOption === 'auto') {
+    const steps = shapeFor(1).totalSteps;
+    const best = chooseBands({
+      datasetSize,
+      batchSize,
+      steps,
+      targetEpsilon: config.targetEpsilon as number,
+      targetDelta: config.targetDelta as number,
+      accountant: config.accountant,
+      momentum: bandedMomentum(config),
+    })[0];
+    bands = best?.bands ?? 1;
+  } else bands = bandsOption;
+  const shape = shapeFor(bands);
+  if (bands > shape.totalSteps) {
+    throw new RangeError(`bands must be at most the number of steps n = ${shape.totalSteps}, got ${bands}`);
+  }
+  return shape;
+}
+
+/** The momentum of the workload a banded strategy is fitted for: the SGD momentum, none for Adam. */
+function bandedMomentum(config: EngineConfig): number {
+  return describeMode(config.mode).optimizer === 'dp-sgd' ? config.momentum : 0;
+}
+
+/**
  * The run shape of a sampler given by the caller, refusing the samplers whose participation does not support
  * the mode's accounting.
  */
@@ -150,7 +205,32 @@ function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape 
       `maxParticipations (k) must be at least epochs (${epochs}): the sampler makes every example participate up to once per epoch, got k = ${k}`,
     );
   }
+  if (
+    (participation.kind === 'cyclic' ||
+      participation.kind === 'poisson' ||
+      participation.kind === 'cyclicPoisson') &&
+    !row.samplers.includes(participation.kind)
+  ) {
+    throw new RangeError(
+      `mode '${mode}' is not accounted for a ${participation.kind} sampler: use mode ${modesWhere((m) => m.samplers.includes(participation.kind))}`,
+    );
+  }
   switch (participation.kind) {
+    case 'cyclicPoisson':
+      if (participation.bands > totalSteps) {
+        throw new RangeError(
+          `the sampler's bands must be at most the number of steps n = ${totalSteps}, got ${participation.bands}`,
+        );
+      }
+      return {
+        datasetSize,
+        batchSize: (participation.sampleRate * datasetSize) / participation.bands,
+        stepsPerEpoch,
+        epochs,
+        totalSteps,
+        sampleRate: participation.sampleRate,
+        bands: participation.bands,
+      };
     case 'poisson':
       // validateConfig already tied Poisson sampling to the modes that sample with it.
       return {
@@ -217,6 +297,7 @@ export function buildMechanism(config: EngineConfig, shape: RunShape): ModeMecha
     participation: realParticipationOf(shape),
     fittedFor: fitParticipation(config, shape),
     ...(config.gamma === undefined ? {} : { gamma: config.gamma }),
+    ...(shape.bands === undefined ? {} : { bands: shape.bands, momentum: bandedMomentum(config) }),
     fit: { error: config.errorType, bufferCount: config.bufferCount },
   });
 }
@@ -278,9 +359,8 @@ export class RunAccounting {
 
   /** The accounting as reports and checkpoints name it. */
   get label(): AccountingLabel {
-    return this.mechanism.mode.accounting === 'gaussian'
-      ? 'gaussian'
-      : `poisson-subsampled-gaussian (${this.accountant})`;
+    const accounting = this.mechanism.mode.accounting;
+    return accounting === 'gaussian' ? 'gaussian' : `${accounting} (${this.accountant})`;
   }
 
   /**
@@ -330,7 +410,8 @@ export class RunAccounting {
     const count = this.countNoiseMultiplier;
     if (count === undefined || totalNoiseMultiplier === 0) return totalNoiseMultiplier;
     const n = this.shape.totalSteps;
-    const poisson = this.mechanism.mode.accounting === 'poisson-subsampled-gaussian';
+    // Amplified banded MF is Poisson-subsampled Gaussian steps too (ceil(n / b) of them), with the count alike.
+    const poisson = this.mechanism.mode.accounting !== 'gaussian';
     // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
     const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
     const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
@@ -386,12 +467,23 @@ export class RunAccounting {
     return value;
   }
 
+  /**
+   * Poisson-subsampled Gaussian steps among the first `steps` steps that one example can take part in: every
+   * step for DP-SGD, ceil(steps / bands) for amplified banded MF (its steps are a multiple of b apart).
+   */
+  subsampledCompositions(steps: number): number {
+    const bands = this.shape.bands;
+    return this.mechanism.mode.accounting === 'amplified-banded' && steps > 0
+      ? amplifiedBandMfCompositions(steps, Math.min(bands as number, steps))
+      : steps;
+  }
+
   #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting !== 'gaussian') {
       return computeEpsilon({
         noiseMultiplier: this.stepNoiseMultiplier(noiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
-        steps,
+        steps: this.subsampledCompositions(steps),
         delta,
         accountant: this.accountant,
       });
@@ -412,17 +504,27 @@ export class RunAccounting {
    * first step and without noise (then epsilon is infinite and no accountant applies).
    */
   historyAfter(steps: number, noiseMultiplier: number): AccountantState {
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
-      const event = new PoissonSampledEvent(
-        this.shape.sampleRate as number,
-        new GaussianEvent(this.stepNoiseMultiplier(noiseMultiplier || 1)),
-      );
-      return {
-        version: 1,
-        kind: this.accountant,
-        options: {},
-        history: steps === 0 || noiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
-      };
+    if (this.mechanism.mode.accounting !== 'gaussian') {
+      const sampleRate = this.shape.sampleRate as number;
+      const stepNoise = this.stepNoiseMultiplier(noiseMultiplier || 1);
+      const empty = steps === 0 || noiseMultiplier === 0;
+      // Amplified banded MF: jax_privacy's amplified_bandmf_event, one self-composed entry.
+      const entry =
+        this.mechanism.mode.accounting === 'amplified-banded'
+          ? {
+              event: amplifiedBandMfEvent({
+                noiseMultiplier: stepNoise,
+                sampleRate,
+                steps: Math.max(steps, 1),
+                bands: Math.min(this.shape.bands as number, Math.max(steps, 1)),
+              }).toJSON(),
+              count: 1,
+            }
+          : {
+              event: new PoissonSampledEvent(sampleRate, new GaussianEvent(stepNoise)).toJSON(),
+              count: steps,
+            };
+      return { version: 1, kind: this.accountant, options: {}, history: empty ? [] : [entry] };
     }
     const history =
       steps === 0 || noiseMultiplier === 0
@@ -494,7 +596,16 @@ export class RunAccounting {
     }
     const n = this.shape.totalSteps;
     let sigma: number;
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'amplified-banded') {
+      sigma = calibrateAmplifiedBandMf({
+        targetEpsilon,
+        targetDelta,
+        sampleRate: this.shape.sampleRate as number,
+        steps: n,
+        bands: this.shape.bands as number,
+        accountant: this.accountant,
+      });
+    } else if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       sigma = calibrateNoiseMultiplier({
         targetEpsilon,
         targetDelta,

@@ -2,7 +2,7 @@
  * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
-import { describeMode, MODE_NAMES, type ModeName, modesWhere } from '@cnm/optim';
+import { describeMode, MODE_NAMES, type ModeDescription, type ModeName, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
@@ -126,6 +126,13 @@ export interface PrivateTrainingOptions {
   readonly maxParticipations?: number;
   /** Gamma of `'Single Parameter'`, in [0, 1). */
   readonly gamma?: number;
+  /**
+   * Bands b of the amplified banded MF modes (`'Amplified-BandMF'`, `'Amplified-BandMF-Adam'`): an integer in
+   * [1, floor(datasetSize / batchSize)] (the sampling rate p = batchSize · b / datasetSize is at most 1), or
+   * `'auto'` (default; needs `makePrivateWithEpsilon`): the b with the smallest expected noise error
+   * σ(b) · RMSE(b). One band is DP-SGD with Poisson sampling. Refused by the other modes.
+   */
+  readonly bands?: number | 'auto';
   /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
   readonly lossReduction?: 'mean' | 'sum';
   /**
@@ -234,6 +241,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'minSeparation',
   'maxParticipations',
   'gamma',
+  'bands',
   'lossReduction',
   'poissonSampling',
   'sampler',
@@ -397,6 +405,8 @@ export interface EngineConfig {
   readonly maxParticipations: number | undefined;
   /** The validated `gamma` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly gamma: number | undefined;
+  /** The validated `bands` option of the amplified banded MF modes (undefined for the other modes). */
+  readonly bands: number | 'auto' | undefined;
   /** The validated `lossReduction` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly lossReduction: 'mean' | 'sum';
   /** The validated `poissonSampling` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -620,11 +630,13 @@ export function validateConfig(
         `participations: set poissonSampling to false, or use mode ${modesWhere((m) => m.sampling === 'poisson')}`,
     );
   }
-  if (amplified && options.participation !== undefined) {
+  const banded = row.sampling === 'cyclicPoisson';
+  if ((amplified || banded) && options.participation !== undefined) {
     throw new RangeError(
       `participation applies to the modes without amplification; '${mode}' uses Poisson sampling`,
     );
   }
+  const bands = bandsOption(options, row, sampler, withEpsilon, datasetSize);
   const bufferCount =
     options.bufferCount === undefined || options.bufferCount === 'auto'
       ? 'auto'
@@ -733,6 +745,7 @@ export function validateConfig(
     minSeparation,
     maxParticipations,
     gamma,
+    bands,
     lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
     poissonSampling,
     sampler,
@@ -774,4 +787,56 @@ function checkProvider(provider: unknown, clipping: string): ClippedGradientsPro
     );
   }
   return provider as ClippedGradientsProvider;
+}
+
+/**
+ * The `bands` option: only for the amplified banded MF modes, an integer in [1, floor(datasetSize / batchSize)]
+ * or `'auto'` (which needs a target ε to calibrate each candidate). With a sampler given, it is the sampler's.
+ */
+function bandsOption(
+  options: Record<string, unknown>,
+  row: ModeDescription,
+  sampler: BatchSampler | undefined,
+  withEpsilon: boolean,
+  datasetSize: number,
+): number | 'auto' | undefined {
+  const given = options.bands;
+  if (row.sampling !== 'cyclicPoisson') {
+    if (given !== undefined) {
+      throw new RangeError(
+        `bands applies to the amplified banded MF modes (${modesWhere((m) => m.sampling === 'cyclicPoisson')}), not to '${row.name}'`,
+      );
+    }
+    return undefined;
+  }
+  if (sampler !== undefined) {
+    if (sampler.participation.kind !== 'cyclicPoisson') return undefined;
+    const samplerBands = sampler.participation.bands;
+    if (given !== undefined && given !== samplerBands) {
+      throw new RangeError(
+        `bands (${String(given)}) contradicts the sampler given, which has ${samplerBands} bands`,
+      );
+    }
+    return samplerBands;
+  }
+  const batchSize = options.batchSize;
+  if (
+    typeof batchSize !== 'number' ||
+    !Number.isInteger(batchSize) ||
+    batchSize < 1 ||
+    batchSize > datasetSize
+  ) {
+    throw new TypeError(
+      `option 'batchSize' is required by mode '${row.name}': the expected batch size (integer in [1, ${datasetSize}])`,
+    );
+  }
+  if (given === undefined || given === 'auto') {
+    if (!withEpsilon) {
+      throw new TypeError(
+        `bands 'auto' calibrates the noise for each band count: use makePrivateWithEpsilon, or give bands as an integer in [1, ${Math.floor(datasetSize / batchSize)}]`,
+      );
+    }
+    return 'auto';
+  }
+  return integer('bands', given, 1, Math.floor(datasetSize / batchSize));
 }

@@ -109,6 +109,7 @@ export type {
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export {
   type AdaptiveClippingReport,
+  type BandMfReport,
   type BltReport,
   BudgetExceededError,
   type EvaluationResult,

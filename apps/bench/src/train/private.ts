@@ -50,6 +50,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       ? { varianceFloor: context.adamVarianceFloor }
       : {}),
     ...participationOf(context),
+    ...(row.bands === undefined ? {} : { bands: row.bands }),
   });
   const report = trainer.report;
   const perEpoch = report.run.stepsPerEpoch;
@@ -99,6 +100,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       participation: report.participation,
       noiseSensitivity: report.noiseSensitivity,
       ...(report.blt == null ? {} : { blt: report.blt }),
+      ...(report.bandmf == null ? {} : { bandmf: report.bandmf }),
     },
     samplesPerSecond: (totalSteps * report.run.batchSize) / (trainMs / 1000),
     stepTimeMs: trainMs / totalSteps,

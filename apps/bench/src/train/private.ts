@@ -51,6 +51,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       : {}),
     ...participationOf(context),
     ...(row.bands === undefined ? {} : { bands: row.bands }),
+    ...(context.clippedGradients === undefined ? {} : { clippedGradients: context.clippedGradients }),
   });
   const report = trainer.report;
   const perEpoch = report.run.stepsPerEpoch;
@@ -61,7 +62,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
   try {
     for (let step = 1; step <= totalSteps; step += 1) {
       const start = performance.now();
-      const loss = trainer.step();
+      const loss = context.clippedGradients === undefined ? trainer.step() : await trainer.stepAsync();
       trainMs += performance.now() - start;
       evaluator.afterStep();
       memory.sample();

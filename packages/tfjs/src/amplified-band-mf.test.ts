@@ -8,7 +8,7 @@ import {
 } from '@cnm/accountant';
 import { fitBandMf } from '@cnm/core';
 import type { ModeName } from '@cnm/optim';
-import { CyclicPoissonSampler, CyclicSampler, SeededRandom } from '@cnm/sampler';
+import { CyclicPoissonSampler, CyclicSampler, PoissonSampler, SeededRandom } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
@@ -180,6 +180,13 @@ describe('amplified banded MF modes', () => {
     expect(() => new PrivacyEngine().makePrivateWithEpsilon({ ...options, sampler: cyclic })).toThrow(
       /mode 'Amplified-BandMF' is not accounted for a cyclic sampler/,
     );
+    const poisson = new PoissonSampler({ datasetSize: 64, sampleRate: 0.25, rng: SeededRandom.fromSeed(1) });
+    expect(() => new PrivacyEngine().makePrivateWithEpsilon({ ...options, sampler: poisson })).toThrow(
+      /cyclic Poisson sampling.*CyclicPoissonSampler/,
+    );
+    expect(() =>
+      new PrivacyEngine().makePrivateWithEpsilon({ ...base('Amplified-BandMF'), poissonSampling: true }),
+    ).toThrow(/leave poissonSampling unset/);
     const { batchSize: __, ...dpSgd } = base('DP-SGD-AMPLIFIED');
     const other = new CyclicPoissonSampler({
       datasetSize: 64,

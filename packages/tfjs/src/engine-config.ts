@@ -623,6 +623,12 @@ export function validateConfig(
           : `the sampler must be a PoissonSampler, got participation '${samplerKind}'`),
     );
   }
+  if (row.sampling === 'cyclicPoisson' && poissonSampling) {
+    throw new RangeError(
+      `mode '${mode}' samples fixed groups with Poisson sampling inside the active one (cyclic Poisson sampling): ` +
+        'leave poissonSampling unset and give no sampler or a CyclicPoissonSampler',
+    );
+  }
   if (!amplified && poissonSampling) {
     throw new RangeError(
       `mode '${mode}' is accounted with the sensitivity of its participation pattern, which needs the cyclic sampler ` +

@@ -14,7 +14,8 @@ const datasetSize = 60_000;
 const batchSize = 1024;
 const epochs = 50;
 const delta = datasetSize ** -1.1;
-const steps = Math.round((epochs * datasetSize) / batchSize);
+// The engine's convention: round(N / B) steps per epoch (59 here), as the cyclic Poisson and Poisson samplers count.
+const steps = Math.round(datasetSize / batchSize) * epochs;
 const maxBands = Math.floor(datasetSize / batchSize);
 const epsilons = [1, 2, 4, 8];
 

@@ -48,4 +48,24 @@ describe('modeMechanism', () => {
       (streaming.fit?.loss ?? 0) * (streaming.sensitivity / (streaming.fit?.sensitivity ?? 1)) + 1e-9,
     );
   });
+
+  it('amplified banded MF: the fitted unit-norm band, noise sensitivity 1, DP-SGD for one band', () => {
+    const mechanism = modeMechanism('Amplified-BandMF', { steps, participation: 'single', bands: 4 });
+    expect(strategyKindOf(mechanism.strategy)).toBe('banded');
+    expect(mechanism.bandFit?.bands).toBe(4);
+    expect(Math.hypot(...mechanism.strategy.coefficients(steps))).toBeCloseTo(1, 14);
+    expect(mechanism.sensitivity).toBe(1);
+    expect(mechanism.noiseSensitivity).toBe(1);
+    // RMSE below DP-SGD's √((n + 1)/2).
+    expect(mechanism.bandFit?.loss).toBeLessThan(Math.sqrt((steps + 1) / 2));
+    const one = modeMechanism('Amplified-BandMF-Adam', { steps, participation: 'single', bands: 1 });
+    expect(Array.from(one.strategy.inverseCoefficients(3), (v) => v + 0)).toEqual([1, 0, 0]);
+    expect(one.bandFit?.loss).toBeCloseTo(Math.sqrt((steps + 1) / 2), 12);
+    expect(() => modeMechanism('Amplified-BandMF', { steps, participation: 'single' })).toThrow(
+      /needs bands/,
+    );
+    expect(() => modeMechanism('Amplified-BandMF', { steps, participation: 'single', bands: 31 })).toThrow(
+      /bands must be an integer in \[1, 30\], got 31/,
+    );
+  });
 });

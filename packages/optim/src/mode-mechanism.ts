@@ -4,8 +4,10 @@
  */
 import {
   bltStrategy,
+  type FitBandMfResult,
   type FitBltOptions,
   type FitBltResult,
+  fitBandMf,
   fitBlt,
   identityStrategy,
   type Participation,
@@ -37,6 +39,10 @@ export interface ModeMechanismOptions {
   readonly gamma?: number;
   /** Extra options of the BLT fit (buffers, error kind, iteration limits) for the BLT modes. */
   readonly fit?: Omit<FitBltOptions, 'steps' | 'minSeparation' | 'maxParticipations'>;
+  /** Number of bands of the banded modes (integer in [1, steps]); the sampler must use as many groups. */
+  readonly bands?: number;
+  /** Heavy-ball momentum of the workload the banded strategy is fitted for, in [0, 1) (default 0). */
+  readonly momentum?: number;
 }
 
 /** The noise mechanism of a mode: the strategy, its sensitivities and the participation they cover. */
@@ -47,6 +53,8 @@ export interface ModeMechanism {
   readonly strategy: Strategy;
   /** The BLT fit, for the BLT modes. */
   readonly fit?: FitBltResult;
+  /** The banded fit (band, RMSE), for the banded modes. */
+  readonly bandFit?: FitBandMfResult;
   /** What the BLT was fitted for, for the BLT modes. */
   readonly fittedFor?: Participation;
   /**
@@ -85,6 +93,25 @@ export function modeMechanism(name: ModeName, options: ModeMechanismOptions): Mo
       noiseSensitivity: 1,
     };
   }
+  if (mode.accounting === 'amplified-banded') {
+    // A b-banded C of unit column norm: each participation (a multiple of b steps apart) meets a disjoint block
+    // of rows, so the noise has sensitivity 1 and the accountant composes ceil(steps / b) subsampled steps.
+    if (options.bands === undefined)
+      throw new RangeError(`mode '${name}' needs bands (integer in [1, ${steps}])`);
+    const bandFit = fitBandMf({
+      steps,
+      bands: options.bands,
+      ...(options.momentum === undefined ? {} : { momentum: options.momentum }),
+    });
+    return {
+      mode,
+      strategy: bandFit.strategy,
+      bandFit,
+      realParticipation: 'single',
+      sensitivity: 1,
+      noiseSensitivity: 1,
+    };
+  }
   resolveParticipation(participation, steps);
   let strategy: Strategy;
   let fit: FitBltResult | undefined;
@@ -97,6 +124,8 @@ export function modeMechanism(name: ModeName, options: ModeMechanismOptions): Mo
       if (options.gamma === undefined) throw new RangeError(`mode '${name}' needs gamma in [0, 1)`);
       strategy = singleParameterStrategy(options.gamma);
       break;
+    case 'banded':
+      throw new RangeError(`mode '${name}': a banded strategy is accounted with amplification only`);
     case 'blt': {
       fittedFor = options.fittedFor ?? (mode.fittedFor === 'single' ? 'single' : participation);
       fit = fitBlt({ ...options.fit, steps, ...fitPattern(fittedFor, steps) });

@@ -10,7 +10,7 @@ const blt = bltStrategy(new Blt([0.9, 0.5], [0.1, 0.2]));
 const base = { noiseMultiplier: 1, maxGradNorm: 1, random: { seed: 1 } } as const;
 
 describe('modes', () => {
-  it('lists the seven modes of the original library', () => {
+  it('lists the seven modes of the original library and the two amplified banded MF modes', () => {
     expect(MODE_NAMES).toEqual([
       'DP-SGD-BASE',
       'DP-SGD-AMPLIFIED',
@@ -19,7 +19,16 @@ describe('modes', () => {
       'Single Parameter',
       'BLT-Adam',
       'Multi-Epoch-BLT-Adam',
+      'Amplified-BandMF',
+      'Amplified-BandMF-Adam',
     ]);
+    expect(MODES['Amplified-BandMF-Adam']).toMatchObject({
+      strategy: 'banded',
+      optimizer: 'dp-adam-bc',
+      sampling: 'cyclicPoisson',
+      accounting: 'amplified-banded',
+      sensitivity: 'one',
+    });
     for (const name of MODE_NAMES) expect(MODES[name].name).toBe(name);
     expect(MODES['Multi-Epoch-BLT-Adam']).toMatchObject({
       strategy: 'blt',

@@ -19,10 +19,12 @@ export type ModeName =
   | 'Multi-Epoch-BLT'
   | 'Single Parameter'
   | 'BLT-Adam'
-  | 'Multi-Epoch-BLT-Adam';
+  | 'Multi-Epoch-BLT-Adam'
+  | 'Amplified-BandMF'
+  | 'Amplified-BandMF-Adam';
 
 /** Which kind of strategy matrix C a mode uses. */
-export type ModeStrategyKind = 'identity' | 'blt' | 'single-parameter';
+export type ModeStrategyKind = 'identity' | 'blt' | 'single-parameter' | 'banded';
 
 /**
  * How a mode's privacy is accounted: the one vocabulary of the engine, its mechanism and its report.
@@ -30,11 +32,16 @@ export type ModeStrategyKind = 'identity' | 'blt' | 'single-parameter';
  *   real Poisson sampling; the noise has the per-step sensitivity 1.
  * - `'gaussian'`: one Gaussian mechanism for the whole run, of sensitivity sens(C) under the participation the
  *   sampler really produces (for the identity C, `steps` Gaussian mechanisms composed without amplification).
+ * - `'amplified-banded'`: amplified banded MF (a `bands`-banded C of unit column norm with cyclic Poisson
+ *   sampling): ceil(steps / bands) Poisson-subsampled Gaussian mechanisms of rate p = batchSize · bands / N.
  */
-export type ModeAccounting = 'poisson-subsampled-gaussian' | 'gaussian';
+export type ModeAccounting = 'poisson-subsampled-gaussian' | 'gaussian' | 'amplified-banded';
 
-/** The batch sampler the engine builds for a mode: Poisson sampling, or fixed batches in a cyclic order. */
-export type ModeSampling = 'poisson' | 'cyclic';
+/**
+ * The batch sampler the engine builds for a mode: Poisson sampling, fixed batches in a cyclic order, or cyclic
+ * Poisson sampling (fixed groups visited in turn, Poisson sampling within the active group).
+ */
+export type ModeSampling = 'poisson' | 'cyclic' | 'cyclicPoisson';
 
 /** The participation kind a batch sampler of `@cnm/sampler` declares (`sampler.participation.kind`). */
 export type SamplerKind = ParticipationPattern['kind'];
@@ -51,9 +58,9 @@ export interface ModeDescription {
    * The participation the strategy is fitted (or chosen) for by default: `'none'` for the identity, `'single'`
    * for one participation in the whole run (a streaming BLT), `'min-separation'` for one participation per
    * epoch (minimum separation = steps per epoch, at most `epochs` participations; such a mode refuses a
-   * streaming fit).
+   * streaming fit), `'banded'` for a banded Toeplitz C fitted for the run's steps (unit column norm).
    */
-  readonly fittedFor: 'none' | 'single' | 'min-separation';
+  readonly fittedFor: 'none' | 'single' | 'min-separation' | 'banded';
   /** The sampler the engine builds for the mode. */
   readonly sampling: ModeSampling;
   /**
@@ -156,6 +163,29 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     sensitivity: 'participation',
     summary: 'DP-AdamBC with BLT-correlated noise, the BLT fitted for one participation per epoch.',
   },
+  'Amplified-BandMF': {
+    name: 'Amplified-BandMF',
+    strategy: 'banded',
+    optimizer: 'dp-sgd',
+    fittedFor: 'banded',
+    sampling: 'cyclicPoisson',
+    samplers: ['cyclicPoisson'],
+    accounting: 'amplified-banded',
+    sensitivity: 'one',
+    summary:
+      'SGD with banded correlated noise and cyclic Poisson sampling (amplified banded MF); one band is DP-SGD.',
+  },
+  'Amplified-BandMF-Adam': {
+    name: 'Amplified-BandMF-Adam',
+    strategy: 'banded',
+    optimizer: 'dp-adam-bc',
+    fittedFor: 'banded',
+    sampling: 'cyclicPoisson',
+    samplers: ['cyclicPoisson'],
+    accounting: 'amplified-banded',
+    sensitivity: 'one',
+    summary: 'DP-AdamBC with banded correlated noise and cyclic Poisson sampling (amplified banded MF).',
+  },
 });
 
 /** The mode names, in the order of the original library's documentation. */
@@ -184,6 +214,7 @@ export function strategyKindOf(strategy: Strategy): ModeStrategyKind | 'other' {
   if (name === 'identity') return 'identity';
   if (name.startsWith('blt(')) return 'blt';
   if (name.startsWith('single-parameter(')) return 'single-parameter';
+  if (name.startsWith('banded-toeplitz(')) return 'banded';
   return 'other';
 }
 

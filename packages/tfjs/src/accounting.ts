@@ -4,11 +4,16 @@
  * - Poisson sampling: Poisson-subsampled Gaussian steps (PLD, or RDP on request);
  * - fixed batches (the cyclic sampler: each example once per epoch, participations exactly `stepsPerEpoch`
  *   apart): one Gaussian mechanism for the whole run, whose sensitivity is that of the strategy C under that
- *   participation (streaming BLTs trained for several epochs included).
- * Combinations whose accounting would not hold are refused with the reason.
+ *   participation (streaming BLTs trained for several epochs included);
+ * - cyclic Poisson sampling with a banded C (amplified banded MF): Poisson-subsampled Gaussian steps, ceil(t / b)
+ *   of them after t steps.
+ * Combinations whose accounting would not hold are refused with the reason (run shapes: run-plan.ts).
  */
 import {
   type AccountantState,
+  amplifiedBandMfCompositions,
+  amplifiedBandMfEvent,
+  calibrateAmplifiedBandMf,
   calibrateGaussian,
   calibrateNoiseMultiplier,
   computeEpsilon,
@@ -22,9 +27,9 @@ import {
   RdpAccountant,
 } from '@cnm/accountant';
 import { type Participation, sensitivity } from '@cnm/core';
-import { describeMode, type ModeMechanism, modeMechanism, modesWhere } from '@cnm/optim';
-import type { BatchSampler } from '@cnm/sampler';
+import { type ModeMechanism, modeMechanism } from '@cnm/optim';
 import type { EngineConfig } from './engine-config';
+import { bandedMomentum } from './run-plan';
 import { assertInRange, assertInteger } from './validate';
 
 /** The shape of the run: how many examples, batches and steps the accounting covers. */
@@ -39,8 +44,10 @@ export interface RunShape {
   readonly epochs: number;
   /** All steps of the run, `stepsPerEpoch * epochs`. */
   readonly totalSteps: number;
-  /** Poisson sampling rate, for the modes that sample with Poisson sampling. */
+  /** Poisson sampling rate, for the modes that sample with Poisson sampling (within the active group if banded). */
   readonly sampleRate?: number;
+  /** Bands b (= groups of the cyclic Poisson sampler), for the amplified banded MF modes. */
+  readonly bands?: number;
 }
 
 /** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
@@ -58,132 +65,9 @@ export interface NoiseSplit {
 export type AccountingLabel =
   | 'poisson-subsampled-gaussian (pld)'
   | 'poisson-subsampled-gaussian (rdp)'
+  | 'amplified-banded (pld)'
+  | 'amplified-banded (rdp)'
   | 'gaussian';
-
-/**
- * Derives the run shape from the options and refuses the shapes whose accounting would not hold: a
- * minimum separation `b` larger than the cyclic sampler's real separation (steps per epoch) or than the
- * run, more epochs than `maxParticipations` (each epoch is one participation).
- */
-export function planRun(config: EngineConfig): RunShape {
-  if (config.sampler !== undefined) return planWithSampler(config, config.sampler);
-  const { datasetSize, epochs } = config;
-  if (config.poissonSampling) {
-    if (config.batchSize === undefined) {
-      throw new TypeError(
-        "option 'batchSize' is required with Poisson sampling: the expected batch size (integer >= 1)",
-      );
-    }
-    const sampleRate = config.batchSize / datasetSize;
-    const stepsPerEpoch = Math.max(1, Math.round(1 / sampleRate));
-    return {
-      datasetSize,
-      batchSize: config.batchSize,
-      stepsPerEpoch,
-      epochs,
-      totalSteps: stepsPerEpoch * epochs,
-      sampleRate,
-    };
-  }
-  const b = config.minSeparation;
-  let batchSize = config.batchSize;
-  if (batchSize === undefined) {
-    if (b === undefined) {
-      throw new TypeError(
-        "option 'batchSize' is required (integer in [1, datasetSize]), or 'minSeparation' (b), from which the batch size ceil(datasetSize / b) follows",
-      );
-    }
-    if (b > datasetSize) {
-      throw new RangeError(`minSeparation (b) must be at most the dataset size ${datasetSize}, got ${b}`);
-    }
-    batchSize = Math.ceil(datasetSize / b);
-  }
-  const stepsPerEpoch = Math.ceil(datasetSize / batchSize);
-  const totalSteps = stepsPerEpoch * epochs;
-  if (b !== undefined) {
-    if (b > totalSteps) {
-      throw new RangeError(
-        `minSeparation (b) must be at most the number of steps n = ${totalSteps}, got ${b}`,
-      );
-    }
-    if (b > stepsPerEpoch) {
-      throw new RangeError(
-        `minSeparation (b) must be at most ${stepsPerEpoch}: the cyclic sampler (batch size ${batchSize} over ${datasetSize} examples) ` +
-          `puts ${stepsPerEpoch} steps between two participations of an example, so b = ${b} would not hold`,
-      );
-    }
-  }
-  const k = config.maxParticipations;
-  if (k !== undefined && epochs > k) {
-    throw new RangeError(
-      `maxParticipations (k) must be at least epochs (${epochs}): the cyclic sampler makes every example participate once per epoch, got k = ${k}`,
-    );
-  }
-  return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
-}
-
-/**
- * The run shape of a sampler given by the caller, refusing the samplers whose participation does not support
- * the mode's accounting.
- */
-function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape {
-  const { datasetSize, epochs, mode } = config;
-  const row = describeMode(mode);
-  if (sampler.datasetSize !== datasetSize) {
-    throw new RangeError(
-      `sampler.datasetSize must be the number of examples in data (${datasetSize}), got ${sampler.datasetSize}`,
-    );
-  }
-  if (sampler.step !== 0)
-    throw new RangeError(`sampler must be at step 0 (a fresh sampler), got step ${sampler.step}`);
-  if (config.batchSize !== undefined || config.minSeparation !== undefined) {
-    throw new TypeError('batchSize and minSeparation (b) follow from the sampler given: remove them');
-  }
-  const participation = sampler.participation;
-  const stepsPerEpoch = sampler.stepsPerEpoch;
-  const totalSteps = stepsPerEpoch * epochs;
-  if (config.secureMode && sampler.exportState().rng !== null) {
-    throw new TypeError('secureMode needs a sampler drawing from SecureRandom; this one uses a SeededRandom');
-  }
-  const k = config.maxParticipations;
-  if (k !== undefined && epochs > k) {
-    throw new RangeError(
-      `maxParticipations (k) must be at least epochs (${epochs}): the sampler makes every example participate up to once per epoch, got k = ${k}`,
-    );
-  }
-  switch (participation.kind) {
-    case 'poisson':
-      // validateConfig already tied Poisson sampling to the modes that sample with it.
-      return {
-        datasetSize,
-        batchSize: participation.sampleRate * datasetSize,
-        stepsPerEpoch,
-        epochs,
-        totalSteps,
-        sampleRate: participation.sampleRate,
-      };
-    case 'cyclic':
-      return { datasetSize, batchSize: participation.batchSize, stepsPerEpoch, epochs, totalSteps };
-    case 'shuffle':
-    case 'ballsInBins': {
-      if (!row.samplers.includes(participation.kind)) {
-        const kind = participation.kind;
-        throw new RangeError(
-          `mode '${mode}' is accounted with the sensitivity of its strategy under min-separation, and a ${kind} ` +
-            'sampler gives none: an example can be in the last batch of one epoch and the first of the next (1 step apart). ' +
-            `Use a CyclicSampler (fixed batches), or mode ${modesWhere((m) => m.samplers.includes(kind))}, whose accounting needs only one participation per epoch`,
-        );
-      }
-      const batchSize =
-        participation.kind === 'shuffle' ? participation.batchSize : datasetSize / participation.binCount;
-      return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
-    }
-    default:
-      throw new RangeError(
-        `sampler participation '${String((participation as { kind: unknown }).kind)}' is not supported`,
-      );
-  }
-}
 
 /** The participation the cyclic sampler produces over `shape.totalSteps` steps. */
 export function realParticipationOf(shape: RunShape): Participation {
@@ -218,6 +102,7 @@ export function buildMechanism(config: EngineConfig, shape: RunShape): ModeMecha
     participation: realParticipationOf(shape),
     fittedFor: fitParticipation(config, shape),
     ...(config.gamma === undefined ? {} : { gamma: config.gamma }),
+    ...(shape.bands === undefined ? {} : { bands: shape.bands, momentum: bandedMomentum(config) }),
     fit: { error: config.errorType, bufferCount: config.bufferCount },
   });
 }
@@ -279,9 +164,8 @@ export class RunAccounting {
 
   /** The accounting as reports and checkpoints name it. */
   get label(): AccountingLabel {
-    return this.mechanism.mode.accounting === 'gaussian'
-      ? 'gaussian'
-      : `poisson-subsampled-gaussian (${this.accountant})`;
+    const accounting = this.mechanism.mode.accounting;
+    return accounting === 'gaussian' ? 'gaussian' : `${accounting} (${this.accountant})`;
   }
 
   /**
@@ -331,7 +215,8 @@ export class RunAccounting {
     const count = this.countNoiseMultiplier;
     if (count === undefined || noiseMultiplier === 0) return noiseMultiplier;
     const n = this.shape.totalSteps;
-    const poisson = this.mechanism.mode.accounting === 'poisson-subsampled-gaussian';
+    // Amplified banded MF is Poisson-subsampled Gaussian steps too (ceil(n / b) of them), with the count alike.
+    const poisson = this.mechanism.mode.accounting !== 'gaussian';
     // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
     const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
     const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
@@ -389,12 +274,23 @@ export class RunAccounting {
     return value;
   }
 
+  /**
+   * Poisson-subsampled Gaussian steps among the first `steps` steps that one example can take part in: every
+   * step for DP-SGD, ceil(steps / bands) for amplified banded MF (its steps are a multiple of b apart).
+   */
+  subsampledCompositions(steps: number): number {
+    const bands = this.shape.bands;
+    return this.mechanism.mode.accounting === 'amplified-banded' && steps > 0
+      ? amplifiedBandMfCompositions(steps, Math.min(bands as number, steps))
+      : steps;
+  }
+
   #epsilon(steps: number, gradientNoiseMultiplier: number, delta: number): number {
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting !== 'gaussian') {
       return computeEpsilon({
         noiseMultiplier: this.stepNoiseMultiplier(gradientNoiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
-        steps,
+        steps: this.subsampledCompositions(steps),
         delta,
         accountant: this.accountant,
       });
@@ -415,18 +311,27 @@ export class RunAccounting {
    * first step and without noise (then epsilon is infinite and no accountant applies).
    */
   historyAfter(steps: number, gradientNoiseMultiplier: number): AccountantState {
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
-      const event = new PoissonSampledEvent(
-        this.shape.sampleRate as number,
-        new GaussianEvent(this.stepNoiseMultiplier(gradientNoiseMultiplier || 1)),
-      );
-      return {
-        version: 1,
-        kind: this.accountant,
-        options: {},
-        history:
-          steps === 0 || gradientNoiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
-      };
+    if (this.mechanism.mode.accounting !== 'gaussian') {
+      const sampleRate = this.shape.sampleRate as number;
+      const stepNoise = this.stepNoiseMultiplier(gradientNoiseMultiplier || 1);
+      const empty = steps === 0 || gradientNoiseMultiplier === 0;
+      // Amplified banded MF: jax_privacy's amplified_bandmf_event, one self-composed entry.
+      const entry =
+        this.mechanism.mode.accounting === 'amplified-banded'
+          ? {
+              event: amplifiedBandMfEvent({
+                noiseMultiplier: stepNoise,
+                sampleRate,
+                steps: Math.max(steps, 1),
+                bands: Math.min(this.shape.bands as number, Math.max(steps, 1)),
+              }).toJSON(),
+              count: 1,
+            }
+          : {
+              event: new PoissonSampledEvent(sampleRate, new GaussianEvent(stepNoise)).toJSON(),
+              count: steps,
+            };
+      return { version: 1, kind: this.accountant, options: {}, history: empty ? [] : [entry] };
     }
     const history =
       steps === 0 || gradientNoiseMultiplier === 0
@@ -498,7 +403,16 @@ export class RunAccounting {
     }
     const n = this.shape.totalSteps;
     let sigma: number;
-    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'amplified-banded') {
+      sigma = calibrateAmplifiedBandMf({
+        targetEpsilon,
+        targetDelta,
+        sampleRate: this.shape.sampleRate as number,
+        steps: n,
+        bands: this.shape.bands as number,
+        accountant: this.accountant,
+      });
+    } else if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       sigma = calibrateNoiseMultiplier({
         targetEpsilon,
         targetDelta,

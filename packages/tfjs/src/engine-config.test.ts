@@ -1,5 +1,11 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { CyclicSampler, PoissonSampler, SeededRandom, ShuffleSampler } from '@cnm/sampler';
+import {
+  CyclicPoissonSampler,
+  CyclicSampler,
+  PoissonSampler,
+  SeededRandom,
+  ShuffleSampler,
+} from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifier, crossEntropy, separableTask } from '../test/engine-fixtures';
@@ -138,6 +144,41 @@ describe('bad configurations name the option and the allowed values', () => {
     ['noise multiplier with epsilon', { noiseMultiplier: 1 }, /remove noiseMultiplier/],
     ['typo', { epoch: 2 }, /unknown option 'epoch'/],
     ['alias twice', { d: 2, bufferCount: 2 }, /option 'bufferCount' is given twice/],
+    [
+      'bands not a number',
+      { mode: 'Amplified-BandMF', bands: '2' },
+      /bands must be an integer >= 1 or 'auto', got 2/,
+    ],
+    [
+      'bands with p > 1',
+      { mode: 'Amplified-BandMF', bands: 5 },
+      /bands must be an integer in \[1, 4\], got 5/,
+    ],
+    [
+      'bands on a Toeplitz mode',
+      { bands: 'auto' },
+      /bands applies to the amplified banded MF modes .*not to 'BLT'/,
+    ],
+    [
+      'participation with a banded mode',
+      { mode: 'Amplified-BandMF', participation: 'cyclic' },
+      /participation applies to the modes without amplification/,
+    ],
+    [
+      'bands contradicting the sampler',
+      {
+        mode: 'Amplified-BandMF',
+        bands: 2,
+        batchSize: undefined,
+        sampler: new CyclicPoissonSampler({
+          datasetSize: 32,
+          bands: 4,
+          sampleRate: 0.5,
+          rng: SeededRandom.fromSeed(2),
+        }),
+      },
+      /bands \(2\) contradicts the sampler given, which has 4 bands/,
+    ],
   ])('%s', (_name, overrides, message) => {
     expect(make(overrides)).toThrow(message);
   });

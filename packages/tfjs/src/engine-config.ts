@@ -82,6 +82,11 @@ export interface EngineConfig {
   readonly maxParticipations: number | undefined;
   /** The validated `gamma` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly gamma: number | undefined;
+  /**
+   * The validated `bands` option of the amplified banded MF modes (undefined for the other modes; with a sampler
+   * given, the sampler's bands).
+   */
+  readonly bands: number | 'auto' | undefined;
   /** The validated `lossReduction` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly lossReduction: 'mean' | 'sum';
   /** The validated `poissonSampling` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -184,6 +189,7 @@ export function validateConfig(
       ? checkAdaptiveClipping(options.adaptiveClipping, maxGradNorm as number)
       : undefined;
   const { participation, poissonSampling } = checkSampling(row, checked);
+  const bands = checkBands(row, checked, withEpsilon, datasetSize);
   if (row.strategy === 'single-parameter' && checked.gamma === undefined) {
     throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
   }
@@ -219,6 +225,7 @@ export function validateConfig(
     minSeparation: checked.minSeparation,
     maxParticipations: checked.maxParticipations,
     gamma: checked.gamma,
+    bands,
     lossReduction: checked.lossReduction,
     poissonSampling,
     sampler: checked.sampler,
@@ -300,6 +307,13 @@ function checkSampling(
           : `the sampler must be a PoissonSampler, got participation '${samplerKind}'`),
     );
   }
+  const banded = row.sampling === 'cyclicPoisson';
+  if (banded && poissonSampling) {
+    throw new RangeError(
+      `mode '${mode}' samples fixed groups with Poisson sampling inside the active one (cyclic Poisson sampling): ` +
+        'leave poissonSampling unset and give no sampler or a CyclicPoissonSampler',
+    );
+  }
   if (!amplified && poissonSampling) {
     throw new RangeError(
       `mode '${mode}' is accounted with the sensitivity of its participation pattern, which needs the cyclic sampler ` +
@@ -307,12 +321,62 @@ function checkSampling(
         `participations: set poissonSampling to false, or use mode ${modesWhere((m) => m.sampling === 'poisson')}`,
     );
   }
-  if (amplified && checked.participation !== undefined) {
+  if ((amplified || banded) && checked.participation !== undefined) {
     throw new RangeError(
       `participation applies to the modes without amplification; '${mode}' uses Poisson sampling`,
     );
   }
   return { participation, poissonSampling };
+}
+
+/**
+ * The `bands` option: only for the amplified banded MF modes, an integer in [1, floor(datasetSize / batchSize)]
+ * (the sampling rate batchSize · bands / datasetSize is at most 1) or `'auto'` (which needs a target ε to
+ * calibrate each candidate). With a sampler given, it is the sampler's.
+ */
+function checkBands(
+  row: ModeDescription,
+  checked: CheckedOptions,
+  withEpsilon: boolean,
+  datasetSize: number,
+): number | 'auto' | undefined {
+  const given = checked.bands;
+  if (row.sampling !== 'cyclicPoisson') {
+    if (given !== undefined) {
+      throw new RangeError(
+        `bands applies to the amplified banded MF modes (${modesWhere((m) => m.sampling === 'cyclicPoisson')}), not to '${row.name}'`,
+      );
+    }
+    return undefined;
+  }
+  const sampler = checked.sampler;
+  if (sampler !== undefined) {
+    // A sampler of another kind is refused with the mode's samplers when the run is planned (run-plan.ts).
+    if (sampler.participation.kind !== 'cyclicPoisson') return undefined;
+    const samplerBands = sampler.participation.bands;
+    if (given !== undefined && given !== samplerBands) {
+      throw new RangeError(
+        `bands (${String(given)}) contradicts the sampler given, which has ${samplerBands} bands`,
+      );
+    }
+    return samplerBands;
+  }
+  const batchSize = checked.batchSize;
+  if (batchSize === undefined) {
+    throw new TypeError(
+      `option 'batchSize' is required by mode '${row.name}': the expected batch size (integer in [1, ${datasetSize}])`,
+    );
+  }
+  const maxBands = Math.floor(datasetSize / batchSize);
+  if (given === undefined || given === 'auto') {
+    if (!withEpsilon) {
+      throw new TypeError(
+        `bands 'auto' calibrates the noise for each band count: use makePrivateWithEpsilon, or give bands as an integer in [1, ${maxBands}]`,
+      );
+    }
+    return 'auto';
+  }
+  return integer('bands', given, 1, maxBands);
 }
 
 /** The noise multiplier (`makePrivate`) or the privacy target (`makePrivateWithEpsilon`, or a budget). */

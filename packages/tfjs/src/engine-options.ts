@@ -125,6 +125,13 @@ export interface PrivateTrainingOptions {
   readonly maxParticipations?: number;
   /** Gamma of `'Single Parameter'`, in [0, 1). */
   readonly gamma?: number;
+  /**
+   * Bands b of the amplified banded MF modes (`'Amplified-BandMF'`, `'Amplified-BandMF-Adam'`): an integer in
+   * [1, floor(datasetSize / batchSize)] (the sampling rate p = batchSize · b / datasetSize is at most 1), or
+   * `'auto'` (default; needs `makePrivateWithEpsilon`): the b with the smallest expected noise error
+   * σ(b) · RMSE(b). One band is DP-SGD with Poisson sampling. Refused by the other modes.
+   */
+  readonly bands?: number | 'auto';
   /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
   readonly lossReduction?: 'mean' | 'sum';
   /**

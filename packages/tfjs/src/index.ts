@@ -121,6 +121,7 @@ export type { ReturnPerExample } from './per-example-outputs';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export type {
   AdaptiveClippingReport,
+  BandMfReport,
   BltReport,
   PrivacyReport,
   PrivacyTarget,

@@ -6,16 +6,17 @@
 export {
   buildMechanism,
   type NoiseSplit,
-  planRun,
   RunAccounting,
   type RunShape,
   realParticipationOf,
 } from './accounting';
 export type { ResolvedAdaptiveClipping } from './adaptive-clipping-options';
+export { type BandCandidate, type BandChoiceProblem, chooseBands, maxBandsOf } from './band-choice';
 export { clippingFromMaxGradNorm, releaseBatch, validateClipping } from './clipping';
 export { type EngineConfig, normaliseOptions, validateConfig } from './engine-config';
 export { type CheckedOptions, KNOWN_OPTIONS, OPTION_RULES } from './option-rules';
 export type { PrivateTrainerParts } from './private-trainer';
+export { bandedMomentum, planRun } from './run-plan';
 export { batchMatMulWasm, batchMatMulWasmConfig } from './wasm-kernels/batch-mat-mul';
 export {
   conv2DBackpropFilterWasm,

@@ -170,6 +170,14 @@ export const OPTION_RULES = {
   maxParticipations: (value: unknown): number | undefined =>
     optionalInteger('maxParticipations (k)', value, 1),
   gamma: (value: unknown): number | undefined => optionalFinite('gamma', value, UNIT_OPEN),
+  // Its range [1, floor(datasetSize / batchSize)] depends on the batch size and the mode: `checkBands` in
+  // engine-config.ts checks it with them.
+  bands: (value: unknown): number | 'auto' | undefined => {
+    if (value !== undefined && value !== 'auto' && typeof value !== 'number') {
+      throw new TypeError(`bands must be an integer >= 1 or 'auto', got ${String(value)}`);
+    }
+    return value;
+  },
   secureMode: (value: unknown): boolean | undefined => {
     if (value !== undefined && typeof value !== 'boolean')
       throw new TypeError('secureMode must be a boolean');

@@ -8,13 +8,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,
+  CyclicPoissonSampler,
   CyclicSampler,
   PoissonSampler,
   type RandomGenerator,
   SecureRandom,
   SeededRandom,
 } from '@cnm/sampler';
-import { buildMechanism, planRun, RunAccounting } from './accounting';
+import { buildMechanism, RunAccounting } from './accounting';
 import {
   AdaptiveClipNorm,
   type ClippingOptions,
@@ -27,6 +28,7 @@ import { createInnerOptimizer } from './inner-optimizer';
 import { trainableVariables } from './per-example/model-layers';
 import { privacyReport } from './privacy-report';
 import { PrivateTrainer } from './private-trainer';
+import { planRun } from './run-plan';
 import { assertSecureRun } from './secure-mode';
 import { runFingerprint } from './trainer-state';
 
@@ -166,13 +168,24 @@ export class PrivacyEngine {
       seed === undefined ? new SecureRandom() : SeededRandom.fromSeed((seed + SAMPLER_SEED_OFFSET) & MASK_64);
     const sampler: BatchSampler =
       config.sampler ??
-      (config.poissonSampling
-        ? new PoissonSampler({
+      (shape.bands !== undefined
+        ? new CyclicPoissonSampler({
             datasetSize: shape.datasetSize,
+            bands: shape.bands,
             sampleRate: shape.sampleRate as number,
             rng: samplerRng,
           })
-        : new CyclicSampler({ datasetSize: shape.datasetSize, batchSize: shape.batchSize, rng: samplerRng }));
+        : config.poissonSampling
+          ? new PoissonSampler({
+              datasetSize: shape.datasetSize,
+              sampleRate: shape.sampleRate as number,
+              rng: samplerRng,
+            })
+          : new CyclicSampler({
+              datasetSize: shape.datasetSize,
+              batchSize: shape.batchSize,
+              rng: samplerRng,
+            }));
     if (sampler.stepsPerEpoch !== shape.stepsPerEpoch) {
       throw new Error(
         `internal: sampler has ${sampler.stepsPerEpoch} steps per epoch, the accounting ${shape.stepsPerEpoch}`,

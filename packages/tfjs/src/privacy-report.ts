@@ -16,6 +16,20 @@ export interface BltReport {
   readonly loss: number;
 }
 
+/** The banded strategy of an amplified banded MF run. */
+export interface BandMfReport {
+  /** Number of bands b (= groups of the cyclic Poisson sampler). */
+  readonly bands: number;
+  /** The band c_0..c_{b-1} of C (unit norm). */
+  readonly coefficients: number[];
+  /** Inclusion probability p = batchSize · b / N within the active group. */
+  readonly sampleRate: number;
+  /** σ · RMSE of the prefix-sum noise (per unit of clip norm): the expected noise error the choice of b minimises. */
+  readonly noiseRmse: number;
+  /** RMSE of the prefix sums of the noise for unit σ (the fit's loss). */
+  readonly loss: number;
+}
+
 /** The shape of a run as the accounting sees it. */
 export interface RunReport {
   /** Examples in the training set. */
@@ -60,7 +74,10 @@ export interface AdaptiveClippingReport {
 export interface PrivacyReport {
   /** Training mode. */
   readonly mode: string;
-  /** Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED). */
+  /**
+   * Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED, `'cyclic-poisson'` for the amplified
+   * banded MF modes).
+   */
   readonly participation: string;
   /** Accounting: Poisson-subsampled Gaussian steps (PLD/RDP) or one Gaussian mechanism for the run. */
   readonly accounting: AccountingLabel;
@@ -80,6 +97,8 @@ export interface PrivacyReport {
   readonly strategy: string;
   /** BLT buffers, decays and output scales, for the BLT modes. */
   readonly blt?: BltReport;
+  /** The banded strategy, for the amplified banded MF modes. */
+  readonly bandmf?: BandMfReport;
   /**
    * L2 sensitivity of one example's clipped gradient (maxGradNorm, or the root of the per-layer squares); the
    * initial threshold with adaptive clipping.
@@ -135,11 +154,13 @@ export interface PrivacyReportParts {
 export function privacyReport(parts: PrivacyReportParts): PrivacyReport {
   const { config, shape, mechanism, accounting, noise, clipNorm, adaptive, stepsWithinBudget } = parts;
   const fit = mechanism.fit;
+  const bandFit = mechanism.bandFit;
   const { noiseMultiplier, gradientNoiseMultiplier } = noise;
   const { target, plannedEpsilon } = parts;
   return {
     mode: config.mode,
-    participation: config.poissonSampling ? 'poisson' : config.participation,
+    participation:
+      bandFit !== undefined ? 'cyclic-poisson' : config.poissonSampling ? 'poisson' : config.participation,
     accounting: accounting.label,
     noiseMultiplier,
     gradientNoiseMultiplier,
@@ -154,6 +175,17 @@ export function privacyReport(parts: PrivacyReportParts): PrivacyReport {
             decays: Array.from(fit.blt.toJSON().decays),
             outputScales: Array.from(fit.blt.toJSON().outputScales),
             loss: fit.loss,
+          },
+        }),
+    ...(bandFit === undefined
+      ? {}
+      : {
+          bandmf: {
+            bands: bandFit.bands,
+            coefficients: Array.from(bandFit.coefficients),
+            sampleRate: shape.sampleRate as number,
+            noiseRmse: gradientNoiseMultiplier * bandFit.loss,
+            loss: bandFit.loss,
           },
         }),
     clipNorm,

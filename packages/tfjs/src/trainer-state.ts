@@ -104,6 +104,10 @@ export function runFingerprint(
     strategy: report.strategy,
     blt:
       report.blt === undefined ? null : { decays: report.blt.decays, outputScales: report.blt.outputScales },
+    // Only for the banded modes: checkpoints of the other modes stay readable.
+    ...(report.bandmf === undefined
+      ? {}
+      : { bandmf: { bands: report.bandmf.bands, coefficients: report.bandmf.coefficients } }),
     // The adaptive state moves during the run: the fingerprint holds its fixed settings.
     clipping:
       report.adaptiveClipping === undefined ? clipping : { mode: 'adaptive', ...report.adaptiveClipping },

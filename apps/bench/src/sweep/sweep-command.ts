@@ -112,6 +112,29 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
   const seeds = Array.from({ length: options.seeds }, (_, i) => i);
   const entries: SweepEntry[] = [];
   const choices: LearningRateChoice[] = [];
+  const reportSoFar = (complete: boolean): SweepReport => ({
+    date: new Date().toISOString(),
+    command: commandLine(),
+    machine: machineInfo(selection.backend) as unknown as Record<string, unknown>,
+    complete,
+    epochs: options.epochs,
+    trainExamples: trainCount,
+    testExamples: test.count,
+    validationExamples: options.validationExamples,
+    batchSize: options.batchSize,
+    seeds,
+    epsilons: options.epsilons,
+    learningRateChoices: choices,
+    rows: entries,
+  });
+  // A run of hours keeps what it has measured: the files are rewritten after every run, marked incomplete.
+  const writeTables = async (report: SweepReport) => {
+    await mkdir(options.out, { recursive: true });
+    await writeFile(join(options.out, 'sweep.json'), `${JSON.stringify(report, null, 1)}\n`);
+    const markdown = sweepMarkdown(report);
+    await writeFile(join(options.out, 'sweep.md'), markdown);
+    return markdown;
+  };
   const run = async (
     row: BenchRow,
     learningRate: number,
@@ -153,7 +176,7 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
       model.dispose();
     }
   };
-  const record = (
+  const record = async (
     name: string,
     row: BenchRow,
     epsilon: number,
@@ -177,6 +200,7 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
       epochs: options.epochs,
     };
     entries.push(entry);
+    await writeTables(reportSoFar(false));
     console.error(
       `${name} ε=${epsilon} seed ${seed} lr ${learningRate}: ${entry.accuracy?.toFixed(2)}% (EMA ${entry.averagedAccuracy?.toFixed(2)}%)${bands === undefined ? '' : ` b=${bands}`}`,
     );
@@ -195,11 +219,12 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
         (b.validationAccuracy ?? -1) > (a.validationAccuracy ?? -1) ? b : a,
       );
       choices.push({ name, tried, chosen: best.learningRate });
+      await writeTables(reportSoFar(false));
     }
     for (const epsilon of options.epsilons) {
       for (const { name, row } of rows) {
         for (const seed of seeds) {
-          record(
+          await record(
             name,
             row,
             epsilon,
@@ -210,7 +235,7 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
           );
           const chosen = choices.find((c) => c.name === name)?.chosen ?? row.learningRate;
           if (epsilon === 8 && chosen !== row.learningRate) {
-            record(
+            await record(
               name,
               row,
               epsilon,
@@ -226,24 +251,8 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
   } finally {
     for (const split of [train, test, fitPart, validation]) disposeSplit(split);
   }
-  const report: SweepReport = {
-    date: new Date().toISOString(),
-    command: commandLine(),
-    machine: machineInfo(selection.backend) as unknown as Record<string, unknown>,
-    epochs: options.epochs,
-    trainExamples: trainCount,
-    testExamples: test.count,
-    validationExamples: options.validationExamples,
-    batchSize: options.batchSize,
-    seeds,
-    epsilons: options.epsilons,
-    learningRateChoices: choices,
-    rows: entries,
-  };
-  await mkdir(options.out, { recursive: true });
-  await writeFile(join(options.out, 'sweep.json'), `${JSON.stringify(report, null, 1)}\n`);
-  const markdown = sweepMarkdown(report);
-  await writeFile(join(options.out, 'sweep.md'), markdown);
+  const report = reportSoFar(true);
+  const markdown = await writeTables(report);
   const svg = await renderSvg(sweepSpec(report));
   await writeFile(join(options.out, 'sweep-accuracy.svg'), svg);
   await writeFile(join(options.out, 'sweep-accuracy.png'), svgToPng(svg));

@@ -78,5 +78,7 @@ describe('sweep report', () => {
     const spec = sweepSpec(report) as { data: { values: unknown[] } };
     // The plot shows the default learning rate only: 6 DP-SGD runs and 1 BandMF run.
     expect(spec.data.values.length).toBe(7);
+    expect(markdown).not.toContain('Incomplete');
+    expect(sweepMarkdown({ ...report, complete: false })).toMatch(/^\*\*Incomplete/);
   });
 });

@@ -45,6 +45,8 @@ export interface SweepReport {
   readonly date: string;
   readonly command: string;
   readonly machine: Record<string, unknown>;
+  /** False while the sweep is still running (the files are rewritten after every run). */
+  readonly complete?: boolean;
   /** Epochs of every run. */
   readonly epochs: number;
   /** Training examples (N, also in δ = N^-1.1) and test examples. */
@@ -119,6 +121,7 @@ export function sweepMarkdown(report: SweepReport): string {
       `- ${c.name}: ${c.tried.map((t) => `lr ${t.learningRate} → ${t.validationAccuracy?.toFixed(2) ?? '–'}%`).join(', ')}; chosen ${c.chosen}`,
   );
   return [
+    ...(report.complete === false ? ['**Incomplete: the sweep is still running or was stopped.**', ''] : []),
     `Privacy-utility sweep: ${report.epochs} epoch(s), N = ${report.trainExamples} training and ${report.testExamples} test examples, batch ${report.batchSize}, δ = N^-1.1, seeds ${report.seeds.join(', ')}.`,
     '',
     `Command: \`${report.command}\`. Date: ${report.date}.`,

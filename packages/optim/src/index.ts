@@ -23,6 +23,7 @@ export {
   linearWarmup,
   piecewiseConstant,
 } from './learning-rate';
+export { type ModeMechanism, type ModeMechanismOptions, modeMechanism } from './mode-mechanism';
 export {
   createModeOptimizer,
   describeMode,
@@ -30,12 +31,12 @@ export {
   MODES,
   type ModeAccounting,
   type ModeDescription,
-  type ModeMechanism,
-  type ModeMechanismOptions,
   type ModeName,
   type ModeOptimizerOptions,
+  type ModeSampling,
   type ModeStrategyKind,
-  modeMechanism,
+  modesWhere,
+  type SamplerKind,
   strategyKindOf,
 } from './modes';
 export {

@@ -4,15 +4,18 @@ export type {
   BatchSampler,
   BatchSamplerState,
   BatchSamplerStateBase,
+  CyclicPoissonSamplerState,
   CyclicSamplerState,
   PoissonSamplerState,
   ShuffleSamplerState,
 } from './batch-sampler';
+export { CyclicPoissonSampler, type CyclicPoissonSamplerOptions } from './cyclic-poisson-sampler';
 export { CyclicSampler, type CyclicSamplerOptions } from './cyclic-sampler';
 export { type FillGaussianOptions, fillGaussian, sampleStandardNormal } from './gaussian';
 export type {
   BallsInBinsParticipation,
   CyclicParticipation,
+  CyclicPoissonParticipation,
   LastBatchPolicy,
   ParticipationPattern,
   PoissonParticipation,

@@ -1,9 +1,10 @@
 /**
- * Which accounting each mode and participation gets, tied to what the engine's sampler really does:
- * - 'DP-SGD-AMPLIFIED': Poisson sampling, Poisson-subsampled Gaussian steps (PLD, or RDP on request);
- * - every other mode: the cyclic sampler (fixed batches, each example once per epoch, participations exactly
- *   `stepsPerEpoch` apart) and one Gaussian mechanism for the whole run, whose sensitivity is that of the
- *   strategy C under that participation (streaming BLTs trained for several epochs included).
+ * Which accounting each run gets, tied to what the engine's sampler really does (the mode table of `@cnm/optim`
+ * says which sampler and accounting each mode has):
+ * - Poisson sampling: Poisson-subsampled Gaussian steps (PLD, or RDP on request);
+ * - fixed batches (the cyclic sampler: each example once per epoch, participations exactly `stepsPerEpoch`
+ *   apart): one Gaussian mechanism for the whole run, whose sensitivity is that of the strategy C under that
+ *   participation (streaming BLTs trained for several epochs included).
  * Combinations whose accounting would not hold are refused with the reason.
  */
 import {
@@ -20,17 +21,8 @@ import {
   type PrivacyAccountant,
   RdpAccountant,
 } from '@cnm/accountant';
-import {
-  bltStrategy,
-  type FitBltResult,
-  fitBlt,
-  identityStrategy,
-  type Participation,
-  type Strategy,
-  sensitivity,
-  singleParameterStrategy,
-} from '@cnm/core';
-import { describeMode } from '@cnm/optim';
+import { type Participation, sensitivity } from '@cnm/core';
+import { describeMode, type ModeMechanism, modeMechanism, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type { EngineConfig } from './engine-config';
 
@@ -46,7 +38,7 @@ export interface RunShape {
   readonly epochs: number;
   /** All steps of the run, `stepsPerEpoch * epochs`. */
   readonly totalSteps: number;
-  /** Poisson sampling rate, for 'DP-SGD-AMPLIFIED'. */
+  /** Poisson sampling rate, for the modes that sample with Poisson sampling. */
   readonly sampleRate?: number;
 }
 
@@ -58,26 +50,14 @@ export interface NoiseSplit {
   readonly gradientNoiseMultiplier: number;
 }
 
-/** How the run is accounted. */
-export type AccountingKind = 'poisson-subsampled-gaussian' | 'gaussian';
-
-/** The noise mechanism of a run: strategy, the sensitivities, and the participation they cover. */
-export interface PrivacyMechanism {
-  /** The accounting used. */
-  readonly accounting: AccountingKind;
-  /** Strategy matrix C (the identity for the DP-SGD modes). */
-  readonly strategy: Strategy;
-  /** The BLT fit, for the BLT modes. */
-  readonly fit?: FitBltResult;
-  /** What the strategy was fitted for (BLT modes), as a participation of @cnm/core. */
-  readonly fittedFor?: Participation;
-  /** The participation the sampler really produces, over the whole run, used for the sensitivity. */
-  readonly realParticipation: Participation;
-  /** sens(C) under the real participation over the whole run (clip norm 1). */
-  readonly sensitivity: number;
-  /** The sensitivity given to the noise: 1 for the DP-SGD modes (steps composed), else {@link sensitivity}. */
-  readonly noiseSensitivity: number;
-}
+/**
+ * The accounting as reports and checkpoints name it: the mode's accounting, with the accountant of the
+ * Poisson-subsampled steps.
+ */
+export type AccountingLabel =
+  | 'poisson-subsampled-gaussian (pld)'
+  | 'poisson-subsampled-gaussian (rdp)'
+  | 'gaussian';
 
 /**
  * Derives the run shape from the options and refuses the shapes whose accounting would not hold: a
@@ -147,6 +127,7 @@ export function planRun(config: EngineConfig): RunShape {
  */
 function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape {
   const { datasetSize, epochs, mode } = config;
+  const row = describeMode(mode);
   if (sampler.datasetSize !== datasetSize) {
     throw new RangeError(
       `sampler.datasetSize must be the number of examples in data (${datasetSize}), got ${sampler.datasetSize}`,
@@ -171,7 +152,7 @@ function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape 
   }
   switch (participation.kind) {
     case 'poisson':
-      // validateConfig already tied Poisson sampling to 'DP-SGD-AMPLIFIED'.
+      // validateConfig already tied Poisson sampling to the modes that sample with it.
       return {
         datasetSize,
         batchSize: participation.sampleRate * datasetSize,
@@ -184,11 +165,12 @@ function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape 
       return { datasetSize, batchSize: participation.batchSize, stepsPerEpoch, epochs, totalSteps };
     case 'shuffle':
     case 'ballsInBins': {
-      if (mode !== 'DP-SGD-BASE') {
+      if (!row.samplers.includes(participation.kind)) {
+        const kind = participation.kind;
         throw new RangeError(
-          `mode '${mode}' is accounted with the sensitivity of its strategy under min-separation, and a ${participation.kind} ` +
+          `mode '${mode}' is accounted with the sensitivity of its strategy under min-separation, and a ${kind} ` +
             'sampler gives none: an example can be in the last batch of one epoch and the first of the next (1 step apart). ' +
-            "Use a CyclicSampler (fixed batches), or mode 'DP-SGD-BASE', whose accounting needs only one participation per epoch",
+            `Use a CyclicSampler (fixed batches), or mode ${modesWhere((m) => m.samplers.includes(kind))}, whose accounting needs only one participation per epoch`,
         );
       }
       const batchSize =
@@ -215,9 +197,7 @@ function fitParticipation(config: EngineConfig, shape: RunShape): Participation 
     case 'streaming':
       return 'single';
     case 'cyclic':
-      return shape.epochs === 1
-        ? 'single'
-        : { minSeparation: shape.stepsPerEpoch, maxParticipations: shape.epochs };
+      return realParticipationOf(shape);
     case 'minSep':
       return {
         minSeparation: config.minSeparation ?? shape.stepsPerEpoch,
@@ -227,49 +207,18 @@ function fitParticipation(config: EngineConfig, shape: RunShape): Participation 
 }
 
 /**
- * Builds the mechanism of a mode: the strategy (fitting the BLT for the participation asked), and its
- * sensitivity under the participation the sampler really produces over the whole run.
+ * The mechanism of a run, built by the mode table's builder (`modeMechanism` of `@cnm/optim`): the strategy
+ * (the BLT fitted for the participation asked), and its sensitivity under the participation the sampler really
+ * produces over the whole run.
  */
-export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMechanism {
-  const mode = describeMode(config.mode);
-  const n = shape.totalSteps;
-  if (mode.accounting === 'poisson-subsampled-gaussian') {
-    return {
-      accounting: 'poisson-subsampled-gaussian',
-      strategy: identityStrategy(),
-      realParticipation: 'single',
-      sensitivity: 1,
-      noiseSensitivity: 1,
-    };
-  }
-  const realParticipation = realParticipationOf(shape);
-  let strategy: Strategy;
-  let fit: FitBltResult | undefined;
-  let fittedFor: Participation | undefined;
-  if (mode.strategy === 'identity') strategy = identityStrategy();
-  else if (mode.strategy === 'single-parameter') strategy = singleParameterStrategy(config.gamma as number);
-  else {
-    fittedFor = fitParticipation(config, shape);
-    const pattern =
-      fittedFor === 'single'
-        ? {}
-        : {
-            minSeparation: fittedFor.minSeparation,
-            maxParticipations: (fittedFor as { maxParticipations: number }).maxParticipations,
-          };
-    fit = fitBlt({ steps: n, ...pattern, error: config.errorType, bufferCount: config.bufferCount });
-    strategy = bltStrategy(fit.blt);
-  }
-  const runSensitivity = sensitivity(strategy.coefficients(n), realParticipation);
-  return {
-    accounting: 'gaussian',
-    strategy,
-    ...(fit === undefined ? {} : { fit }),
-    ...(fittedFor === undefined ? {} : { fittedFor }),
-    realParticipation,
-    sensitivity: runSensitivity,
-    noiseSensitivity: mode.strategy === 'identity' ? 1 : runSensitivity,
-  };
+export function buildMechanism(config: EngineConfig, shape: RunShape): ModeMechanism {
+  return modeMechanism(config.mode, {
+    steps: shape.totalSteps,
+    participation: realParticipationOf(shape),
+    fittedFor: fitParticipation(config, shape),
+    ...(config.gamma === undefined ? {} : { gamma: config.gamma }),
+    fit: { error: config.errorType, bufferCount: config.bufferCount },
+  });
 }
 
 /**
@@ -293,7 +242,7 @@ export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMe
  */
 export class RunAccounting {
   /** The mechanism accounted. */
-  readonly mechanism: PrivacyMechanism;
+  readonly mechanism: ModeMechanism;
   /** The run shape. */
   readonly shape: RunShape;
   /** Accountant of the Poisson-subsampled mode. */
@@ -308,7 +257,7 @@ export class RunAccounting {
    * @param countNoiseMultiplier - With adaptive clipping: the count's noise multiplier `2σ_b` (> 0).
    */
   constructor(
-    mechanism: PrivacyMechanism,
+    mechanism: ModeMechanism,
     shape: RunShape,
     accountant: 'pld' | 'rdp',
     countNoiseMultiplier?: number,
@@ -325,6 +274,13 @@ export class RunAccounting {
     this.shape = shape;
     this.accountant = accountant;
     this.countNoiseMultiplier = countNoiseMultiplier;
+  }
+
+  /** The accounting as reports and checkpoints name it. */
+  get label(): AccountingLabel {
+    return this.mechanism.mode.accounting === 'gaussian'
+      ? 'gaussian'
+      : `poisson-subsampled-gaussian (${this.accountant})`;
   }
 
   /**
@@ -350,7 +306,7 @@ export class RunAccounting {
    * the Gaussian accounting; 0 steps give 0, no gradient noise Infinity.
    */
   muAfter(steps: number, gradientNoiseMultiplier: number): number {
-    if (this.mechanism.accounting !== 'gaussian') {
+    if (this.mechanism.mode.accounting !== 'gaussian') {
       throw new RangeError('muAfter applies to the Gaussian accounting, not to Poisson-subsampled steps');
     }
     if (steps === 0) return 0;
@@ -374,7 +330,7 @@ export class RunAccounting {
     const count = this.countNoiseMultiplier;
     if (count === undefined || totalNoiseMultiplier === 0) return totalNoiseMultiplier;
     const n = this.shape.totalSteps;
-    const poisson = this.mechanism.accounting === 'poisson-subsampled-gaussian';
+    const poisson = this.mechanism.mode.accounting === 'poisson-subsampled-gaussian';
     // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
     const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
     const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
@@ -431,7 +387,7 @@ export class RunAccounting {
   }
 
   #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       return computeEpsilon({
         noiseMultiplier: this.stepNoiseMultiplier(noiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
@@ -456,7 +412,7 @@ export class RunAccounting {
    * first step and without noise (then epsilon is infinite and no accountant applies).
    */
   historyAfter(steps: number, noiseMultiplier: number): AccountantState {
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       const event = new PoissonSampledEvent(
         this.shape.sampleRate as number,
         new GaussianEvent(this.stepNoiseMultiplier(noiseMultiplier || 1)),
@@ -538,7 +494,7 @@ export class RunAccounting {
     }
     const n = this.shape.totalSteps;
     let sigma: number;
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       sigma = calibrateNoiseMultiplier({
         targetEpsilon,
         targetDelta,

@@ -2,7 +2,7 @@
  * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
-import { MODE_NAMES, type ModeName } from '@cnm/optim';
+import { describeMode, MODE_NAMES, type ModeName, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClippedGradientsProvider } from './clipped-gradients-provider';
@@ -128,7 +128,10 @@ export interface PrivateTrainingOptions {
   readonly gamma?: number;
   /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
   readonly lossReduction?: 'mean' | 'sum';
-  /** Poisson sampling; required by (and the default of) `'DP-SGD-AMPLIFIED'`, refused elsewhere. Alias `poisson_sampling`. */
+  /**
+   * Poisson sampling; required by (and the default of) the modes that sample with it (`'DP-SGD-AMPLIFIED'`),
+   * refused elsewhere. Alias `poisson_sampling`.
+   */
   readonly poissonSampling?: boolean;
   /**
    * A batch sampler of `@cnm/sampler` over the training set, at step 0, instead of the one the engine builds.
@@ -522,7 +525,8 @@ export function validateConfig(
   const lossFn = required(options, 'lossFn', 'the per-example loss (yTrue, yPred) => [B]');
   if (typeof lossFn !== 'function') throw new TypeError('lossFn must be a function (yTrue, yPred) => [B]');
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
-  const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
+  const row = describeMode(required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`) as string);
+  const mode = row.name;
   const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
   const maxGradNorm = required(options, 'maxGradNorm', 'the per-example clipping norm (> 0)');
   const several = typeof maxGradNorm === 'object';
@@ -562,7 +566,7 @@ export function validateConfig(
   if (clipping === 'perLayer' && !several) {
     throw new RangeError("clipping 'perLayer' needs maxGradNorm as one norm per layer (array or record)");
   }
-  const multiEpoch = mode === 'Multi-Epoch-BLT' || mode === 'Multi-Epoch-BLT-Adam';
+  const multiEpoch = row.fittedFor === 'min-separation';
   const participation = oneOf(
     'participation',
     options.participation,
@@ -574,7 +578,7 @@ export function validateConfig(
       `mode '${mode}' fits its BLT for several participations: participation must be 'cyclic' or 'minSep', got 'streaming'`,
     );
   }
-  const amplified = mode === 'DP-SGD-AMPLIFIED';
+  const amplified = row.sampling === 'poisson';
   if (options.poissonSampling !== undefined && typeof options.poissonSampling !== 'boolean') {
     throw new TypeError('poissonSampling must be a boolean');
   }
@@ -603,7 +607,7 @@ export function validateConfig(
       : ((options.poissonSampling as boolean | undefined) ?? amplified);
   if (amplified && !poissonSampling) {
     throw new RangeError(
-      "mode 'DP-SGD-AMPLIFIED' is accounted with amplification by Poisson subsampling: " +
+      `mode '${mode}' is accounted with amplification by Poisson subsampling: ` +
         (samplerKind === undefined
           ? 'poissonSampling must be true'
           : `the sampler must be a PoissonSampler, got participation '${samplerKind}'`),
@@ -613,12 +617,12 @@ export function validateConfig(
     throw new RangeError(
       `mode '${mode}' is accounted with the sensitivity of its participation pattern, which needs the cyclic sampler ` +
         '(fixed batches, every example exactly once per epoch); Poisson sampling gives no separation between ' +
-        "participations: set poissonSampling to false, or use mode 'DP-SGD-AMPLIFIED'",
+        `participations: set poissonSampling to false, or use mode ${modesWhere((m) => m.sampling === 'poisson')}`,
     );
   }
   if (amplified && options.participation !== undefined) {
     throw new RangeError(
-      "participation applies to the modes without amplification; 'DP-SGD-AMPLIFIED' uses Poisson sampling",
+      `participation applies to the modes without amplification; '${mode}' uses Poisson sampling`,
     );
   }
   const bufferCount =
@@ -631,8 +635,8 @@ export function validateConfig(
     options.gamma === undefined
       ? undefined
       : finiteIn('gamma', options.gamma, { min: 0, max: 1, maxOpen: true });
-  if (mode === 'Single Parameter' && gamma === undefined) {
-    throw new TypeError("option 'gamma' is required by mode 'Single Parameter': a number in [0, 1)");
+  if (row.strategy === 'single-parameter' && gamma === undefined) {
+    throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
   }
   const secureOption = options.secureMode;
   if (secureOption !== undefined && typeof secureOption !== 'boolean') {

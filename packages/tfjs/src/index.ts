@@ -1,8 +1,7 @@
 export {
-  type AccountingKind,
+  type AccountingLabel,
   buildMechanism,
   type NoiseSplit,
-  type PrivacyMechanism,
   planRun,
   RunAccounting,
   type RunShape,

@@ -227,10 +227,7 @@ export class PrivacyEngine {
     const report: PrivacyReport = {
       mode: config.mode,
       participation: config.poissonSampling ? 'poisson' : config.participation,
-      accounting:
-        mechanism.accounting === 'gaussian'
-          ? 'gaussian'
-          : `poisson-subsampled-gaussian (${config.accountant})`,
+      accounting: accounting.label,
       noiseMultiplier,
       gradientNoiseMultiplier,
       sensitivity: mechanism.sensitivity,

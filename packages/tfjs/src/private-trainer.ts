@@ -8,7 +8,7 @@ import type { DpAdamBc, DpAdamBcState, DpSgd, DpSgdState } from '@cnm/optim';
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import type { RunAccounting } from './accounting';
+import type { AccountingLabel, RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
@@ -130,7 +130,7 @@ export interface PrivacyReport {
   /** Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED). */
   readonly participation: string;
   /** Accounting: Poisson-subsampled Gaussian steps (PLD/RDP) or one Gaussian mechanism for the run. */
-  readonly accounting: 'poisson-subsampled-gaussian (pld)' | 'poisson-subsampled-gaussian (rdp)' | 'gaussian';
+  readonly accounting: AccountingLabel;
   /**
    * Noise multiplier sigma. With adaptive clipping it is the total: the run costs what the same run with flat
    * clipping and this sigma costs, shared between the gradients ({@link PrivacyReport.gradientNoiseMultiplier})

@@ -6,6 +6,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditBound } from './commands/audit-bound';
 import { registerCalibrate } from './commands/calibrate';
 import { registerEpsilon } from './commands/epsilon';
+import { registerFitBandMf } from './commands/fit-bandmf';
 import { registerFitBlt } from './commands/fit-blt';
 import { registerGaussian } from './commands/gaussian';
 import { registerSensitivity } from './commands/sensitivity';
@@ -36,6 +37,7 @@ export function createProgram(streams: CliStreams = defaultStreams): Command {
   registerCalibrate(program, streams);
   registerGaussian(program, streams);
   registerFitBlt(program, streams);
+  registerFitBandMf(program, streams);
   registerSensitivity(program, streams);
   registerAuditBound(program, streams);
   for (const command of program.commands) command.exitOverride();

@@ -14,7 +14,15 @@ import {
   gaussianEpsilon,
   oneRunEpsilonLowerBound,
 } from '@cnm/accountant';
-import { Blt, bandedSquareRootStrategy, bltLoss, fitBlt, sensitivity, strategyLoss } from '@cnm/core';
+import {
+  Blt,
+  bandedSquareRootStrategy,
+  bltLoss,
+  fitBandMf,
+  fitBlt,
+  sensitivity,
+  strategyLoss,
+} from '@cnm/core';
 import { describe, expect, it } from 'vitest';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
@@ -154,6 +162,24 @@ describe('cnm fit-blt', () => {
     const { status, stderr } = cnm('fit-blt', '--steps', '32', '--buffers', '1', '--buffer-count', '2');
     expect(status).toBe(2);
     expect(stderr).toMatch(/--buffer-count or its alias --buffers, not both/);
+  });
+});
+
+describe('cnm fit-bandmf', () => {
+  it('prints the fit of fitBandMf: a band of unit norm and its loss', () => {
+    const result = cnmJson('fit-bandmf', '--steps', '64', '--bands', '4', '--error', 'max');
+    const fit = fitBandMf({ steps: 64, bands: 4, error: 'max' });
+    expect(result.loss).toBe(fit.loss);
+    expect(result.coefficients).toEqual(Array.from(fit.coefficients));
+    const norm = Math.hypot(...(result.coefficients as number[]));
+    expect(norm).toBeCloseTo(1, 12);
+    expect(result).toMatchObject({ errorKind: 'max', bands: 4, steps: 64 });
+  });
+
+  it('passes the library message for too many bands', () => {
+    const { status, stderr } = cnm('fit-bandmf', '--steps', '10', '--bands', '11');
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/bands must be an integer in \[1, 10\]/);
   });
 });
 

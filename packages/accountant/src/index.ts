@@ -16,6 +16,10 @@ export {
   MIN_CALIBRATED_NOISE_MULTIPLIER,
 } from './calibrate';
 export {
+  type ClopperPearsonEpsilonLowerBoundOptions,
+  clopperPearsonEpsilonLowerBound,
+} from './clopper-pearson-audit';
+export {
   type CalibrateNoiseMultiplierOptions,
   type ComputeEpsilonOptions,
   calibrateNoiseMultiplier,
@@ -47,6 +51,12 @@ export {
   gaussianEpsilon,
 } from './gaussian';
 export { GaussianAccountant } from './gaussian-accountant';
+export {
+  MAX_AUDIT_EPSILON,
+  type OneRunEpsilonLowerBoundOptions,
+  oneRunEpsilonLowerBound,
+  oneRunPValue,
+} from './one-run-audit';
 export { DEFAULT_MAX_SUPPORT, type DiscretePld, type PldDirection, SupportTooLargeError } from './pld';
 export {
   type ComposedPlds,

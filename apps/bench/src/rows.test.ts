@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { deltaFor, PROFILES, profileByName, ROWS, selectRows, stepsPerEpoch } from './rows';
 
 describe('rows', () => {
-  it('holds the seven rows of the original table in order, with its hyperparameters', () => {
+  it('holds the seven rows of the original table in order, then the amplified banded MF rows and DP-Adam', () => {
     expect(ROWS.map((r) => r.name)).toEqual([
       'BLT (Multi Epoch)',
       'BLT (Streaming)',
@@ -12,23 +12,33 @@ describe('rows', () => {
       'CNM-AdamBC (Streaming)',
       'Non Private',
       'Non Private (Adam)',
+      'BandMF (Amplified)',
+      'BandMF-AdamBC (Amplified)',
+      'DP-Adam',
     ]);
     for (const row of ROWS) {
       if (row.deviation == null) expect(row.learningRate).toBe(row.optimizer === 'adam' ? 1e-2 : 1);
       expect(row.private).toBe(row.mode !== 'non-private');
       if (row.mode !== 'non-private') expect(MODE_NAMES).toContain(row.mode);
-      expect(row.original.epsilon).toBe(row.private ? 8 : null);
+      if (row.original !== null) expect(row.original.epsilon).toBe(row.private ? 8 : null);
     }
     expect(ROWS.filter((r) => r.deviation != null).map((r) => [r.name, r.learningRate])).toEqual([
       ['Non Private', 0.1],
     ]);
     expect(new Set(ROWS.map((r) => r.id)).size).toBe(ROWS.length);
     const adamModes = ROWS.filter((r) => r.private && r.optimizer === 'adam').map((r) => r.mode);
-    expect(adamModes).toEqual(['Multi-Epoch-BLT-Adam', 'BLT-Adam']);
+    expect(adamModes).toEqual([
+      'Multi-Epoch-BLT-Adam',
+      'BLT-Adam',
+      'Amplified-BandMF-Adam',
+      'Amplified-BandMF-Adam',
+    ]);
+    // DP-Adam is one band: independent noise, Poisson sampling, Adam with bias correction.
+    expect(ROWS.find((r) => r.id === 'dp-adam')).toMatchObject({ bands: 1, participation: 'cyclicPoisson' });
   });
 
   it('selects by id or name in table order and refuses unknown rows', () => {
-    expect(selectRows().length).toBe(7);
+    expect(selectRows().length).toBe(10);
     expect(selectRows(['non-private', 'dp-sgd']).map((r) => r.name)).toEqual(['DP-SGD', 'Non Private']);
     expect(selectRows(['BLT (Streaming)'])[0]!.id).toBe('blt-streaming');
     expect(() => selectRows(['dpsgd'])).toThrow(/unknown row 'dpsgd'.*blt-multi-epoch/);

@@ -8,7 +8,10 @@ export type RowName =
   | 'CNM-AdamBC (Multi Epoch)'
   | 'CNM-AdamBC (Streaming)'
   | 'Non Private'
-  | 'Non Private (Adam)';
+  | 'Non Private (Adam)'
+  | 'BandMF (Amplified)'
+  | 'BandMF-AdamBC (Amplified)'
+  | 'DP-Adam';
 
 /**
  * How examples take part in training:
@@ -16,9 +19,10 @@ export type RowName =
  * - `'streaming'`: the BLT fitted for one participation, trained over several epochs (its sensitivity is then
  *   computed for the participations that really happen);
  * - `'poisson'`: Poisson-sampled batches (amplification by subsampling);
- * - `'shuffle'`: one shuffled pass per epoch (non-private rows).
+ * - `'shuffle'`: one shuffled pass per epoch (non-private rows);
+ * - `'cyclicPoisson'`: cyclic Poisson sampling of amplified banded MF (fixed groups, Poisson within the group).
  */
-export type RowParticipation = 'minSep' | 'streaming' | 'poisson' | 'shuffle';
+export type RowParticipation = 'minSep' | 'streaming' | 'poisson' | 'shuffle' | 'cyclicPoisson';
 
 /** One row of the benchmark table. */
 export interface BenchRow {
@@ -36,10 +40,12 @@ export interface BenchRow {
   readonly optimizer: 'sgd' | 'adam';
   /** Learning rate: 1 for SGD, 1e-2 for Adam, as in the original setup. */
   readonly learningRate: number;
+  /** Bands of the amplified banded MF rows (the engine's `'auto'` when absent); 1 is independent noise. */
+  readonly bands?: number;
   /** Where this row departs from the original hyperparameters, and why (checked by running it). */
   readonly deviation?: string;
-  /** The original library's result (its README: PyTorch + Opacus, 50 epochs). */
-  readonly original: { readonly epsilon: number | null; readonly accuracy: number };
+  /** The original library's result (its README: PyTorch + Opacus, 50 epochs); null for rows it does not have. */
+  readonly original: { readonly epsilon: number | null; readonly accuracy: number } | null;
 }
 
 /** Target epsilon of every private row. */
@@ -128,6 +134,39 @@ export const ROWS: readonly BenchRow[] = Object.freeze([
     optimizer: 'adam',
     learningRate: ADAM_LEARNING_RATE,
     original: { epsilon: null, accuracy: 89.3236 },
+  },
+  {
+    name: 'BandMF (Amplified)',
+    id: 'bandmf',
+    private: true,
+    mode: 'Amplified-BandMF',
+    participation: 'cyclicPoisson',
+    optimizer: 'sgd',
+    learningRate: SGD_LEARNING_RATE,
+    original: null,
+  },
+  {
+    name: 'BandMF-AdamBC (Amplified)',
+    id: 'bandmf-adambc',
+    private: true,
+    mode: 'Amplified-BandMF-Adam',
+    participation: 'cyclicPoisson',
+    optimizer: 'adam',
+    learningRate: ADAM_LEARNING_RATE,
+    original: null,
+  },
+  {
+    // One band: independent noise with Poisson sampling and the bias-corrected Adam, the baseline that tells
+    // whether the AdamBC rows gain from the correlated noise or from Adam.
+    name: 'DP-Adam',
+    id: 'dp-adam',
+    private: true,
+    mode: 'Amplified-BandMF-Adam',
+    participation: 'cyclicPoisson',
+    optimizer: 'adam',
+    learningRate: ADAM_LEARNING_RATE,
+    bands: 1,
+    original: null,
   },
 ] satisfies BenchRow[]);
 

@@ -1,3 +1,4 @@
+import type { ClippedGradientsProvider } from '@cnm/tfjs';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { FashionMnist } from './data/fashion-mnist';
 import { createCnn } from './models/classifiers';
@@ -41,6 +42,8 @@ export interface RowContext {
   readonly weightAverage: WeightAverageSettings | null;
   /** The DP-AdamBC second-moment floor of the private Adam rows; the engine's default when absent. */
   readonly adamVarianceFloor?: number;
+  /** A worker pool that computes the clipped gradients (steps then run with `stepAsync`); this thread when absent. */
+  readonly clippedGradients?: ClippedGradientsProvider;
   /** Progress after each step. */
   readonly onStep?: (step: number, totalSteps: number, loss: number) => void;
   /** Test accuracy after each epoch. */

@@ -1,4 +1,13 @@
 export type { AccountantKind, AccountantState, ComposedEntryJson, PrivacyAccountant } from './accountant';
+export {
+  type AmplifiedBandMfEpsilonOptions,
+  type AmplifiedBandMfRun,
+  amplifiedBandMfCompositions,
+  amplifiedBandMfEpsilon,
+  amplifiedBandMfEvent,
+  type CalibrateAmplifiedBandMfOptions,
+  calibrateAmplifiedBandMf,
+} from './amplified-band-mf';
 export { type BrentBracket, type BrentOptions, brentRoot } from './brent';
 export {
   type CalibrateGaussianOptions,

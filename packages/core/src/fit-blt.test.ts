@@ -56,12 +56,17 @@ describe('fitBlt', () => {
     expect(fit.loss).toBeLessThan((1 + Math.log(steps) / Math.PI + 0.066) * 1.02);
   });
 
-  it("adds buffers in 'auto' mode while the loss improves by more than 1%", () => {
+  it("adds buffers in 'auto' mode while the loss improves by more than 1e-4 relative", () => {
     const fit = fitBlt({ steps: 2930, minSeparation: 59, maxParticipations: 50, bufferCount: 'auto' });
     const losses = fit.lossByBufferCount;
     expect(fit.bufferCount).toBe(losses.length - 1);
-    for (let d = 1; d < fit.bufferCount; d++) expect(losses[d]!).toBeLessThan(losses[d - 1]! * 0.99);
-    expect(losses[fit.bufferCount]!).toBeGreaterThanOrEqual(losses[fit.bufferCount - 1]! * 0.99);
+    for (let d = 1; d < fit.bufferCount; d++) expect(losses[d]!).toBeLessThan(losses[d - 1]! * (1 - 1e-4));
+    expect(losses[fit.bufferCount]!).toBeGreaterThanOrEqual(losses[fit.bufferCount - 1]! * (1 - 1e-4));
+    // The 1% rule stopped at 60.00 here; three buffers reach 59.58, and 'auto' must do at least as well.
+    const three = fitBlt({ steps: 2930, minSeparation: 59, maxParticipations: 50, bufferCount: 3 });
+    expect(three.loss).toBeLessThan(59.6);
+    expect(fit.loss).toBeLessThanOrEqual(three.loss * (1 + 1e-9));
+    expect(fit.bufferCount).toBeGreaterThanOrEqual(3);
     // Multi-participation: exact sensitivity under the worst (59, 50) pattern, checked directly.
     const direct = strategyLoss(bltStrategy(fit.blt), {
       steps: 2930,

@@ -1,9 +1,13 @@
+export type { BandedStrategy } from './banded';
+export { bandedToeplitzStrategy } from './banded';
 export type { BltJson, BltParameters } from './blt';
 export { Blt, inverseBltParameters, pairOutputScales, pairOutputScalesFromComplements } from './blt';
 export type { BltLossOptions } from './blt-loss';
 export { bltLoss, bltSensitivity } from './blt-loss';
 export type { ErrorSummary, LossSummary, StrategyLossOptions, Workload } from './error';
 export { lossSummary, prefixSumError, strategyLoss, workloadError } from './error';
+export type { FitBandMfOptions, FitBandMfResult } from './fit-band-mf';
+export { fitBandMf } from './fit-band-mf';
 export type { FitBltOptions, FitBltResult, FitProgress } from './fit-blt';
 export { fitBlt, squareRootBltApproximation } from './fit-blt';
 export type { NoiseStream, NoiseStreamState, NoiseStreamStateJson } from './noise-stream';

@@ -24,6 +24,7 @@ export {
   piecewiseConstant,
   stepDecay,
 } from './learning-rate';
+export { type ModeMechanism, type ModeMechanismOptions, modeMechanism } from './mode-mechanism';
 export {
   createModeOptimizer,
   describeMode,
@@ -31,12 +32,12 @@ export {
   MODES,
   type ModeAccounting,
   type ModeDescription,
-  type ModeMechanism,
-  type ModeMechanismOptions,
   type ModeName,
   type ModeOptimizerOptions,
+  type ModeSampling,
   type ModeStrategyKind,
-  modeMechanism,
+  modesWhere,
+  type SamplerKind,
   strategyKindOf,
 } from './modes';
 export type { NoiseRandomness } from './noise-randomness';

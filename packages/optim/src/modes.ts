@@ -1,18 +1,12 @@
-import {
-  bltStrategy,
-  type FitBltOptions,
-  type FitBltResult,
-  fitBlt,
-  identityStrategy,
-  type Participation,
-  resolveParticipation,
-  type Strategy,
-  sensitivity,
-  singleParameterStrategy,
-} from '@cnm/core';
+/**
+ * The table of training modes: for each mode, the strategy it fits, the update rule, how it samples its
+ * batches and how it is accounted. The engine reads every mode-dependent decision from this table, so adding a
+ * mode is adding one row (and, for a new kind of strategy, sampling or accounting, the code that builds it).
+ */
+import type { Strategy } from '@cnm/core';
+import type { ParticipationPattern } from '@cnm/sampler';
 import { DpAdamBc, type DpAdamBcOptions } from './dp-adam-bc';
 import { DpSgd, type DpSgdOptions } from './dp-sgd';
-import { assertInteger } from './validate';
 
 /**
  * The training modes of the original correlated-noise library (CNM, for PyTorch/Opacus), by their
@@ -25,24 +19,34 @@ export type ModeName =
   | 'Multi-Epoch-BLT'
   | 'Single Parameter'
   | 'BLT-Adam'
-  | 'Multi-Epoch-BLT-Adam';
+  | 'Multi-Epoch-BLT-Adam'
+  | 'Amplified-BandMF'
+  | 'Amplified-BandMF-Adam';
 
 /** Which kind of strategy matrix C a mode uses. */
-export type ModeStrategyKind = 'identity' | 'blt' | 'single-parameter';
+export type ModeStrategyKind = 'identity' | 'blt' | 'single-parameter' | 'banded';
 
-/** How a mode's privacy is accounted (done by the accountant, listed here so that both sides agree). */
-export type ModeAccounting =
-  /** `steps` Gaussian mechanisms composed, no amplification: valid for any batch sampling. */
-  | 'gaussian-composition'
-  /** `steps` Poisson-subsampled Gaussian mechanisms (RDP or PLD): needs real Poisson sampling. */
-  | 'poisson-subsampled-gaussian'
-  /**
-   * One Gaussian mechanism of noise multiplier sigma (mu = 1/sigma), with C normalised by its
-   * sensitivity under the participation that training really has; no amplification.
-   */
-  | 'matrix-mechanism';
+/**
+ * How a mode's privacy is accounted: the one vocabulary of the engine, its mechanism and its report.
+ * - `'poisson-subsampled-gaussian'`: `steps` Poisson-subsampled Gaussian mechanisms (PLD or RDP), which needs
+ *   real Poisson sampling; the noise has the per-step sensitivity 1.
+ * - `'gaussian'`: one Gaussian mechanism for the whole run, of sensitivity sens(C) under the participation the
+ *   sampler really produces (for the identity C, `steps` Gaussian mechanisms composed without amplification).
+ * - `'amplified-banded'`: amplified banded MF (a `bands`-banded C of unit column norm with cyclic Poisson
+ *   sampling): ceil(steps / bands) Poisson-subsampled Gaussian mechanisms of rate p = batchSize · bands / N.
+ */
+export type ModeAccounting = 'poisson-subsampled-gaussian' | 'gaussian' | 'amplified-banded';
 
-/** What a mode is made of. */
+/**
+ * The batch sampler the engine builds for a mode: Poisson sampling, fixed batches in a cyclic order, or cyclic
+ * Poisson sampling (fixed groups visited in turn, Poisson sampling within the active group).
+ */
+export type ModeSampling = 'poisson' | 'cyclic' | 'cyclicPoisson';
+
+/** The participation kind a batch sampler of `@cnm/sampler` declares (`sampler.participation.kind`). */
+export type SamplerKind = ParticipationPattern['kind'];
+
+/** One row of the mode table. */
 export interface ModeDescription {
   /** The mode's original name. */
   readonly name: ModeName;
@@ -51,11 +55,19 @@ export interface ModeDescription {
   /** Which optimizer applies the noisy gradients. */
   readonly optimizer: 'dp-sgd' | 'dp-adam-bc';
   /**
-   * The participation the strategy is fitted (or chosen) for: `'none'` for the identity, `'single'` for
-   * one participation in the whole run (a streaming BLT), `'min-separation'` for one participation per
-   * epoch (minimum separation = steps per epoch, at most `epochs` participations).
+   * The participation the strategy is fitted (or chosen) for by default: `'none'` for the identity, `'single'`
+   * for one participation in the whole run (a streaming BLT), `'min-separation'` for one participation per
+   * epoch (minimum separation = steps per epoch, at most `epochs` participations; such a mode refuses a
+   * streaming fit), `'banded'` for a banded Toeplitz C fitted for the run's steps (unit column norm).
    */
-  readonly fittedFor: 'none' | 'single' | 'min-separation';
+  readonly fittedFor: 'none' | 'single' | 'min-separation' | 'banded';
+  /** The sampler the engine builds for the mode. */
+  readonly sampling: ModeSampling;
+  /**
+   * The participation kinds of the samplers the mode's accounting holds for, when the caller gives one (the
+   * first is that of {@link ModeDescription.sampling}).
+   */
+  readonly samplers: readonly SamplerKind[];
   /** How privacy is accounted. */
   readonly accounting: ModeAccounting;
   /**
@@ -68,14 +80,17 @@ export interface ModeDescription {
   readonly summary: string;
 }
 
-/** The original library's modes, described. */
+/** The modes, one row each. */
 export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze({
   'DP-SGD-BASE': {
     name: 'DP-SGD-BASE',
     strategy: 'identity',
     optimizer: 'dp-sgd',
     fittedFor: 'none',
-    accounting: 'gaussian-composition',
+    sampling: 'cyclic',
+    // Its accounting needs only at most one participation per epoch, which shuffling also guarantees.
+    samplers: ['cyclic', 'shuffle', 'ballsInBins'],
+    accounting: 'gaussian',
     sensitivity: 'one',
     summary:
       'DP-SGD with independent noise, accounted as a composition of Gaussian mechanisms without amplification.',
@@ -85,6 +100,8 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'identity',
     optimizer: 'dp-sgd',
     fittedFor: 'none',
+    sampling: 'poisson',
+    samplers: ['poisson'],
     accounting: 'poisson-subsampled-gaussian',
     sensitivity: 'one',
     summary:
@@ -95,7 +112,9 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'blt',
     optimizer: 'dp-sgd',
     fittedFor: 'single',
-    accounting: 'matrix-mechanism',
+    sampling: 'cyclic',
+    samplers: ['cyclic'],
+    accounting: 'gaussian',
     sensitivity: 'participation',
     summary: 'SGD with BLT-correlated noise, the BLT fitted for a single participation (streaming).',
   },
@@ -104,7 +123,9 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'blt',
     optimizer: 'dp-sgd',
     fittedFor: 'min-separation',
-    accounting: 'matrix-mechanism',
+    sampling: 'cyclic',
+    samplers: ['cyclic'],
+    accounting: 'gaussian',
     sensitivity: 'participation',
     summary:
       'SGD with BLT-correlated noise, the BLT fitted for one participation per epoch (min-separation).',
@@ -114,7 +135,9 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'single-parameter',
     optimizer: 'dp-sgd',
     fittedFor: 'single',
-    accounting: 'matrix-mechanism',
+    sampling: 'cyclic',
+    samplers: ['cyclic'],
+    accounting: 'gaussian',
     sensitivity: 'participation',
     summary: 'SGD with noise z_t - gamma z_{t-1} (C^-1 = LTToep(1, -gamma)).',
   },
@@ -123,7 +146,9 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'blt',
     optimizer: 'dp-adam-bc',
     fittedFor: 'single',
-    accounting: 'matrix-mechanism',
+    sampling: 'cyclic',
+    samplers: ['cyclic'],
+    accounting: 'gaussian',
     sensitivity: 'participation',
     summary: 'DP-AdamBC with BLT-correlated noise, the BLT fitted for a single participation.',
   },
@@ -132,9 +157,34 @@ export const MODES: Readonly<Record<ModeName, ModeDescription>> = Object.freeze(
     strategy: 'blt',
     optimizer: 'dp-adam-bc',
     fittedFor: 'min-separation',
-    accounting: 'matrix-mechanism',
+    sampling: 'cyclic',
+    samplers: ['cyclic'],
+    accounting: 'gaussian',
     sensitivity: 'participation',
     summary: 'DP-AdamBC with BLT-correlated noise, the BLT fitted for one participation per epoch.',
+  },
+  'Amplified-BandMF': {
+    name: 'Amplified-BandMF',
+    strategy: 'banded',
+    optimizer: 'dp-sgd',
+    fittedFor: 'banded',
+    sampling: 'cyclicPoisson',
+    samplers: ['cyclicPoisson'],
+    accounting: 'amplified-banded',
+    sensitivity: 'one',
+    summary:
+      'SGD with banded correlated noise and cyclic Poisson sampling (amplified banded MF); one band is DP-SGD.',
+  },
+  'Amplified-BandMF-Adam': {
+    name: 'Amplified-BandMF-Adam',
+    strategy: 'banded',
+    optimizer: 'dp-adam-bc',
+    fittedFor: 'banded',
+    sampling: 'cyclicPoisson',
+    samplers: ['cyclicPoisson'],
+    accounting: 'amplified-banded',
+    sensitivity: 'one',
+    summary: 'DP-AdamBC with banded correlated noise and cyclic Poisson sampling (amplified banded MF).',
   },
 });
 
@@ -143,10 +193,19 @@ export const MODE_NAMES: readonly ModeName[] = Object.freeze(Object.keys(MODES) 
 
 /** Looks a mode up by name; a `RangeError` lists the valid names. */
 export function describeMode(name: string): ModeDescription {
-  if (!Object.hasOwn(MODES, name)) {
-    throw new RangeError(`mode must be one of ${MODE_NAMES.map((m) => `'${m}'`).join(', ')}, got '${name}'`);
+  if (typeof name !== 'string' || !Object.hasOwn(MODES, name)) {
+    throw new RangeError(
+      `mode must be one of ${MODE_NAMES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(name)}`,
+    );
   }
   return MODES[name as ModeName];
+}
+
+/** The names of the modes whose row satisfies `predicate`, quoted and joined for an error message. */
+export function modesWhere(predicate: (mode: ModeDescription) => boolean): string {
+  return MODE_NAMES.filter((name) => predicate(MODES[name]))
+    .map((name) => `'${name}'`)
+    .join(' or ');
 }
 
 /** The strategy kind of a @cnm/core strategy, read from its name. */
@@ -155,6 +214,7 @@ export function strategyKindOf(strategy: Strategy): ModeStrategyKind | 'other' {
   if (name === 'identity') return 'identity';
   if (name.startsWith('blt(')) return 'blt';
   if (name.startsWith('single-parameter(')) return 'single-parameter';
+  if (name.startsWith('banded-toeplitz(')) return 'banded';
   return 'other';
 }
 
@@ -179,75 +239,4 @@ export function createModeOptimizer(name: ModeName, options: ModeOptimizerOption
     );
   }
   return mode.optimizer === 'dp-sgd' ? new DpSgd(options) : new DpAdamBc(options);
-}
-
-/** Options of {@link modeMechanism}. */
-export interface ModeMechanismOptions {
-  /** Total number of training steps n (all epochs). */
-  readonly steps: number;
-  /**
-   * The participation pattern the batch sampler really guarantees over the whole run (not the one a
-   * strategy was fitted for): e.g. `{ kind: 'cyclic', minSeparation: stepsPerEpoch }` for a fixed batch
-   * order, `'single'` for one pass. The sensitivity is computed for it.
-   */
-  readonly participation: Participation;
-  /** The gamma of `'Single Parameter'`, in [0, 1). */
-  readonly gamma?: number;
-  /** Extra options of the BLT fit (buffers, error kind, iteration limits) for the BLT modes. */
-  readonly fit?: Omit<FitBltOptions, 'steps' | 'minSeparation' | 'maxParticipations'>;
-}
-
-/** The strategy and the sensitivity a mode's noise needs. */
-export interface ModeMechanism {
-  /** The mode. */
-  readonly mode: ModeDescription;
-  /** The strategy matrix C. */
-  readonly strategy: Strategy;
-  /**
-   * The sensitivity to give the noise: 1 for the DP-SGD modes (their accountant composes the steps),
-   * otherwise sens(C) under `options.participation` (also when C was fitted for a single participation).
-   */
-  readonly sensitivity: number;
-  /** The BLT fit, for the BLT modes. */
-  readonly fit?: FitBltResult;
-}
-
-/**
- * Builds the strategy of a mode and the sensitivity its noise must use. BLT modes fit a BLT with
- * `fitBlt` of `@cnm/core`: for a single participation (`'BLT'`, `'BLT-Adam'`) or for the
- * min-separation of `options.participation` (`'Multi-Epoch-BLT'`, `'Multi-Epoch-BLT-Adam'`). The
- * sensitivity always covers `options.participation`, so a streaming BLT trained for several epochs is
- * charged for every participation.
- */
-export function modeMechanism(name: ModeName, options: ModeMechanismOptions): ModeMechanism {
-  const mode = describeMode(name);
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('options must be ModeMechanismOptions');
-  const { steps, participation } = options;
-  assertInteger('steps', steps, 1);
-  const resolved = resolveParticipation(participation, steps);
-  if (mode.strategy === 'identity') {
-    return { mode, strategy: identityStrategy(), sensitivity: 1 };
-  }
-  if (mode.strategy === 'single-parameter') {
-    if (options.gamma === undefined) throw new RangeError(`mode '${name}' needs gamma in [0, 1)`);
-    const strategy = singleParameterStrategy(options.gamma);
-    return { mode, strategy, sensitivity: sensitivity(strategy.coefficients(steps), participation) };
-  }
-  const fitted =
-    mode.fittedFor === 'single'
-      ? fitBlt({ ...options.fit, steps })
-      : fitBlt({
-          ...options.fit,
-          steps,
-          minSeparation: resolved.minSeparation,
-          maxParticipations: resolved.effectiveParticipations,
-        });
-  const strategy = bltStrategy(fitted.blt);
-  return {
-    mode,
-    strategy,
-    sensitivity: sensitivity(fitted.blt.coefficients(steps), participation),
-    fit: fitted,
-  };
 }

@@ -48,7 +48,7 @@ export interface BatchSamplerStateBase {
   readonly step: number;
   /**
    * The generator's state when it is a {@link SeededRandom}; `null` for a {@link SecureRandom} (not exportable) and
-   * for the cyclic sampler (which draws only when it is built).
+   * for the cyclic sampler (which draws only when it is built; the cyclic Poisson sampler draws every step).
    */
   readonly rng: SeededRandomState | null;
 }
@@ -83,6 +83,18 @@ export interface CyclicSamplerState extends BatchSamplerStateBase {
   readonly order: readonly number[] | null;
 }
 
+/** Exported position of a {@link CyclicPoissonSampler}. */
+export interface CyclicPoissonSamplerState extends BatchSamplerStateBase {
+  /** Discriminant. */
+  readonly kind: 'cyclicPoisson';
+  /** Number of groups. */
+  readonly bands: number;
+  /** Inclusion probability within the active group. */
+  readonly sampleRate: number;
+  /** The permutation drawn once; group j holds its positions [floor(jN / bands), floor((j + 1)N / bands)). */
+  readonly order: readonly number[];
+}
+
 /** Exported position of a {@link BallsInBinsSampler}. */
 export interface BallsInBinsSamplerState extends BatchSamplerStateBase {
   /** Discriminant. */
@@ -98,6 +110,7 @@ export type BatchSamplerState =
   | PoissonSamplerState
   | ShuffleSamplerState
   | CyclicSamplerState
+  | CyclicPoissonSamplerState
   | BallsInBinsSamplerState;
 
 /** Largest supported dataset: indices must fit an Int32Array. */

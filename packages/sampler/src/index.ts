@@ -4,16 +4,19 @@ export type {
   BatchSampler,
   BatchSamplerState,
   BatchSamplerStateBase,
+  CyclicPoissonSamplerState,
   CyclicSamplerState,
   PoissonSamplerState,
   SamplerRandomness,
   ShuffleSamplerState,
 } from './batch-sampler';
+export { CyclicPoissonSampler, type CyclicPoissonSamplerOptions } from './cyclic-poisson-sampler';
 export { CyclicSampler, type CyclicSamplerOptions } from './cyclic-sampler';
 export { type FillGaussianOptions, fillGaussian, sampleStandardNormal } from './gaussian';
 export type {
   BallsInBinsParticipation,
   CyclicParticipation,
+  CyclicPoissonParticipation,
   LastBatchPolicy,
   ParticipationPattern,
   PoissonParticipation,

@@ -60,9 +60,26 @@ export interface BallsInBinsParticipation {
   readonly binCount: number;
 }
 
+/**
+ * Cyclic Poisson sampling (amplified banded matrix factorisation, Choquette-Choo et al. 2023): the data are split
+ * once into `bands` fixed groups at random, and step t includes each example of group `t mod bands` independently
+ * with probability `sampleRate`. An example can only be in steps of its own group, so any two of its participations
+ * are at least `bands` steps apart (a multiple of `bands`), and each is Poisson-subsampled. With a `bands`-banded
+ * strategy C this is as private as DP-SGD with Poisson rate `sampleRate` over ceil(steps / bands) steps.
+ */
+export interface CyclicPoissonParticipation {
+  /** Discriminant. */
+  readonly kind: 'cyclicPoisson';
+  /** Number of groups b; participations of one example are a multiple of b steps apart. */
+  readonly bands: number;
+  /** Inclusion probability p of each example of the active group, in (0, 1]. */
+  readonly sampleRate: number;
+}
+
 /** The participation guarantee of a batch sampler, discriminated by `kind`. */
 export type ParticipationPattern =
   | PoissonParticipation
+  | CyclicPoissonParticipation
   | ShuffleParticipation
   | CyclicParticipation
   | BallsInBinsParticipation;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BallsInBinsSampler } from './balls-in-bins-sampler';
 import { randomnessOf } from './batch-sampler';
+import { CyclicPoissonSampler } from './cyclic-poisson-sampler';
 import { CyclicSampler } from './cyclic-sampler';
 import { PoissonSampler } from './poisson-sampler';
 import type { RandomGenerator } from './random-generator';
@@ -13,6 +14,8 @@ const samplers = {
   shuffle: (rng: RandomGenerator) => new ShuffleSampler({ datasetSize: 10, batchSize: 3, rng }),
   cyclic: (rng: RandomGenerator) => new CyclicSampler({ datasetSize: 10, batchSize: 3, rng }),
   ballsInBins: (rng: RandomGenerator) => new BallsInBinsSampler({ datasetSize: 10, binCount: 3, rng }),
+  cyclicPoisson: (rng: RandomGenerator) =>
+    new CyclicPoissonSampler({ datasetSize: 10, bands: 2, sampleRate: 0.5, rng }),
 };
 
 describe('generators and samplers declare whether their randomness is secure', () => {

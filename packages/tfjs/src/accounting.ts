@@ -1,13 +1,19 @@
 /**
- * Which accounting each mode and participation gets, tied to what the engine's sampler really does:
- * - 'DP-SGD-AMPLIFIED': Poisson sampling, Poisson-subsampled Gaussian steps (PLD, or RDP on request);
- * - every other mode: the cyclic sampler (fixed batches, each example once per epoch, participations exactly
- *   `stepsPerEpoch` apart) and one Gaussian mechanism for the whole run, whose sensitivity is that of the
- *   strategy C under that participation (streaming BLTs trained for several epochs included).
- * Combinations whose accounting would not hold are refused with the reason.
+ * Which accounting each run gets, tied to what the engine's sampler really does (the mode table of `@cnm/optim`
+ * says which sampler and accounting each mode has):
+ * - Poisson sampling: Poisson-subsampled Gaussian steps (PLD, or RDP on request);
+ * - fixed batches (the cyclic sampler: each example once per epoch, participations exactly `stepsPerEpoch`
+ *   apart): one Gaussian mechanism for the whole run, whose sensitivity is that of the strategy C under that
+ *   participation (streaming BLTs trained for several epochs included);
+ * - cyclic Poisson sampling with a banded C (amplified banded MF): Poisson-subsampled Gaussian steps, ceil(t / b)
+ *   of them after t steps.
+ * Combinations whose accounting would not hold are refused with the reason (run shapes: run-plan.ts).
  */
 import {
   type AccountantState,
+  amplifiedBandMfCompositions,
+  amplifiedBandMfEvent,
+  calibrateAmplifiedBandMf,
   calibrateGaussian,
   calibrateNoiseMultiplier,
   computeEpsilon,
@@ -20,19 +26,10 @@ import {
   type PrivacyAccountant,
   RdpAccountant,
 } from '@cnm/accountant';
-import {
-  bltStrategy,
-  type FitBltResult,
-  fitBlt,
-  identityStrategy,
-  type Participation,
-  type Strategy,
-  sensitivity,
-  singleParameterStrategy,
-} from '@cnm/core';
-import { describeMode } from '@cnm/optim';
-import type { BatchSampler } from '@cnm/sampler';
+import { type Participation, sensitivity } from '@cnm/core';
+import { type ModeMechanism, modeMechanism } from '@cnm/optim';
 import type { EngineConfig } from './engine-config';
+import { bandedMomentum } from './run-plan';
 
 /** The shape of the run: how many examples, batches and steps the accounting covers. */
 export interface RunShape {
@@ -46,8 +43,10 @@ export interface RunShape {
   readonly epochs: number;
   /** All steps of the run, `stepsPerEpoch * epochs`. */
   readonly totalSteps: number;
-  /** Poisson sampling rate, for 'DP-SGD-AMPLIFIED'. */
+  /** Poisson sampling rate, for the modes that sample with Poisson sampling (within the active group if banded). */
   readonly sampleRate?: number;
+  /** Bands b (= groups of the cyclic Poisson sampler), for the amplified banded MF modes. */
+  readonly bands?: number;
 }
 
 /** A run's noise multipliers with adaptive clipping: the total, and the gradients' share. */
@@ -58,149 +57,18 @@ export interface NoiseSplit {
   readonly gradientNoiseMultiplier: number;
 }
 
-/** How the run is accounted. */
-export type AccountingKind = 'poisson-subsampled-gaussian' | 'gaussian';
-
-/** The noise mechanism of a run: strategy, the sensitivities, and the participation they cover. */
-export interface PrivacyMechanism {
-  /** The accounting used. */
-  readonly accounting: AccountingKind;
-  /** Strategy matrix C (the identity for the DP-SGD modes). */
-  readonly strategy: Strategy;
-  /** The BLT fit, for the BLT modes. */
-  readonly fit?: FitBltResult;
-  /** What the strategy was fitted for (BLT modes), as a participation of @cnm/core. */
-  readonly fittedFor?: Participation;
-  /** The participation the sampler really produces, over the whole run, used for the sensitivity. */
-  readonly realParticipation: Participation;
-  /** sens(C) under the real participation over the whole run (clip norm 1). */
-  readonly sensitivity: number;
-  /** The sensitivity given to the noise: 1 for the DP-SGD modes (steps composed), else {@link sensitivity}. */
-  readonly noiseSensitivity: number;
-}
-
 /**
- * Derives the run shape from the options and refuses the shapes whose accounting would not hold: a
- * minimum separation `b` larger than the cyclic sampler's real separation (steps per epoch) or than the
- * run, more epochs than `maxParticipations` (each epoch is one participation).
+ * The accounting as reports and checkpoints name it: the mode's accounting, with the accountant of the
+ * Poisson-subsampled steps.
  */
-export function planRun(config: EngineConfig): RunShape {
-  if (config.sampler !== undefined) return planWithSampler(config, config.sampler);
-  const { datasetSize, epochs } = config;
-  if (config.poissonSampling) {
-    if (config.batchSize === undefined) {
-      throw new TypeError(
-        "option 'batchSize' is required with Poisson sampling: the expected batch size (integer >= 1)",
-      );
-    }
-    const sampleRate = config.batchSize / datasetSize;
-    const stepsPerEpoch = Math.max(1, Math.round(1 / sampleRate));
-    return {
-      datasetSize,
-      batchSize: config.batchSize,
-      stepsPerEpoch,
-      epochs,
-      totalSteps: stepsPerEpoch * epochs,
-      sampleRate,
-    };
-  }
-  const b = config.minSeparation;
-  let batchSize = config.batchSize;
-  if (batchSize === undefined) {
-    if (b === undefined) {
-      throw new TypeError(
-        "option 'batchSize' is required (integer in [1, datasetSize]), or 'minSeparation' (b), from which the batch size ceil(datasetSize / b) follows",
-      );
-    }
-    if (b > datasetSize) {
-      throw new RangeError(`minSeparation (b) must be at most the dataset size ${datasetSize}, got ${b}`);
-    }
-    batchSize = Math.ceil(datasetSize / b);
-  }
-  const stepsPerEpoch = Math.ceil(datasetSize / batchSize);
-  const totalSteps = stepsPerEpoch * epochs;
-  if (b !== undefined) {
-    if (b > totalSteps) {
-      throw new RangeError(
-        `minSeparation (b) must be at most the number of steps n = ${totalSteps}, got ${b}`,
-      );
-    }
-    if (b > stepsPerEpoch) {
-      throw new RangeError(
-        `minSeparation (b) must be at most ${stepsPerEpoch}: the cyclic sampler (batch size ${batchSize} over ${datasetSize} examples) ` +
-          `puts ${stepsPerEpoch} steps between two participations of an example, so b = ${b} would not hold`,
-      );
-    }
-  }
-  const k = config.maxParticipations;
-  if (k !== undefined && epochs > k) {
-    throw new RangeError(
-      `maxParticipations (k) must be at least epochs (${epochs}): the cyclic sampler makes every example participate once per epoch, got k = ${k}`,
-    );
-  }
-  return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
-}
+export type AccountingLabel =
+  | 'poisson-subsampled-gaussian (pld)'
+  | 'poisson-subsampled-gaussian (rdp)'
+  | 'amplified-banded (pld)'
+  | 'amplified-banded (rdp)'
+  | 'gaussian';
 
-/**
- * The run shape of a sampler given by the caller, refusing the samplers whose participation does not support
- * the mode's accounting.
- */
-function planWithSampler(config: EngineConfig, sampler: BatchSampler): RunShape {
-  const { datasetSize, epochs, mode } = config;
-  if (sampler.datasetSize !== datasetSize) {
-    throw new RangeError(
-      `sampler.datasetSize must be the number of examples in data (${datasetSize}), got ${sampler.datasetSize}`,
-    );
-  }
-  if (sampler.step !== 0)
-    throw new RangeError(`sampler must be at step 0 (a fresh sampler), got step ${sampler.step}`);
-  if (config.batchSize !== undefined || config.minSeparation !== undefined) {
-    throw new TypeError('batchSize and minSeparation (b) follow from the sampler given: remove them');
-  }
-  const participation = sampler.participation;
-  const stepsPerEpoch = sampler.stepsPerEpoch;
-  const totalSteps = stepsPerEpoch * epochs;
-  if (config.secureMode && sampler.exportState().rng !== null) {
-    throw new TypeError('secureMode needs a sampler drawing from SecureRandom; this one uses a SeededRandom');
-  }
-  const k = config.maxParticipations;
-  if (k !== undefined && epochs > k) {
-    throw new RangeError(
-      `maxParticipations (k) must be at least epochs (${epochs}): the sampler makes every example participate up to once per epoch, got k = ${k}`,
-    );
-  }
-  switch (participation.kind) {
-    case 'poisson':
-      // validateConfig already tied Poisson sampling to 'DP-SGD-AMPLIFIED'.
-      return {
-        datasetSize,
-        batchSize: participation.sampleRate * datasetSize,
-        stepsPerEpoch,
-        epochs,
-        totalSteps,
-        sampleRate: participation.sampleRate,
-      };
-    case 'cyclic':
-      return { datasetSize, batchSize: participation.batchSize, stepsPerEpoch, epochs, totalSteps };
-    case 'shuffle':
-    case 'ballsInBins': {
-      if (mode !== 'DP-SGD-BASE') {
-        throw new RangeError(
-          `mode '${mode}' is accounted with the sensitivity of its strategy under min-separation, and a ${participation.kind} ` +
-            'sampler gives none: an example can be in the last batch of one epoch and the first of the next (1 step apart). ' +
-            "Use a CyclicSampler (fixed batches), or mode 'DP-SGD-BASE', whose accounting needs only one participation per epoch",
-        );
-      }
-      const batchSize =
-        participation.kind === 'shuffle' ? participation.batchSize : datasetSize / participation.binCount;
-      return { datasetSize, batchSize, stepsPerEpoch, epochs, totalSteps };
-    }
-    default:
-      throw new RangeError(
-        `sampler participation '${String((participation as { kind: unknown }).kind)}' is not supported`,
-      );
-  }
-}
+export { planRun } from './run-plan';
 
 /** The participation the cyclic sampler produces over `shape.totalSteps` steps. */
 export function realParticipationOf(shape: RunShape): Participation {
@@ -215,9 +83,7 @@ function fitParticipation(config: EngineConfig, shape: RunShape): Participation 
     case 'streaming':
       return 'single';
     case 'cyclic':
-      return shape.epochs === 1
-        ? 'single'
-        : { minSeparation: shape.stepsPerEpoch, maxParticipations: shape.epochs };
+      return realParticipationOf(shape);
     case 'minSep':
       return {
         minSeparation: config.minSeparation ?? shape.stepsPerEpoch,
@@ -227,49 +93,19 @@ function fitParticipation(config: EngineConfig, shape: RunShape): Participation 
 }
 
 /**
- * Builds the mechanism of a mode: the strategy (fitting the BLT for the participation asked), and its
- * sensitivity under the participation the sampler really produces over the whole run.
+ * The mechanism of a run, built by the mode table's builder (`modeMechanism` of `@cnm/optim`): the strategy
+ * (the BLT fitted for the participation asked), and its sensitivity under the participation the sampler really
+ * produces over the whole run.
  */
-export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMechanism {
-  const mode = describeMode(config.mode);
-  const n = shape.totalSteps;
-  if (mode.accounting === 'poisson-subsampled-gaussian') {
-    return {
-      accounting: 'poisson-subsampled-gaussian',
-      strategy: identityStrategy(),
-      realParticipation: 'single',
-      sensitivity: 1,
-      noiseSensitivity: 1,
-    };
-  }
-  const realParticipation = realParticipationOf(shape);
-  let strategy: Strategy;
-  let fit: FitBltResult | undefined;
-  let fittedFor: Participation | undefined;
-  if (mode.strategy === 'identity') strategy = identityStrategy();
-  else if (mode.strategy === 'single-parameter') strategy = singleParameterStrategy(config.gamma as number);
-  else {
-    fittedFor = fitParticipation(config, shape);
-    const pattern =
-      fittedFor === 'single'
-        ? {}
-        : {
-            minSeparation: fittedFor.minSeparation,
-            maxParticipations: (fittedFor as { maxParticipations: number }).maxParticipations,
-          };
-    fit = fitBlt({ steps: n, ...pattern, error: config.errorType, bufferCount: config.bufferCount });
-    strategy = bltStrategy(fit.blt);
-  }
-  const runSensitivity = sensitivity(strategy.coefficients(n), realParticipation);
-  return {
-    accounting: 'gaussian',
-    strategy,
-    ...(fit === undefined ? {} : { fit }),
-    ...(fittedFor === undefined ? {} : { fittedFor }),
-    realParticipation,
-    sensitivity: runSensitivity,
-    noiseSensitivity: mode.strategy === 'identity' ? 1 : runSensitivity,
-  };
+export function buildMechanism(config: EngineConfig, shape: RunShape): ModeMechanism {
+  return modeMechanism(config.mode, {
+    steps: shape.totalSteps,
+    participation: realParticipationOf(shape),
+    fittedFor: fitParticipation(config, shape),
+    ...(config.gamma === undefined ? {} : { gamma: config.gamma }),
+    ...(shape.bands === undefined ? {} : { bands: shape.bands, momentum: bandedMomentum(config) }),
+    fit: { error: config.errorType, bufferCount: config.bufferCount },
+  });
 }
 
 /**
@@ -293,7 +129,7 @@ export function buildMechanism(config: EngineConfig, shape: RunShape): PrivacyMe
  */
 export class RunAccounting {
   /** The mechanism accounted. */
-  readonly mechanism: PrivacyMechanism;
+  readonly mechanism: ModeMechanism;
   /** The run shape. */
   readonly shape: RunShape;
   /** Accountant of the Poisson-subsampled mode. */
@@ -308,7 +144,7 @@ export class RunAccounting {
    * @param countNoiseMultiplier - With adaptive clipping: the count's noise multiplier `2σ_b` (> 0).
    */
   constructor(
-    mechanism: PrivacyMechanism,
+    mechanism: ModeMechanism,
     shape: RunShape,
     accountant: 'pld' | 'rdp',
     countNoiseMultiplier?: number,
@@ -325,6 +161,12 @@ export class RunAccounting {
     this.shape = shape;
     this.accountant = accountant;
     this.countNoiseMultiplier = countNoiseMultiplier;
+  }
+
+  /** The accounting as reports and checkpoints name it. */
+  get label(): AccountingLabel {
+    const accounting = this.mechanism.mode.accounting;
+    return accounting === 'gaussian' ? 'gaussian' : `${accounting} (${this.accountant})`;
   }
 
   /**
@@ -350,7 +192,7 @@ export class RunAccounting {
    * the Gaussian accounting; 0 steps give 0, no gradient noise Infinity.
    */
   muAfter(steps: number, gradientNoiseMultiplier: number): number {
-    if (this.mechanism.accounting !== 'gaussian') {
+    if (this.mechanism.mode.accounting !== 'gaussian') {
       throw new RangeError('muAfter applies to the Gaussian accounting, not to Poisson-subsampled steps');
     }
     if (steps === 0) return 0;
@@ -374,7 +216,8 @@ export class RunAccounting {
     const count = this.countNoiseMultiplier;
     if (count === undefined || totalNoiseMultiplier === 0) return totalNoiseMultiplier;
     const n = this.shape.totalSteps;
-    const poisson = this.mechanism.accounting === 'poisson-subsampled-gaussian';
+    // Amplified banded MF is Poisson-subsampled Gaussian steps too (ceil(n / b) of them), with the count alike.
+    const poisson = this.mechanism.mode.accounting !== 'gaussian';
     // Count noise multiplier per unit of the flat run's μ: μ_flat = sens / (σ · noiseSensitivity).
     const ratio = poisson ? 1 : this.mechanism.sensitivity / this.mechanism.noiseSensitivity;
     const effectiveCount = poisson ? count : (count * ratio) / Math.sqrt(this.participationsWithin(n));
@@ -430,12 +273,23 @@ export class RunAccounting {
     return value;
   }
 
+  /**
+   * Poisson-subsampled Gaussian steps among the first `steps` steps that one example can take part in: every
+   * step for DP-SGD, ceil(steps / bands) for amplified banded MF (its steps are a multiple of b apart).
+   */
+  subsampledCompositions(steps: number): number {
+    const bands = this.shape.bands;
+    return this.mechanism.mode.accounting === 'amplified-banded' && steps > 0
+      ? amplifiedBandMfCompositions(steps, Math.min(bands as number, steps))
+      : steps;
+  }
+
   #epsilon(steps: number, noiseMultiplier: number, delta: number): number {
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting !== 'gaussian') {
       return computeEpsilon({
         noiseMultiplier: this.stepNoiseMultiplier(noiseMultiplier),
         sampleRate: this.shape.sampleRate as number,
-        steps,
+        steps: this.subsampledCompositions(steps),
         delta,
         accountant: this.accountant,
       });
@@ -456,17 +310,27 @@ export class RunAccounting {
    * first step and without noise (then epsilon is infinite and no accountant applies).
    */
   historyAfter(steps: number, noiseMultiplier: number): AccountantState {
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
-      const event = new PoissonSampledEvent(
-        this.shape.sampleRate as number,
-        new GaussianEvent(this.stepNoiseMultiplier(noiseMultiplier || 1)),
-      );
-      return {
-        version: 1,
-        kind: this.accountant,
-        options: {},
-        history: steps === 0 || noiseMultiplier === 0 ? [] : [{ event: event.toJSON(), count: steps }],
-      };
+    if (this.mechanism.mode.accounting !== 'gaussian') {
+      const sampleRate = this.shape.sampleRate as number;
+      const stepNoise = this.stepNoiseMultiplier(noiseMultiplier || 1);
+      const empty = steps === 0 || noiseMultiplier === 0;
+      // Amplified banded MF: jax_privacy's amplified_bandmf_event, one self-composed entry.
+      const entry =
+        this.mechanism.mode.accounting === 'amplified-banded'
+          ? {
+              event: amplifiedBandMfEvent({
+                noiseMultiplier: stepNoise,
+                sampleRate,
+                steps: Math.max(steps, 1),
+                bands: Math.min(this.shape.bands as number, Math.max(steps, 1)),
+              }).toJSON(),
+              count: 1,
+            }
+          : {
+              event: new PoissonSampledEvent(sampleRate, new GaussianEvent(stepNoise)).toJSON(),
+              count: steps,
+            };
+      return { version: 1, kind: this.accountant, options: {}, history: empty ? [] : [entry] };
     }
     const history =
       steps === 0 || noiseMultiplier === 0
@@ -538,7 +402,16 @@ export class RunAccounting {
     }
     const n = this.shape.totalSteps;
     let sigma: number;
-    if (this.mechanism.accounting === 'poisson-subsampled-gaussian') {
+    if (this.mechanism.mode.accounting === 'amplified-banded') {
+      sigma = calibrateAmplifiedBandMf({
+        targetEpsilon,
+        targetDelta,
+        sampleRate: this.shape.sampleRate as number,
+        steps: n,
+        bands: this.shape.bands as number,
+        accountant: this.accountant,
+      });
+    } else if (this.mechanism.mode.accounting === 'poisson-subsampled-gaussian') {
       sigma = calibrateNoiseMultiplier({
         targetEpsilon,
         targetDelta,

@@ -2,7 +2,14 @@
  * Options of the privacy engine: the self-explaining names, the original library's names as aliases, and
  * the checks that turn a bad configuration into an error naming the option and its allowed values.
  */
-import { type LearningRate, MODE_NAMES, type ModeName } from '@cnm/optim';
+import {
+  describeMode,
+  type LearningRate,
+  MODE_NAMES,
+  type ModeDescription,
+  type ModeName,
+  modesWhere,
+} from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer } from '@tensorflow/tfjs-core';
@@ -137,9 +144,19 @@ export interface PrivateTrainingOptions {
   readonly maxParticipations?: number;
   /** Gamma of `'Single Parameter'`, in [0, 1). */
   readonly gamma?: number;
+  /**
+   * Bands b of the amplified banded MF modes (`'Amplified-BandMF'`, `'Amplified-BandMF-Adam'`): an integer in
+   * [1, floor(datasetSize / batchSize)] (the sampling rate p = batchSize · b / datasetSize is at most 1), or
+   * `'auto'` (default; needs `makePrivateWithEpsilon`): the b with the smallest expected noise error
+   * σ(b) · RMSE(b). One band is DP-SGD with Poisson sampling. Refused by the other modes.
+   */
+  readonly bands?: number | 'auto';
   /** `'mean'` (default: divide the noisy sum by the expected batch size) or `'sum'`. Alias `loss_reduction`. */
   readonly lossReduction?: 'mean' | 'sum';
-  /** Poisson sampling; required by (and the default of) `'DP-SGD-AMPLIFIED'`, refused elsewhere. Alias `poisson_sampling`. */
+  /**
+   * Poisson sampling; required by (and the default of) the modes that sample with it (`'DP-SGD-AMPLIFIED'`),
+   * refused elsewhere. Alias `poisson_sampling`.
+   */
   readonly poissonSampling?: boolean;
   /**
    * A batch sampler of `@cnm/sampler` over the training set, at step 0, instead of the one the engine builds.
@@ -284,6 +301,7 @@ const KNOWN_OPTIONS: readonly string[] = [
   'minSeparation',
   'maxParticipations',
   'gamma',
+  'bands',
   'lossReduction',
   'poissonSampling',
   'sampler',
@@ -453,6 +471,8 @@ export interface EngineConfig {
   readonly maxParticipations: number | undefined;
   /** The validated `gamma` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly gamma: number | undefined;
+  /** The validated `bands` option of the amplified banded MF modes (undefined for the other modes). */
+  readonly bands: number | 'auto' | undefined;
   /** The validated `lossReduction` option (see {@link PrivateTrainingOptions}), defaults applied. */
   readonly lossReduction: 'mean' | 'sum';
   /** The validated `poissonSampling` option (see {@link PrivateTrainingOptions}), defaults applied. */
@@ -592,7 +612,8 @@ export function validateConfig(
   }
   const lossFn = resolveLossOption(options.loss, options.lossFn);
   const { data, datasetSize } = checkData(options.data, options.datasetSize);
-  const mode = oneOf('mode', required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`), MODE_NAMES, 'BLT');
+  const row = describeMode(required(options, 'mode', `one of ${MODE_NAMES.join(', ')}`) as string);
+  const mode = row.name;
   const epochs = integer('epochs', required(options, 'epochs', 'the number of epochs (integer >= 1)'), 1);
   const maxGradNorm = required(options, 'maxGradNorm', 'the per-example clipping norm (> 0)');
   const several = typeof maxGradNorm === 'object';
@@ -632,7 +653,7 @@ export function validateConfig(
   if (clipping === 'perLayer' && !several) {
     throw new RangeError("clipping 'perLayer' needs maxGradNorm as one norm per layer (array or record)");
   }
-  const multiEpoch = mode === 'Multi-Epoch-BLT' || mode === 'Multi-Epoch-BLT-Adam';
+  const multiEpoch = row.fittedFor === 'min-separation';
   const participation = oneOf(
     'participation',
     options.participation,
@@ -644,7 +665,7 @@ export function validateConfig(
       `mode '${mode}' fits its BLT for several participations: participation must be 'cyclic' or 'minSep', got 'streaming'`,
     );
   }
-  const amplified = mode === 'DP-SGD-AMPLIFIED';
+  const amplified = row.sampling === 'poisson';
   if (options.poissonSampling !== undefined && typeof options.poissonSampling !== 'boolean') {
     throw new TypeError('poissonSampling must be a boolean');
   }
@@ -673,24 +694,32 @@ export function validateConfig(
       : ((options.poissonSampling as boolean | undefined) ?? amplified);
   if (amplified && !poissonSampling) {
     throw new RangeError(
-      "mode 'DP-SGD-AMPLIFIED' is accounted with amplification by Poisson subsampling: " +
+      `mode '${mode}' is accounted with amplification by Poisson subsampling: ` +
         (samplerKind === undefined
           ? 'poissonSampling must be true'
           : `the sampler must be a PoissonSampler, got participation '${samplerKind}'`),
+    );
+  }
+  if (row.sampling === 'cyclicPoisson' && poissonSampling) {
+    throw new RangeError(
+      `mode '${mode}' samples fixed groups with Poisson sampling inside the active one (cyclic Poisson sampling): ` +
+        'leave poissonSampling unset and give no sampler or a CyclicPoissonSampler',
     );
   }
   if (!amplified && poissonSampling) {
     throw new RangeError(
       `mode '${mode}' is accounted with the sensitivity of its participation pattern, which needs the cyclic sampler ` +
         '(fixed batches, every example exactly once per epoch); Poisson sampling gives no separation between ' +
-        "participations: set poissonSampling to false, or use mode 'DP-SGD-AMPLIFIED'",
+        `participations: set poissonSampling to false, or use mode ${modesWhere((m) => m.sampling === 'poisson')}`,
     );
   }
-  if (amplified && options.participation !== undefined) {
+  const banded = row.sampling === 'cyclicPoisson';
+  if ((amplified || banded) && options.participation !== undefined) {
     throw new RangeError(
-      "participation applies to the modes without amplification; 'DP-SGD-AMPLIFIED' uses Poisson sampling",
+      `participation applies to the modes without amplification; '${mode}' uses Poisson sampling`,
     );
   }
+  const bands = bandsOption(options, row, sampler, withEpsilon, datasetSize);
   const bufferCount =
     options.bufferCount === undefined || options.bufferCount === 'auto'
       ? 'auto'
@@ -701,8 +730,8 @@ export function validateConfig(
     options.gamma === undefined
       ? undefined
       : finiteIn('gamma', options.gamma, { min: 0, max: 1, maxOpen: true });
-  if (mode === 'Single Parameter' && gamma === undefined) {
-    throw new TypeError("option 'gamma' is required by mode 'Single Parameter': a number in [0, 1)");
+  if (row.strategy === 'single-parameter' && gamma === undefined) {
+    throw new TypeError(`option 'gamma' is required by mode '${mode}': a number in [0, 1)`);
   }
   const secureOption = options.secureMode;
   if (secureOption !== undefined && typeof secureOption !== 'boolean') {
@@ -800,6 +829,7 @@ export function validateConfig(
     minSeparation,
     maxParticipations,
     gamma,
+    bands,
     lossReduction: oneOf('lossReduction', options.lossReduction, ['mean', 'sum'] as const, 'mean'),
     poissonSampling,
     sampler,
@@ -851,4 +881,56 @@ function checkProvider(provider: unknown, clipping: string): ClippedGradientsPro
     );
   }
   return provider as ClippedGradientsProvider;
+}
+
+/**
+ * The `bands` option: only for the amplified banded MF modes, an integer in [1, floor(datasetSize / batchSize)]
+ * or `'auto'` (which needs a target ε to calibrate each candidate). With a sampler given, it is the sampler's.
+ */
+function bandsOption(
+  options: Record<string, unknown>,
+  row: ModeDescription,
+  sampler: BatchSampler | undefined,
+  withEpsilon: boolean,
+  datasetSize: number,
+): number | 'auto' | undefined {
+  const given = options.bands;
+  if (row.sampling !== 'cyclicPoisson') {
+    if (given !== undefined) {
+      throw new RangeError(
+        `bands applies to the amplified banded MF modes (${modesWhere((m) => m.sampling === 'cyclicPoisson')}), not to '${row.name}'`,
+      );
+    }
+    return undefined;
+  }
+  if (sampler !== undefined) {
+    if (sampler.participation.kind !== 'cyclicPoisson') return undefined;
+    const samplerBands = sampler.participation.bands;
+    if (given !== undefined && given !== samplerBands) {
+      throw new RangeError(
+        `bands (${String(given)}) contradicts the sampler given, which has ${samplerBands} bands`,
+      );
+    }
+    return samplerBands;
+  }
+  const batchSize = options.batchSize;
+  if (
+    typeof batchSize !== 'number' ||
+    !Number.isInteger(batchSize) ||
+    batchSize < 1 ||
+    batchSize > datasetSize
+  ) {
+    throw new TypeError(
+      `option 'batchSize' is required by mode '${row.name}': the expected batch size (integer in [1, ${datasetSize}])`,
+    );
+  }
+  if (given === undefined || given === 'auto') {
+    if (!withEpsilon) {
+      throw new TypeError(
+        `bands 'auto' calibrates the noise for each band count: use makePrivateWithEpsilon, or give bands as an integer in [1, ${Math.floor(datasetSize / batchSize)}]`,
+      );
+    }
+    return 'auto';
+  }
+  return integer('bands', given, 1, Math.floor(datasetSize / batchSize));
 }

@@ -7,10 +7,9 @@ import { registerChainedOps } from './tfjs-setup/register-chained-ops';
 registerChainedOps();
 
 export {
-  type AccountingKind,
+  type AccountingLabel,
   buildMechanism,
   type NoiseSplit,
-  type PrivacyMechanism,
   planRun,
   RunAccounting,
   type RunShape,
@@ -154,6 +153,7 @@ export type { ReturnPerExample } from './per-example-outputs';
 export { PrivacyEngine, type PrivacyEngineOptions } from './privacy-engine';
 export {
   type AdaptiveClippingReport,
+  type BandMfReport,
   type BltReport,
   BudgetExceededError,
   type EvaluateOptions,

@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
   type BatchSampler,
+  CyclicPoissonSampler,
   CyclicSampler,
   PoissonSampler,
   type RandomGenerator,
@@ -200,13 +201,24 @@ export class PrivacyEngine {
       seed === undefined ? new SecureRandom() : SeededRandom.fromSeed((seed + SAMPLER_SEED_OFFSET) & MASK_64);
     const sampler: BatchSampler =
       config.sampler ??
-      (config.poissonSampling
-        ? new PoissonSampler({
+      (shape.bands !== undefined
+        ? new CyclicPoissonSampler({
             datasetSize: shape.datasetSize,
+            bands: shape.bands,
             sampleRate: shape.sampleRate as number,
             rng: samplerRng,
           })
-        : new CyclicSampler({ datasetSize: shape.datasetSize, batchSize: shape.batchSize, rng: samplerRng }));
+        : config.poissonSampling
+          ? new PoissonSampler({
+              datasetSize: shape.datasetSize,
+              sampleRate: shape.sampleRate as number,
+              rng: samplerRng,
+            })
+          : new CyclicSampler({
+              datasetSize: shape.datasetSize,
+              batchSize: shape.batchSize,
+              rng: samplerRng,
+            }));
     if (sampler.stepsPerEpoch !== shape.stepsPerEpoch) {
       throw new Error(
         `internal: sampler has ${sampler.stepsPerEpoch} steps per epoch, the accounting ${shape.stepsPerEpoch}`,
@@ -236,13 +248,12 @@ export class PrivacyEngine {
       });
     }
     const fit = mechanism.fit;
+    const bandFit = mechanism.bandFit;
     const report: PrivacyReport = {
       mode: config.mode,
-      participation: config.poissonSampling ? 'poisson' : config.participation,
-      accounting:
-        mechanism.accounting === 'gaussian'
-          ? 'gaussian'
-          : `poisson-subsampled-gaussian (${config.accountant})`,
+      participation:
+        bandFit !== undefined ? 'cyclic-poisson' : config.poissonSampling ? 'poisson' : config.participation,
+      accounting: accounting.label,
       noiseMultiplier,
       gradientNoiseMultiplier,
       sensitivity: mechanism.sensitivity,
@@ -256,6 +267,17 @@ export class PrivacyEngine {
               decays: Array.from(fit.blt.toJSON().decays),
               outputScales: Array.from(fit.blt.toJSON().outputScales),
               loss: fit.loss,
+            },
+          }),
+      ...(bandFit === undefined
+        ? {}
+        : {
+            bandmf: {
+              bands: bandFit.bands,
+              coefficients: Array.from(bandFit.coefficients),
+              sampleRate: shape.sampleRate as number,
+              noiseRmse: gradientNoiseMultiplier * bandFit.loss,
+              loss: bandFit.loss,
             },
           }),
       clipNorm,
@@ -301,6 +323,10 @@ export class PrivacyEngine {
         report.blt === undefined
           ? null
           : { decays: report.blt.decays, outputScales: report.blt.outputScales },
+      // Only for the banded modes: checkpoints of the other modes stay readable.
+      ...(report.bandmf === undefined
+        ? {}
+        : { bandmf: { bands: report.bandmf.bands, coefficients: report.bandmf.coefficients } }),
       // The adaptive state moves during the run: the fingerprint holds its fixed settings.
       clipping:
         report.adaptiveClipping === undefined ? clipping : { mode: 'adaptive', ...report.adaptiveClipping },

@@ -15,7 +15,7 @@ import type {
 import type { BatchSampler, BatchSamplerState } from '@cnm/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import type { History, LayerVariable } from '@tensorflow/tfjs-layers';
-import type { RunAccounting } from './accounting';
+import type { AccountingLabel, RunAccounting } from './accounting';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { AdaptiveClipNormState, ClippingOptions } from './clipping';
 import { type ClippedGradients, computeClippedGradients } from './compute-clipped-gradients';
@@ -136,14 +136,31 @@ export interface AdaptiveClippingReport {
   readonly maxThreshold: number;
 }
 
+/** The banded strategy of an amplified banded MF run. */
+export interface BandMfReport {
+  /** Number of bands b (= groups of the cyclic Poisson sampler). */
+  readonly bands: number;
+  /** The band c_0..c_{b-1} of C (unit norm). */
+  readonly coefficients: number[];
+  /** Inclusion probability p = batchSize · b / N within the active group. */
+  readonly sampleRate: number;
+  /** σ · RMSE of the prefix-sum noise (per unit of clip norm): the expected noise error the choice of b minimises. */
+  readonly noiseRmse: number;
+  /** RMSE of the prefix sums of the noise for unit σ (the fit's loss). */
+  readonly loss: number;
+}
+
 /** What a private run is: the numbers reported by `makePrivate` / `makePrivateWithEpsilon`. */
 export interface PrivacyReport {
   /** Training mode. */
   readonly mode: string;
-  /** Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED). */
+  /**
+   * Participation of the correlated modes (`'poisson'` for DP-SGD-AMPLIFIED, `'cyclic-poisson'` for the amplified
+   * banded MF modes).
+   */
   readonly participation: string;
   /** Accounting: Poisson-subsampled Gaussian steps (PLD/RDP) or one Gaussian mechanism for the run. */
-  readonly accounting: 'poisson-subsampled-gaussian (pld)' | 'poisson-subsampled-gaussian (rdp)' | 'gaussian';
+  readonly accounting: AccountingLabel;
   /**
    * Noise multiplier sigma. With adaptive clipping it is the total: the run costs what the same run with flat
    * clipping and this sigma costs, shared between the gradients ({@link PrivacyReport.gradientNoiseMultiplier})
@@ -160,6 +177,8 @@ export interface PrivacyReport {
   readonly strategy: string;
   /** BLT buffers, decays and output scales, for the BLT modes. */
   readonly blt?: BltReport;
+  /** The banded strategy, for the amplified banded MF modes. */
+  readonly bandmf?: BandMfReport;
   /**
    * L2 sensitivity of one example's clipped gradient (maxGradNorm, or the root of the per-layer squares); the
    * initial threshold with adaptive clipping.

@@ -61,7 +61,7 @@ export function privacyUtilitySpec(report: TableReport): TopLevelSpec {
     if (row.mode !== 'non-private' && row.status === 'ok' && row.epsilon != null && row.accuracy != null) {
       out.push({ method: row.name, source: 'this run', epsilon: row.epsilon, accuracy: row.accuracy });
     }
-    if (row.original.epsilon != null) {
+    if (row.original?.epsilon != null) {
       out.push({
         method: row.name,
         source: 'original (PyTorch, 50 epochs)',

@@ -64,8 +64,14 @@ function deltaCell(row: RowResult): string {
   return row.mode === 'non-private' ? '0' : row.delta.toExponential(3);
 }
 
+/** The row's name, with the band count of the amplified banded MF rows. */
+function methodCell(row: RowResult): string {
+  const bands = (row.strategy as { bandmf?: { bands?: number } } | null)?.bandmf?.bands;
+  return bands === undefined ? row.name : `${row.name}, b = ${bands}`;
+}
+
 function originalEpsilon(row: RowResult): string {
-  return row.original.epsilon == null ? '∞' : String(row.original.epsilon);
+  return row.original?.epsilon == null ? '∞' : String(row.original.epsilon);
 }
 
 /** The markdown table of a report: our numbers beside the original library's, then notes. */
@@ -77,9 +83,9 @@ export function reportMarkdown(report: TableReport): string {
   const lines = report.rows.map((row) => {
     const accuracy = row.status === 'ok' ? fixed(row.accuracy, 2) : `not yet run`;
     const averaged = row.status === 'ok' ? fixed(row.averagedAccuracy ?? null, 2) : '–';
-    return `| ${row.name} | ${epsilonCell(row)} | ${deltaCell(row)} | ${accuracy} | ${averaged} | ${row.original.accuracy.toFixed(
-      2,
-    )} (ε ${originalEpsilon(row)}) | ${fixed(row.noiseMultiplier, 4)} | ${fixed(row.sensitivity, 4)} | ${fixed(
+    const original =
+      row.original == null ? '–' : `${row.original.accuracy.toFixed(2)} (ε ${originalEpsilon(row)})`;
+    return `| ${methodCell(row)} | ${epsilonCell(row)} | ${deltaCell(row)} | ${accuracy} | ${averaged} | ${original} | ${fixed(row.noiseMultiplier, 4)} | ${fixed(row.sensitivity, 4)} | ${fixed(
       row.samplesPerSecond,
       0,
     )} | ${fixed(row.stepTimeMs, 0)} | ${fixed(row.stepTimeRatioToNonPrivate, 2)} | ${fixed(row.peakMemoryMiB, 0)} |`;

@@ -50,6 +50,8 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       ? { varianceFloor: context.adamVarianceFloor }
       : {}),
     ...participationOf(context),
+    ...(row.bands === undefined ? {} : { bands: row.bands }),
+    ...(context.clippedGradients === undefined ? {} : { clippedGradients: context.clippedGradients }),
   });
   const report = trainer.report;
   const perEpoch = report.run.stepsPerEpoch;
@@ -60,7 +62,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
   try {
     for (let step = 1; step <= totalSteps; step += 1) {
       const start = performance.now();
-      const loss = trainer.step();
+      const loss = context.clippedGradients === undefined ? trainer.step() : await trainer.stepAsync();
       trainMs += performance.now() - start;
       evaluator.afterStep();
       memory.sample();
@@ -99,6 +101,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
       participation: report.participation,
       noiseSensitivity: report.noiseSensitivity,
       ...(report.blt == null ? {} : { blt: report.blt }),
+      ...(report.bandmf == null ? {} : { bandmf: report.bandmf }),
     },
     samplesPerSecond: (totalSteps * report.run.batchSize) / (trainMs / 1000),
     stepTimeMs: trainMs / totalSteps,

@@ -61,6 +61,14 @@ export {
 } from './backends/simd-kernels';
 export { sumWasm, sumWasmConfig } from './backends/sum';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './backends/unsorted-segment-sum';
+export {
+  type BandCandidate,
+  type BandChoiceProblem,
+  bandCandidate,
+  chooseBands,
+  compareBandCandidates,
+  maxBandsOf,
+} from './band-choice';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export type { ClippedGradientsProvider, ClippedGradientsRequest } from './clipped-gradients-provider';
 export {

@@ -5,9 +5,11 @@
 //   2. a missing .wasm binary gives a visible warning (the .wasm requests are blocked);
 //   3. a private training of a few hundred steps on the Fashion-MNIST subset: finishes within its ε, learns, and
 //      no request leaves the page's origin. Saves a screenshot to e2e/out/playground.png;
-//   4. a short BLT training on an uploaded CSV.
+//   4. a short BLT training on an uploaded CSV;
+//   5. a short Amplified-BandMF training with bands 'auto' (the page's band search, with progress).
+// `--band-timing` also times the band search of the page's default settings.
 // `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered; E2E_THROUGHPUT_BACKENDS,
-// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|csv|throughput runs one part.
+// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|csv|bandmf runs one part.
 // The LAST line printed is a JSON object { backend, steps, epsilon, targetEpsilon, samplesPerSecond, accuracy }.
 // Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default auto).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ const outDirectory = join(root, 'e2e', 'out');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const trainingBackend = process.env.E2E_BACKEND ?? 'auto';
 const measureThroughput = process.argv.includes('--throughput');
+const measureBandTiming = process.argv.includes('--band-timing');
 const failures = [];
 const started = performance.now();
 const log = (line) => console.log(`e2e [${((performance.now() - started) / 1000).toFixed(0)}s]: ${line}`);
@@ -184,6 +187,44 @@ try {
       run.steps === 32 && run.epsilon <= run.targetEpsilon && run.accuracy > 0.8,
       `CSV (${data}): ${run.steps} steps of BLT, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
     );
+    await page.close();
+  }
+
+  if (only === undefined || only === 'bandmf') {
+    // 5. Amplified banded MF with bands 'auto' (one noise calibration per feasible band count, with progress):
+    // one epoch of batches of 200, so 10 steps and 10 candidate band counts.
+    const page = await open(
+      'index.html?mode=Amplified-BandMF&bands=auto&epochs=1&batch=200&backend=auto&autostart=1',
+    );
+    await page.waitForSelector('body[data-state]', { timeout: 180_000 });
+    const state = await page.$eval('body', (e) => e.dataset.state);
+    if (state !== 'done')
+      throw new Error(`BandMF training failed: ${await page.$eval('#error', (e) => e.textContent)}`);
+    const run = JSON.parse(await page.$eval('#result', (e) => e.textContent));
+    const mechanism = await page.$eval('#mechanism', (e) => e.textContent);
+    log(`BandMF: ${mechanism}`);
+    expect(
+      run.steps === 10 &&
+        run.reason === 'completed' &&
+        run.epsilon <= run.targetEpsilon &&
+        Number.isInteger(run.bands) &&
+        mechanism.includes(`${run.bands} bands (chosen`),
+      `Amplified-BandMF: ${run.bands} bands chosen in ${run.bandSearchMs} ms among 1…10, ${run.steps} steps, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
+    );
+    await page.close();
+  }
+
+  if (measureBandTiming) {
+    // The band search of the page's default run (2,000 examples, batch 100, 15 epochs: 20 candidates), then stop.
+    const page = await open('index.html?mode=Amplified-BandMF&backend=auto&autostart=1');
+    await page.waitForFunction(
+      () => /bands \(chosen/.test(document.querySelector('#mechanism')?.textContent ?? ''),
+      {
+        timeout: 600_000,
+      },
+    );
+    log(`band search, default settings: ${await page.$eval('#mechanism', (e) => e.textContent)}`);
+    await page.click('#stop');
     await page.close();
   }
 

@@ -7,8 +7,9 @@ import { BACKEND_CHOICES, type BackendChoice, chooseBackend, describeSelection }
 import { type BandSearchResult, searchBands } from './band-search';
 import { type MetricPoint, metricsChartSpec } from './chart';
 import { parseCsv } from './data/csv';
-import type { PlaygroundData } from './data/examples';
+import { cryptoRandom, type PlaygroundData } from './data/examples';
 import { parseFashionSubset } from './data/fashion-subset';
+import { readImageFiles } from './data/images';
 import { MODEL_LABELS, MODEL_NAMES, type ModelName } from './models';
 import { MODES, type PlaygroundMode, PlaygroundRun, type TrainingSettings } from './training';
 
@@ -33,6 +34,17 @@ fillSelect(
   'backend',
   BACKEND_CHOICES.map((choice) => ({ value: choice, label: choice === 'auto' ? 'automatic' : choice })),
 );
+
+// Choosing a file selects its data source.
+for (const [id, source] of [
+  ['csv', 'csv'],
+  ['images', 'images'],
+  ['image-folder', 'images'],
+] as const) {
+  $<HTMLInputElement>(`#${id}`).addEventListener('change', () => {
+    form.querySelector<HTMLInputElement>(`input[name="source"][value="${source}"]`)!.checked = true;
+  });
+}
 
 const params = new URLSearchParams(location.search);
 for (const [key, value] of params) {
@@ -60,6 +72,14 @@ async function loadData(): Promise<PlaygroundData> {
     const file = $<HTMLInputElement>('#csv').files?.[0];
     if (file === undefined) throw new Error('choose a CSV file first');
     return parseCsv(await file.text(), file.name);
+  }
+  if (source === 'images') {
+    const files = [
+      ...($<HTMLInputElement>('#images').files ?? []),
+      ...($<HTMLInputElement>('#image-folder').files ?? []),
+    ];
+    if (files.length === 0) throw new Error('choose image files or a folder of images first');
+    return readImageFiles(files, cryptoRandom);
   }
   // The subset is one of the page's own files, fetched from its own origin.
   fashion ??= fetch(new URL('fashion-mnist-subset.bin', document.baseURI))

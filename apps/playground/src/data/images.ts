@@ -112,8 +112,8 @@ export async function readImageFiles(files: readonly File[], random: () => numbe
   const images: LabelledImage[] = [];
   for (const file of files) {
     const path = file.webkitRelativePath || file.name;
-    // Folders often hold other files (.DS_Store, notes): skipped when the type says they are no image.
-    if (file.webkitRelativePath && file.type !== '' && !file.type.startsWith('image/')) continue;
+    // Folders often hold other files (.DS_Store, notes): skipped when their type is no image type.
+    if (file.webkitRelativePath && !file.type.startsWith('image/')) continue;
     if (!file.type.startsWith('image/')) {
       throw new RangeError(
         `'${path}' is not an image (type '${file.type || 'unknown'}'): choose PNG or JPEG files`,

@@ -5,9 +5,12 @@
 //   2. a missing .wasm binary gives a visible warning (the .wasm requests are blocked);
 //   3. a private training of a few hundred steps on the Fashion-MNIST subset: finishes within its ε, learns, and
 //      no request leaves the page's origin. Saves a screenshot to e2e/out/playground.png;
-//   4. a short BLT training on an uploaded CSV.
+//   4. a short BLT training on an uploaded CSV;
+//   5. a short Amplified-BandMF training with bands 'auto' (the page's band search, with progress);
+//   6. an upload of the person's own images (file name prefix labels), a broken one first, then a short training.
+// `--band-timing` also times the band search of the page's default settings.
 // `--throughput` also times the benchmark CNN in the browser (wasm, and WebGL where offered; E2E_THROUGHPUT_BACKENDS,
-// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|csv|throughput runs one part.
+// E2E_THROUGHPUT_BATCH (1024), E2E_THROUGHPUT_ROUNDS (5)); E2E_ONLY=check|warning|train|csv|bandmf|images runs one part.
 // The LAST line printed is a JSON object { backend, steps, epsilon, targetEpsilon, samplesPerSecond, accuracy }.
 // Environment: CHROMIUM (browser path, default /usr/bin/chromium), E2E_BACKEND (training backend, default auto).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ const outDirectory = join(root, 'e2e', 'out');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const trainingBackend = process.env.E2E_BACKEND ?? 'auto';
 const measureThroughput = process.argv.includes('--throughput');
+const measureBandTiming = process.argv.includes('--band-timing');
 const failures = [];
 const started = performance.now();
 const log = (line) => console.log(`e2e [${((performance.now() - started) / 1000).toFixed(0)}s]: ${line}`);
@@ -184,6 +188,98 @@ try {
       run.steps === 32 && run.epsilon <= run.targetEpsilon && run.accuracy > 0.8,
       `CSV (${data}): ${run.steps} steps of BLT, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
     );
+    await page.close();
+  }
+
+  if (only === undefined || only === 'bandmf') {
+    // 5. Amplified banded MF with bands 'auto' (one noise calibration per feasible band count, with progress):
+    // one epoch of batches of 500, so 4 steps and 4 candidate band counts (about a second each).
+    const page = await open(
+      'index.html?mode=Amplified-BandMF&bands=auto&epochs=1&batch=500&backend=auto&autostart=1',
+    );
+    await page.waitForSelector('body[data-state]', { timeout: 180_000 });
+    const state = await page.$eval('body', (e) => e.dataset.state);
+    if (state !== 'done')
+      throw new Error(`BandMF training failed: ${await page.$eval('#error', (e) => e.textContent)}`);
+    const run = JSON.parse(await page.$eval('#result', (e) => e.textContent));
+    const mechanism = await page.$eval('#mechanism', (e) => e.textContent);
+    log(`BandMF: ${mechanism}`);
+    await page.screenshot({ path: join(outDirectory, 'playground-bandmf.png'), fullPage: true });
+    expect(
+      run.steps === 4 &&
+        run.reason === 'completed' &&
+        run.epsilon <= run.targetEpsilon &&
+        Number.isInteger(run.bands) &&
+        mechanism.includes(`${run.bands} bands (chosen`),
+      `Amplified-BandMF: ${run.bands} bands chosen in ${run.bandSearchMs} ms among 1…4, ${run.steps} steps, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
+    );
+    await page.close();
+  }
+
+  if (only === undefined || only === 'images') {
+    // 6. A person's own images, labelled by the file name prefix: bright horizontal against vertical bars, drawn
+    // on a canvas of another size (56×40) so that the page resizes them; first a file that is no image.
+    const imageDirectory = join(outDirectory, 'images');
+    mkdirSync(imageDirectory, { recursive: true });
+    const drawer = await browser.newPage();
+    const images = await drawer.evaluate(() => {
+      const canvas = Object.assign(document.createElement('canvas'), { width: 56, height: 40 });
+      const context = canvas.getContext('2d');
+      return Array.from({ length: 60 }, (_, i) => {
+        const horizontal = i % 2 === 0;
+        context.fillStyle = `rgb(${(i * 7) % 40}, 20, 30)`;
+        context.fillRect(0, 0, 56, 40);
+        context.fillStyle = '#f0f0f0';
+        const offset = 6 + ((i * 13) % 24);
+        if (horizontal) context.fillRect(4, (offset * 40) / 56, 48, 6);
+        else context.fillRect(offset + 4, 3, 8, 34);
+        return {
+          name: `${horizontal ? 'horizontal' : 'vertical'}_${i}.png`,
+          url: canvas.toDataURL('image/png'),
+        };
+      });
+    });
+    await drawer.close();
+    const imagePaths = images.map(({ name, url }) => {
+      const path = join(imageDirectory, name);
+      writeFileSync(path, Buffer.from(url.split(',')[1], 'base64'));
+      return path;
+    });
+    const badPath = join(imageDirectory, 'broken_1.png');
+    writeFileSync(badPath, 'not a png');
+    const page = await open('index.html?model=mlp&mode=Amplified-BandMF&bands=2&epochs=4&batch=12&lr=0.5');
+    await (await page.$('#images')).uploadFile(badPath);
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+    const error = await page.$eval('#error', (e) => e.textContent);
+    expect(/'broken_1.png' could not be decoded/.test(error), `a broken image file: "${error}"`);
+    await page.evaluate(() => delete document.body.dataset.state);
+    await (await page.$('#images')).uploadFile(...imagePaths);
+    await page.click('#start');
+    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 120_000 });
+    const state = await page.$eval('body', (e) => e.dataset.state);
+    if (state !== 'done')
+      throw new Error(`image training failed: ${await page.$eval('#error', (e) => e.textContent)}`);
+    const run = JSON.parse(await page.$eval('#result', (e) => e.textContent));
+    const data = await page.$eval('#data-info', (e) => e.textContent);
+    expect(
+      run.bands === 2 && run.steps === 16 && run.epsilon <= run.targetEpsilon && run.accuracy > 0.7,
+      `images (${data}): Amplified-BandMF, ${run.bands} bands, ${run.steps} steps, ε ${run.epsilon.toFixed(3)} ≤ ${run.targetEpsilon}, test accuracy ${(run.accuracy * 100).toFixed(1)} %`,
+    );
+    await page.close();
+  }
+
+  if (measureBandTiming) {
+    // The band search of the page's default run (2,000 examples, batch 100, 15 epochs: 20 candidates), then stop.
+    const page = await open('index.html?mode=Amplified-BandMF&backend=auto&autostart=1');
+    await page.waitForFunction(
+      () => /bands \(chosen/.test(document.querySelector('#mechanism')?.textContent ?? ''),
+      {
+        timeout: 600_000,
+      },
+    );
+    log(`band search, default settings: ${await page.$eval('#mechanism', (e) => e.textContent)}`);
+    await page.click('#stop');
     await page.close();
   }
 

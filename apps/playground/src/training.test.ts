@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { searchBands } from './band-search';
 import type { PlaygroundData } from './data/examples';
 import { type EpochUpdate, PlaygroundRun, type StepUpdate } from './training';
 
@@ -21,7 +22,7 @@ function toyData(count: number): PlaygroundData {
 }
 
 describe('PlaygroundRun', () => {
-  it.each(['DP-SGD-AMPLIFIED', 'Multi-Epoch-BLT'] as const)(
+  it.each(['DP-SGD-AMPLIFIED', 'Multi-Epoch-BLT', 'Amplified-BandMF'] as const)(
     '%s: trains the planned steps within the target epsilon, reporting every step and epoch',
     async (mode) => {
       const run = new PlaygroundRun(toyData(200), {
@@ -33,6 +34,7 @@ describe('PlaygroundRun', () => {
         learningRate: 0.5,
         maxGradNorm: 1,
         model: 'mlp',
+        bands: 2,
       });
       const steps: StepUpdate[] = [];
       const epochs: EpochUpdate[] = [];
@@ -53,8 +55,49 @@ describe('PlaygroundRun', () => {
       expect(result.epsilon).toBeGreaterThan(3);
       expect(result.accuracy).toBe(epochs[2]!.testAccuracy);
       expect(result.samplesPerSecond).toBeGreaterThan(0);
+      if (mode === 'Amplified-BandMF') expect(run.trainer.report.bandmf?.bands).toBe(2);
     },
   );
+
+  it("Amplified-BandMF: the page's band search chooses what the engine's bands 'auto' chooses", async () => {
+    const settings = {
+      mode: 'Amplified-BandMF',
+      targetEpsilon: 2,
+      targetDelta: 1e-5,
+      epochs: 2,
+      batchSize: 50,
+      learningRate: 0.5,
+      maxGradNorm: 1,
+      model: 'mlp',
+      bands: 'auto',
+    } as const;
+    const progress: number[] = [];
+    const search = await searchBands(200, settings, (p) => progress.push(p.done));
+    expect(progress).toEqual([1, 2, 3, 4]);
+    expect(search?.total).toBe(4);
+    const auto = new PlaygroundRun(toyData(200), settings);
+    const chosen = new PlaygroundRun(toyData(200), { ...settings, bands: search!.best.bands });
+    expect(auto.trainer.report.bandmf?.bands).toBe(search!.best.bands);
+    expect(chosen.trainer.report.noiseMultiplier).toBe(auto.trainer.report.noiseMultiplier);
+    auto.dispose();
+    chosen.dispose();
+    expect(await searchBands(200, settings, undefined, () => true)).toBeUndefined();
+  });
+
+  it('Amplified-BandMF: a band count above N / batch size is refused with its name', () => {
+    const settings = {
+      mode: 'Amplified-BandMF',
+      targetEpsilon: 2,
+      targetDelta: 1e-5,
+      epochs: 1,
+      batchSize: 50,
+      learningRate: 0.5,
+      maxGradNorm: 1,
+      model: 'mlp',
+      bands: 5,
+    } as const;
+    expect(() => new PlaygroundRun(toyData(200), settings)).toThrow(/bands/);
+  });
 
   it('passes the engine an out-of-range setting back with its name', () => {
     const settings = {
@@ -66,6 +109,7 @@ describe('PlaygroundRun', () => {
       learningRate: 1,
       maxGradNorm: 1,
       model: 'mlp',
+      bands: 'auto',
     } as const;
     expect(() => new PlaygroundRun(toyData(100), settings)).toThrow(/targetEpsilon/);
   });

@@ -8,6 +8,7 @@ export const MODES = [
   { mode: 'DP-SGD-AMPLIFIED', label: 'DP-SGD (Poisson)' },
   { mode: 'BLT', label: 'BLT' },
   { mode: 'Multi-Epoch-BLT', label: 'Multi-Epoch BLT' },
+  { mode: 'Amplified-BandMF', label: 'Amplified BandMF' },
 ] as const;
 /** One of the engine modes in {@link MODES}. */
 export type PlaygroundMode = (typeof MODES)[number]['mode'];
@@ -22,6 +23,12 @@ export interface TrainingSettings {
   readonly learningRate: number;
   readonly maxGradNorm: number;
   readonly model: ModelName;
+  /**
+   * Band count of Amplified-BandMF (ignored by the other modes): an integer in [1, N / batch size], or `'auto'` for
+   * the engine's choice (one noise calibration per feasible band count; the page runs it with progress first,
+   * see `searchBands`).
+   */
+  readonly bands: number | 'auto';
 }
 
 /** Lets the browser handle input and repaint (a macrotask: promises alone would not). */
@@ -114,7 +121,11 @@ export class PlaygroundRun {
         maxGradNorm: settings.maxGradNorm,
         learningRate: settings.learningRate,
         mode: settings.mode,
-        ...(settings.mode === 'DP-SGD-AMPLIFIED' ? {} : { participation: 'cyclic' as const }),
+        ...(settings.mode === 'Amplified-BandMF'
+          ? { bands: settings.bands }
+          : settings.mode === 'DP-SGD-AMPLIFIED'
+            ? {}
+            : { participation: 'cyclic' as const }),
       });
     } catch (error) {
       this.dispose();

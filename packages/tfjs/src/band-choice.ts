@@ -41,22 +41,40 @@ export function maxBandsOf(datasetSize: number, batchSize: number, steps: number
   return Math.max(1, Math.min(Math.floor(datasetSize / batchSize), steps));
 }
 
-/** Evaluates every feasible band count and returns them with the best (smallest expected error) first. */
-export function chooseBands(problem: BandChoiceProblem): BandCandidate[] {
+/**
+ * One candidate of {@link chooseBands}: σ(b) calibrated to the target and RMSE(b) of the best b-banded C. Exposed so
+ * that an interactive caller (a web page) can evaluate the candidates one at a time and show progress; it costs one
+ * noise calibration (about a second with the PLD accountant for a few hundred steps).
+ */
+export function bandCandidate(problem: BandChoiceProblem, bands: number): BandCandidate {
   const { datasetSize, batchSize, steps, targetEpsilon, targetDelta, accountant, momentum } = problem;
+  const sampleRate = Math.min(1, (batchSize * bands) / datasetSize);
+  const noiseMultiplier = calibrateAmplifiedBandMf({
+    targetEpsilon,
+    targetDelta,
+    sampleRate,
+    steps,
+    bands,
+    accountant,
+  });
+  const rmse = fitBandMf({ steps, bands, momentum }).loss;
+  return { bands, noiseMultiplier, rmse, expectedError: noiseMultiplier * rmse };
+}
+
+/** Orders candidates best first: smallest expected error, then fewest bands. */
+export function compareBandCandidates(a: BandCandidate, b: BandCandidate): number {
+  return a.expectedError - b.expectedError || a.bands - b.bands;
+}
+
+/**
+ * Evaluates every feasible band count and returns them with the best (smallest expected error) first; this is the
+ * choice of `bands: 'auto'`.
+ */
+export function chooseBands(problem: BandChoiceProblem): BandCandidate[] {
+  const { datasetSize, batchSize, steps } = problem;
   const candidates: BandCandidate[] = [];
   for (let bands = 1; bands <= maxBandsOf(datasetSize, batchSize, steps); bands++) {
-    const sampleRate = Math.min(1, (batchSize * bands) / datasetSize);
-    const noiseMultiplier = calibrateAmplifiedBandMf({
-      targetEpsilon,
-      targetDelta,
-      sampleRate,
-      steps,
-      bands,
-      accountant,
-    });
-    const rmse = fitBandMf({ steps, bands, momentum }).loss;
-    candidates.push({ bands, noiseMultiplier, rmse, expectedError: noiseMultiplier * rmse });
+    candidates.push(bandCandidate(problem, bands));
   }
-  return candidates.sort((a, b) => a.expectedError - b.expectedError || a.bands - b.bands);
+  return candidates.sort(compareBandCandidates);
 }

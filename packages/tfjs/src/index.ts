@@ -15,6 +15,14 @@ export {
   selectBackend,
   type TrainingBackendName,
 } from './backend/select-backend';
+export {
+  type BandCandidate,
+  type BandChoiceProblem,
+  bandCandidate,
+  chooseBands,
+  compareBandCandidates,
+  maxBandsOf,
+} from './band-choice';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 export type { ClippedGradientsProvider, ClippedGradientsRequest } from './clipped-gradients-provider';
 export {

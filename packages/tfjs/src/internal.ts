@@ -11,7 +11,6 @@ export {
   realParticipationOf,
 } from './accounting';
 export type { ResolvedAdaptiveClipping } from './adaptive-clipping-options';
-export { type BandCandidate, type BandChoiceProblem, chooseBands, maxBandsOf } from './band-choice';
 export { clippingFromMaxGradNorm, releaseBatch, validateClipping } from './clipping';
 export { type EngineConfig, normaliseOptions, validateConfig } from './engine-config';
 export { type CheckedOptions, KNOWN_OPTIONS, OPTION_RULES } from './option-rules';

@@ -1,4 +1,4 @@
-import { type Examples, type PlaygroundData, selectRows } from './examples';
+import { cryptoRandom, type Examples, type PlaygroundData, selectRows, shuffled } from './examples';
 
 /** Most classes a CSV may have (the page's models end in one logit per class). */
 export const MAX_CLASSES = 100;
@@ -11,12 +11,6 @@ export interface ParseCsvOptions {
   readonly testFraction?: number;
   /** Uniform numbers in [0, 1) for the random split; default `crypto.getRandomValues`. */
   readonly random?: () => number;
-}
-
-function cryptoRandom(): number {
-  const word = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(word);
-  return word[0]! / 2 ** 32;
 }
 
 function isNumeric(field: string): boolean {
@@ -81,14 +75,4 @@ export function parseCsv(text: string, name: string, options: ParseCsvOptions = 
     train: selectRows(all, featureCount, order.slice(testCount)),
     test: selectRows(all, featureCount, order.slice(0, testCount)),
   };
-}
-
-/** A uniformly random permutation of `0 … n − 1` (Fisher–Yates). */
-function shuffled(n: number, random: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }

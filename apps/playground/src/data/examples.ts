@@ -35,3 +35,20 @@ export function selectRows(examples: Examples, featureCount: number, indices: re
   });
   return { count: indices.length, features, labels };
 }
+
+/** A uniform number in [0, 1) from `crypto.getRandomValues`. */
+export function cryptoRandom(): number {
+  const word = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(word);
+  return word[0]! / 2 ** 32;
+}
+
+/** A uniformly random permutation of `0 … n − 1` (Fisher–Yates). */
+export function shuffled(n: number, random: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}

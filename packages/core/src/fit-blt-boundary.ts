@@ -1,3 +1,11 @@
+/** The fitting problem: steps, separation, k_eff and which error. */
+export interface Problem {
+  readonly steps: number;
+  readonly minSeparation: number;
+  readonly participations: number;
+  readonly kind: 'max' | 'mean';
+}
+
 /**
  * The boundary of the fitted BLT family: C = I and the single-parameter strategies c_j = γ^j (θ̂ = 0), which the
  * optimiser on the open set only creeps up to. Evaluated exactly and minimised in one dimension, they are a floor
@@ -5,7 +13,6 @@
  */
 import { Blt } from './blt';
 import { bltSensitivitySquared } from './blt-loss';
-import type { Problem } from './fit-blt';
 
 // Decays closer to 1 than this would be rounded by more than 0.1% in float64 (spacing 1.1e-16 below 1).
 export const smallestComplement = 1e-13;

@@ -3,7 +3,8 @@ import reference from '../test/fixtures/reference.json' with { type: 'json' };
 import { Blt } from './blt';
 import { bltLoss } from './blt-loss';
 import { strategyLoss } from './error';
-import { fitBlt, fitObjective, type Problem, squareRootBltApproximation } from './fit-blt';
+import { fitBlt, fitObjective, squareRootBltApproximation } from './fit-blt';
+import type { Problem } from './fit-blt-boundary';
 import { bltStrategy, singleParameterStrategy } from './strategies';
 
 describe('fitObjective', () => {

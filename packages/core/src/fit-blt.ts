@@ -10,7 +10,7 @@
  */
 import { Blt, bltFromComplementPair } from './blt';
 import { bltErrorTerms, bltSensitivitySquared } from './blt-loss';
-import { bestSingleParameter, boundaryBlt, smallestComplement } from './fit-blt-boundary';
+import { bestSingleParameter, boundaryBlt, type Problem, smallestComplement } from './fit-blt-boundary';
 import { minimizeLbfgs } from './lbfgs';
 import { resolveParticipation } from './participation';
 import { assertInteger } from './validate';
@@ -85,14 +85,6 @@ export interface FitBltResult {
   readonly startLoss: number;
   /** Loss of the best fit for each buffer count tried (index d - 1), boundary strategies included. */
   readonly lossByBufferCount: number[];
-}
-
-/** The fitting problem: steps, separation, k_eff and which error. */
-export interface Problem {
-  readonly steps: number;
-  readonly minSeparation: number;
-  readonly participations: number;
-  readonly kind: 'max' | 'mean';
 }
 
 const barrierWeight = 1e-9;

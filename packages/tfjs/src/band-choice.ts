@@ -16,8 +16,9 @@ export interface BandChoiceProblem {
   readonly batchSize: number;
   /** Training steps n. */
   readonly steps: number;
-  /** Target ε and δ of the whole run. */
+  /** Target ε of the whole run. */
   readonly targetEpsilon: number;
+  /** Target δ of the whole run. */
   readonly targetDelta: number;
   /** Accountant of the calibration. */
   readonly accountant: 'pld' | 'rdp';
@@ -27,6 +28,7 @@ export interface BandChoiceProblem {
 
 /** One candidate band count. */
 export interface BandCandidate {
+  /** Band count b. */
   readonly bands: number;
   /** Noise multiplier σ(b) calibrated to the target. */
   readonly noiseMultiplier: number;

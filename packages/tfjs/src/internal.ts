@@ -7,7 +7,6 @@ export {
   buildMechanism,
   type NoiseSplit,
   RunAccounting,
-  type RunShape,
   realParticipationOf,
 } from './accounting';
 export type { ResolvedAdaptiveClipping } from './adaptive-clipping-options';
@@ -15,7 +14,7 @@ export { clippingFromMaxGradNorm, releaseBatch, validateClipping } from './clipp
 export { type EngineConfig, normaliseOptions, validateConfig } from './engine-config';
 export { type CheckedOptions, KNOWN_OPTIONS, OPTION_RULES } from './option-rules';
 export type { PrivateTrainerParts } from './private-trainer';
-export { bandedMomentum, planRun } from './run-plan';
+export { bandedMomentum, planRun, type RunShape } from './run-plan';
 export { batchMatMulWasm, batchMatMulWasmConfig } from './wasm-kernels/batch-mat-mul';
 export {
   conv2DBackpropFilterWasm,

@@ -1,8 +1,9 @@
 /** The privacy report of a run: what it is and how it is accounted, as `makePrivate` and the trainer report it. */
 import type { ModeMechanism } from '@cnm/optim';
-import type { AccountingLabel, NoiseSplit, RunAccounting, RunShape } from './accounting';
+import type { AccountingLabel, NoiseSplit, RunAccounting } from './accounting';
 import type { AdaptiveClipNorm } from './clipping';
 import type { EngineConfig } from './engine-config';
+import type { RunShape } from './run-plan';
 
 /** The fitted BLT of a run. */
 export interface BltReport {

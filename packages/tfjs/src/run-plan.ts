@@ -4,9 +4,26 @@
  */
 import { describeMode, modesWhere } from '@cnm/optim';
 import type { BatchSampler } from '@cnm/sampler';
-import type { RunShape } from './accounting';
 import { chooseBands } from './band-choice';
 import type { EngineConfig } from './engine-config';
+
+/** The shape of the run: how many examples, batches and steps the accounting covers. */
+export interface RunShape {
+  /** Examples in the training set. */
+  readonly datasetSize: number;
+  /** Batch size of the cyclic sampler, or the expected batch size under Poisson sampling. */
+  readonly batchSize: number;
+  /** Steps per epoch (for Poisson sampling `round(1 / sampleRate)`, the sampler's convention). */
+  readonly stepsPerEpoch: number;
+  /** Epochs covered by the accounting. */
+  readonly epochs: number;
+  /** All steps of the run, `stepsPerEpoch * epochs`. */
+  readonly totalSteps: number;
+  /** Poisson sampling rate, for the modes that sample with Poisson sampling (within the active group if banded). */
+  readonly sampleRate?: number;
+  /** Bands b (= groups of the cyclic Poisson sampler), for the amplified banded MF modes. */
+  readonly bands?: number;
+}
 
 /**
  * Derives the run shape from the options and refuses the shapes whose accounting would not hold: a

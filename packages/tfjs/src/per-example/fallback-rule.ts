@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import { callOwn } from './recording';
+import { callOwn } from './own-calls';
 import type { AnyLayer, GradientContribution, LayerCallKwargs, LayerRule } from './types';
 
 interface FallbackRecord {

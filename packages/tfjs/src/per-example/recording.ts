@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainableLayer } from './model-layers';
-import type { AnyLayer, LayerCallKwargs, RecordingContext } from './types';
+import { type CallFn, ownCalls } from './own-calls';
+import { ruleForLayer } from './rule-for-layer';
+import type { AnyLayer, RecordingContext } from './types';
 
 /** One call of one trainable layer during the recording pass. */
 export interface RecordedCall {
@@ -20,24 +22,6 @@ export interface Recording {
   readonly perExampleLoss: tf.Tensor1D;
   /** Frees every tensor the pass kept. */
   dispose(): void;
-}
-
-type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: LayerCallKwargs) => tf.Tensor | tf.Tensor[];
-
-/** The layers' own `call`s while a recording pass has replaced them. */
-const ownCalls = new WeakMap<AnyLayer, CallFn>();
-
-/**
- * Runs a layer's own `call` (not the recording's replacement): for rules that reuse the layer's computation, such
- * as the exact fallback.
- */
-export function callOwn(
-  layer: AnyLayer,
-  inputs: tf.Tensor | tf.Tensor[],
-  kwargs: LayerCallKwargs,
-): tf.Tensor | tf.Tensor[] {
-  const own = ownCalls.get(layer) ?? (layer as unknown as { call: CallFn }).call;
-  return own.call(layer, inputs, kwargs);
 }
 
 /**
@@ -99,6 +83,7 @@ export function recordPerExampleGradients(
         // A same-shape reshape aliases the data under its own reference, so releasing the record never frees a
         // tensor the caller still owns (e.g. the model input), and nothing is copied.
         save: <T extends tf.Tensor>(t: T): T => keep(tf.reshape(t, t.shape) as T),
+        ruleFor: ruleForLayer,
       };
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const { output, record } = entry.rule.forward(layer, list, kwargs ?? {}, context);

@@ -20,6 +20,11 @@ export interface RecordingContext {
   tap(preActivation: Tensor): Tensor;
   /** Keeps a tensor (a layer input, an intermediate) alive until the records of the step are released. */
   save<T extends Tensor>(tensor: T): T;
+  /**
+   * The rule of a layer nested in this one (the directions of a Bidirectional, the layer a TimeDistributed
+   * wraps): the registered rule of its class, else the exact fallback.
+   */
+  ruleFor(layer: AnyLayer): LayerRule<unknown>;
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { fallbackRule } from '../fallback-rule';
-import { ruleForLayer } from '../rule-for-layer';
 import type { AnyLayer, GradientContribution, LayerRule, RecordingContext } from '../types';
 
 interface BidirectionalFields {
@@ -27,7 +26,7 @@ function runDirection(
   kwargs: Record<string, unknown>,
   context: RecordingContext,
 ): { output: tf.Tensor; direction: DirectionRecord } {
-  const rule = ruleForLayer(layer);
+  const rule = context.ruleFor(layer);
   let tapCount = 0;
   const counting: RecordingContext = {
     tap: (z) => {
@@ -35,6 +34,7 @@ function runDirection(
       return context.tap(z);
     },
     save: (t) => context.save(t),
+    ruleFor: (inner) => context.ruleFor(inner),
   };
   const { output, record } = rule.forward(layer, inputs, kwargs, counting);
   if (Array.isArray(output)) throw new Error(`layer ${layer.name}: expected one output`);

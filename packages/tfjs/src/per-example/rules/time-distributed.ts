@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import { convolutionAsOuter } from '../contributions';
-import { ruleForLayer } from '../rule-for-layer';
 import type { AnyLayer, GradientContribution, LayerRule } from '../types';
 import { singleInput } from './common';
 
@@ -60,7 +59,7 @@ function regroup(given: GradientContribution, batch: number, steps: number): Gra
 export const timeDistributedRule: LayerRule<TimeDistributedRecord> = {
   forward(layer, inputs, kwargs, context) {
     const inner = innerLayerOf(layer);
-    const innerRule = ruleForLayer(inner);
+    const innerRule = context.ruleFor(inner);
     const x = singleInput(layer, inputs);
     if (x.rank < 3) {
       throw new RangeError(

@@ -1,6 +1,7 @@
 // CommonJS consumer: require() of every published package resolves to its CJS build and works.
 const assert = require('node:assert/strict');
 const { computeEpsilon } = require('@cnm/accountant');
+const { EXIT_BAD_ARGUMENTS, run: runCli } = require('@cnm/cli');
 const { fitBlt } = require('@cnm/core');
 const { MODE_NAMES } = require('@cnm/optim');
 const { SeededRandom } = require('@cnm/sampler');
@@ -48,6 +49,17 @@ async function main() {
     })
     .fit(tf.ones([4, 2]), tf.zeros([4, 1]), { callbacks: { onEpochEnd: async () => {} } });
   assert.ok(history instanceof tfl.History && history.history.loss.length === 1);
+  // A bad argument is exit code 2 with a message on stderr, from the CommonJS build too.
+  let cliErrors = '';
+  const silent = { write: () => true };
+  const errors = {
+    write: (text) => {
+      cliErrors += text;
+      return true;
+    },
+  };
+  assert.equal(runCli(['epsilon', '--steps', '-3'], { stdout: silent, stderr: errors }), EXIT_BAD_ARGUMENTS);
+  assert.ok(cliErrors.length > 0);
   console.log(`cjs ok: backend ${selection.backend}, ${trainer.steps} step`);
 }
 main().catch((error) => {

@@ -1,6 +1,9 @@
 // ESM consumer: uses each published package as an application would, from the installed tarballs.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { computeEpsilon } from '@cnm/accountant';
+import { run as runCli } from '@cnm/cli';
 import { fitBlt } from '@cnm/core';
 import { createModeOptimizer, modeMechanism } from '@cnm/optim';
 import { CyclicSampler, SeededRandom } from '@cnm/sampler';
@@ -94,4 +97,27 @@ assert.ok(tfjsHistory instanceof tfl.History, 'fit(x, y, args) returns a tfjs Hi
 assert.deepEqual(tfjsHistory.epoch, [0, 1]);
 assert.equal(tfjsHistory.reason, 'stopped');
 assert.deepEqual(Object.keys(tfjsHistory.history).sort(), ['epsilon', 'loss', 'val_acc', 'val_loss']);
+// The cnm command line: its library entry and its installed bin agree with the accountant.
+const cliArgs = [
+  'epsilon',
+  '--noise-multiplier',
+  '1',
+  '--sample-rate',
+  '0.01',
+  '--steps',
+  '100',
+  '--delta',
+  '1e-5',
+];
+let cliText = '';
+const sink = new Writable({
+  write(chunk, _encoding, done) {
+    cliText += chunk;
+    done();
+  },
+});
+assert.equal(runCli([...cliArgs, '--accountant', 'rdp', '--json'], { stdout: sink, stderr: sink }), 0);
+assert.ok(Math.abs(JSON.parse(cliText).epsilon - epsilon) < 1e-9 * epsilon, cliText);
+const binText = execFileSync('node_modules/.bin/cnm', [...cliArgs, '--json'], { encoding: 'utf8' });
+assert.ok(JSON.parse(binText).epsilon > 0, binText);
 console.log(`esm ok: backend ${selection.backend}, epsilon ${trainer.getEpsilon().toFixed(3)}`);

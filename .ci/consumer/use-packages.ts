@@ -1,5 +1,6 @@
 // Type-checked by tsc with moduleResolution nodenext and bundler: the published declarations resolve and type.
 import { type AccountantKind, computeEpsilon } from '@cnm/accountant';
+import { type CliStreams, createProgram } from '@cnm/cli';
 import { type FitBltResult, fitBlt } from '@cnm/core';
 import { MODE_NAMES, type ModeName } from '@cnm/optim';
 import { type BatchSampler, CyclicSampler, SeededRandom } from '@cnm/sampler';
@@ -61,4 +62,7 @@ const history: Promise<FitHistory> = trainer.fit(
   { callbacks: new TerminalProgressBar(options) },
 );
 
-export { byName, epsilon, fit, history, kind, sampler, tfjsHistory };
+const cliStreams: CliStreams = { stdout: process.stdout, stderr: process.stderr };
+const cliCommands: string[] = createProgram(cliStreams).commands.map((command) => command.name());
+
+export { byName, cliCommands, epsilon, fit, history, kind, sampler, tfjsHistory };

@@ -239,4 +239,11 @@ program
     await parallelTrainingCommand(options);
   });
 
-await program.parseAsync(process.argv);
+// Errors end the command with their message: left unhandled, they would surface through tfjs-backend-wasm's
+// rethrowing process handler, which prints its whole minified source before the message.
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+}

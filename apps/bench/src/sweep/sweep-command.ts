@@ -93,6 +93,11 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
   const selection = await selectBackend({ preferred: options.backend });
   const data = await loadFashionMnist();
   const trainCount = Math.min(options.trainExamples ?? data.train.count, data.train.count);
+  if (trainCount < 3 * options.batchSize) {
+    throw new RangeError(
+      `train-examples must be at least 3 × batch-size (${3 * options.batchSize}) to hold a validation split and a training part, got ${trainCount}`,
+    );
+  }
   if (
     !(
       options.validationExamples >= options.batchSize &&

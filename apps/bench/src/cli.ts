@@ -100,7 +100,12 @@ program
   .description(
     'privacy-utility sweep: DP-SGD, Multi-Epoch-BLT, Amplified-BandMF and their Adam counterparts at several ε and seeds, learning rate chosen on a validation split at ε = 8; writes sweep.{json,md} and a plot',
   )
-  .option('--epsilons <list>', 'target epsilons (must include 8)', numberList('epsilons'), [1, 2, 4, 8])
+  .option(
+    '--epsilons <list>',
+    'target epsilons, trained in this order (must include 8)',
+    numberList('epsilons'),
+    [1, 2, 4, 8],
+  )
   .option('--seeds <n>', 'number of seeds (0, 1, ...)', positiveInteger('seeds'), 3)
   // About 110 runs: at ~85 s per row-epoch on all 60,000 examples (quick profile, 2 cores) 1 epoch is ~2.5 h on
   // this thread, less with the worker pool; fewer epochs are better than fewer seeds.
@@ -134,6 +139,10 @@ program
   )
   .addOption(backendOption())
   .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .option(
+    '--resume <sweep.json>',
+    "a stopped sweep's file: keep its learning-rate choices and runs, train only the missing ones (same settings)",
+  )
   .action(async (options) => {
     await sweepCommand({ ...options, learningRateFactors: options.lrFactors });
   });

@@ -148,6 +148,34 @@ program
   });
 
 program
+  .command('audit')
+  .description(
+    'one-run privacy audit (canaries) of every mode on the benchmark CNN, scaled down to minutes; writes audit.{json,md}',
+  )
+  .option('--modes <names>', 'comma-separated mode names (default: all)', (v: string) => v.split(','))
+  .option('--train-examples <n>', 'real training examples', positiveInteger('train-examples'), 1000)
+  .option('--canaries <n>', 'canaries per audit', positiveInteger('canaries'), 1000)
+  .addOption(
+    new Option('--canary-kind <kind>', 'canaries').choices(['gradient', 'input']).default('gradient'),
+  )
+  .option('--epochs <n>', 'epochs of each audited run', positiveInteger('epochs'), 2)
+  .option('--batch-size <n>', 'batch size over examples and canary slots', positiveInteger('batch-size'), 250)
+  .option('--epsilon <x>', 'target epsilon of the audited runs', positiveNumber('epsilon'), 2)
+  .option(
+    '--delta <x>',
+    'delta of the claim (keep it well below 1 / canaries)',
+    positiveNumber('delta'),
+    1e-5,
+  )
+  .option('--seed <n>', 'seed of the model, sampling, noise and canaries', nonNegativeInteger, 0)
+  .addOption(backendOption())
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (options) => {
+    const { auditCommand } = await import('./commands/audit-command');
+    await auditCommand(options);
+  });
+
+program
   .command('compare-clipping')
   .description('samples/s and peak memory of non-private training and each per-example clipping method')
   .option('--models <names>', 'comma-separated: cnn, unet, lstm, transformer', (v: string) => v.split(','), [

@@ -14,6 +14,7 @@ import {
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import { conv3dBackpropFilterWasmConfig, conv3dBackpropInputWasmConfig } from './conv3d-backprop';
 import {
   depthwiseConv2dBackpropFilterWasmConfig,
   depthwiseConv2dBackpropInputWasmConfig,
@@ -39,6 +40,8 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dBackpropInputWasmConfig,
   unsortedSegmentSumWasmConfig,
   maxPoolWasmConfig,
+  conv3dBackpropInputWasmConfig,
+  conv3dBackpropFilterWasmConfig,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */

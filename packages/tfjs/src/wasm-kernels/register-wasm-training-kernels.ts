@@ -23,6 +23,7 @@ import { fusedMatMulWasmConfig } from './fused-mat-mul';
 import { identityWasmConfig } from './identity';
 import { maxPoolWasmConfig } from './max-pool';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { sliceWasmConfigs } from './slice';
 import { sumWasmConfig } from './sum';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { captureStockKernel } from './wasm-internals';
@@ -42,6 +43,7 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   maxPoolWasmConfig,
   conv3dBackpropInputWasmConfig,
   conv3dBackpropFilterWasmConfig,
+  ...sliceWasmConfigs,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */

@@ -159,6 +159,7 @@ export {
   PerExampleMismatchError,
   verifyPerExampleGradients,
 } from './verify-per-example';
+export { registerKernelFixes } from './wasm-kernels/kernel-fixes';
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,

@@ -13,6 +13,7 @@ const row = (mode: string, claimedEpsilon: number, epsilonLowerBound: number): A
 });
 
 const report: AuditReport = {
+  date: '2026-12-03T08:00:00.000Z',
   command: 'pnpm --filter cnm-bench cli audit',
   machine: {
     cpu: 'Test CPU',

@@ -22,6 +22,8 @@ export interface AuditRow {
 
 /** The audit report: settings, machine and one row per mode. */
 export interface AuditReport {
+  /** When it was written (ISO 8601). */
+  readonly date: string;
   /** The command that produced it. */
   readonly command: string;
   /** Where it ran. */
@@ -77,7 +79,7 @@ export function auditMarkdown(report: AuditReport): string {
     '',
     `Machine: ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}, backend ` +
       `${report.machine.backend}, load ${report.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the end.`,
-    `Command: \`${report.command}\`${report.complete ? '' : ' (incomplete: stopped before every mode was audited)'}`,
+    `Date: ${report.date}. Command: \`${report.command}\`${report.complete ? '' : ' (incomplete: stopped before every mode was audited)'}`,
     '',
   ];
   return lines.join('\n');

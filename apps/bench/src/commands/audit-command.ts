@@ -58,6 +58,7 @@ export async function auditCommand(options: AuditCommandOptions): Promise<void> 
   const rows: AuditRow[] = [];
   const write = async (complete: boolean) => {
     const report: AuditReport = {
+      date: new Date().toISOString(),
       command: commandLine(),
       machine: machineInfo(selection.backend),
       trainExamples: train.count,

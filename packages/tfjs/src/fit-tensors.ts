@@ -99,10 +99,14 @@ function isLayersCallback(value: unknown): value is LayersCallback {
   );
 }
 
-/** The epoch logs under tfjs's keys (`loss`, `val_loss`, `val_acc`), with `epsilon` spent when a delta is set. */
+/**
+ * The logs under tfjs's keys (`loss`, `acc` with an accuracy metric declared, `val_loss`, `val_acc`), with
+ * `epsilon` spent when a delta is set.
+ */
 function tfjsLogs(logs: TrainLogs): Record<string, number> {
   return {
     loss: logs.loss,
+    ...(logs.accuracy === undefined ? {} : { acc: logs.accuracy }),
     ...(Number.isNaN(logs.epsilon) ? {} : { epsilon: logs.epsilon }),
     ...(logs.valLoss === undefined ? {} : { val_loss: logs.valLoss }),
     ...(logs.valAccuracy === undefined ? {} : { val_acc: logs.valAccuracy }),
@@ -152,13 +156,15 @@ function epochsToTrain(trainer: TensorFitTrainer, args: Record<string, unknown>)
  * Trains `trainer` on `{ x, y }` as tfjs's `model.fit(x, y, args)` does, over the trainer's own `fit`: the
  * callbacks get tfjs's arguments and log keys, `stopTraining` set on the model by a callback (as
  * `tfl.callbacks.earlyStopping` does) ends the run after that epoch, and the result is a tfjs `History`
- * (`history.history.loss`, `val_loss`, `val_acc`, `epsilon` per epoch, `history.epoch`).
+ * (`history.history.loss`, `acc` when `declaresAccuracy` (the run's `metrics` name 'accuracy' or 'acc'), `val_loss`,
+ * `val_acc`, `epsilon` per epoch, `history.epoch`).
  */
 export async function fitTensors<T extends TensorFitTrainer>(
   trainer: T,
   x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor,
   args: PrivateModelFitArgs = {},
+  declaresAccuracy = false,
 ): Promise<FitTensorsHistory> {
   if (args === null || typeof args !== 'object')
     throw new TypeError('fit(x, y, args): args must be an object');
@@ -191,7 +197,11 @@ export async function fitTensors<T extends TensorFitTrainer>(
     batchSize: run.batchSize,
     verbose: args.verbose ?? 0,
     doValidation: args.validationData !== undefined,
-    metrics: ['loss', ...(args.validationData === undefined ? [] : ['val_loss', 'val_acc'])],
+    metrics: [
+      'loss',
+      ...(declaresAccuracy ? ['acc'] : []),
+      ...(args.validationData === undefined ? [] : ['val_loss', 'val_acc']),
+    ],
   });
   const bridge: FitCallbacks<T> = {
     onTrainBegin: () => callbacks.onTrainBegin(),

@@ -38,7 +38,11 @@ export interface TrainLogs {
    * callbacks). It depends on the data and is not covered by epsilon.
    */
   readonly skippedExamples?: number;
-  /** Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). */
+  /**
+   * Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). Computed when read (once per epoch
+   * for the history; in batch logs only for a callback that reads it), since each new step count asks the
+   * accountant.
+   */
   readonly epsilon: number;
   /** Steps taken so far. */
   readonly steps: number;

@@ -205,7 +205,7 @@ export class PrivateTrainer {
 
   /**
    * Epsilon spent so far at `delta` (default: the budget's delta): the accountant's value for the steps
-   * taken. Infinity without noise.
+   * taken, computed on demand and kept for that step count and delta. Infinity without noise.
    */
   getEpsilon(delta?: number): number {
     const d = delta ?? this.#config.targetDelta;
@@ -405,16 +405,22 @@ export class PrivateTrainer {
 
   #logs(loss: number, skippedExamples = this.#lastSkipped, accuracy?: number): TrainLogs {
     const delta = this.#config.targetDelta;
-    return {
+    const steps = this.#steps;
+    const logs = {
       loss,
       ...(accuracy === undefined ? {} : { accuracy }),
       ...(this.#config.nonFinite === 'skip' ? { skippedExamples } : {}),
-      epsilon:
+      steps,
+    };
+    // Epsilon when read (an accountant call per new step count, about a second with PLD in a browser): once per
+    // epoch for the history, in the batch logs only for the callbacks that read it.
+    return Object.defineProperty(logs, 'epsilon', {
+      enumerable: true,
+      get: () =>
         delta === undefined
           ? Number.NaN
-          : this.#accounting.epsilonAfter(this.#steps, this.#gradientNoiseMultiplier, delta),
-      steps: this.#steps,
-    };
+          : this.#accounting.epsilonAfter(steps, this.#gradientNoiseMultiplier, delta),
+    }) as typeof logs & { readonly epsilon: number };
   }
 
   /**

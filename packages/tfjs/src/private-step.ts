@@ -5,6 +5,7 @@
  */
 import type { DpAdamBc, DpSgd, DpTfjsOptimizer } from '@cnm/optim';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkTrainingBackend } from './backend/backend-choice';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { ClippingOptions } from './clipping';
 import {
@@ -101,6 +102,8 @@ export function applyPrivateStep(
   readonly accuracy: BatchAccuracy | undefined;
   readonly skippedExamples: number;
 } {
+  // A backend is active, and training on the cpu backend nothing chose is warned about (once).
+  checkTrainingBackend();
   const { indices, source } = batch;
   let loss = Number.NaN;
   let accuracy: BatchAccuracy | undefined =

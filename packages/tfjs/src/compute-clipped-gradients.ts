@@ -22,7 +22,7 @@ import { recordPerExampleGradients } from './per-example/recording';
 import type { AnyLayer, GradientContribution } from './per-example/types';
 import { PerExampleCollector, type ReturnPerExample, validateReturnPerExample } from './per-example-outputs';
 import { assertInteger } from './validate';
-import { registerResizeNearestNeighborGradFix } from './wasm-kernels/resize-nearest-neighbor-grad';
+import { registerKernelFixes } from './wasm-kernels/kernel-fixes';
 
 /**
  * How per-example gradients are obtained:
@@ -435,8 +435,8 @@ function inChunk<T extends tf.TensorContainer>(start: number, held: tf.Tensor[],
 export function computeClippedGradients(options: ClippedGradientsOptions): ClippedGradients {
   if (options == null || options.model == null) throw new TypeError('options.model is required');
   if (typeof options.lossFn !== 'function') throw new TypeError('options.lossFn must be a function');
-  // The stock cpu gradient of nearest-neighbour resizing mixes the examples of a batch.
-  registerResizeNearestNeighborGradFix();
+  // Some stock cpu and wasm gradient kernels mix the examples of a batch or are wrong otherwise.
+  registerKernelFixes();
   assertEngineBackend();
   const method = options.perExampleMethod ?? 'bookkeeping';
   if (!methods.includes(method)) {

@@ -7,6 +7,9 @@ import { registerChainedOps } from './tfjs-setup/register-chained-ops';
 registerChainedOps();
 
 export type { AccountingLabel } from './accounting';
+export type { AuditPrivacyOptions, CanaryKind } from './audit/audit-options';
+export { type AuditResult, auditPrivacy } from './audit/audit-privacy';
+export type { ScoreHistogram } from './audit/one-run-guesses';
 export { REFUSED_BACKENDS, refusedBackendReason } from './backend/refused-backends';
 export {
   type BackendAttempt,
@@ -156,6 +159,7 @@ export {
   PerExampleMismatchError,
   verifyPerExampleGradients,
 } from './verify-per-example';
+export { registerKernelFixes } from './wasm-kernels/kernel-fixes';
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,

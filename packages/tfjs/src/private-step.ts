@@ -5,6 +5,7 @@
  */
 import type { DpAdamBc, DpSgd, DpTfjsOptimizer } from '@cnm/optim';
 import * as tf from '@tensorflow/tfjs-core';
+import { stepHookOf } from './audit/step-hook';
 import { checkTrainingBackend } from './backend/backend-choice';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { ClippingOptions } from './clipping';
@@ -104,7 +105,21 @@ export function applyPrivateStep(
 } {
   // A backend is active, and training on the cpu backend nothing chose is warned about (once).
   checkTrainingBackend();
-  const { indices, source } = batch;
+  const { source } = batch;
+  // An audit's canary slots never reach the model: the audit adds their contributions to the sums itself.
+  const hook = stepHookOf(context.optimizer);
+  const indices = hook === undefined ? batch.indices : hook.realIndices(batch.indices);
+  const step = (sums: tf.NamedTensorMap, stepMaxGradNorm: number | undefined) => {
+    if (hook?.withCanaries === undefined) {
+      return context.optimizer.step(sums, context.normaliser, stepMaxGradNorm);
+    }
+    const withCanaries = hook.withCanaries(batch.indices, sums);
+    try {
+      context.optimizer.step(withCanaries, context.normaliser, stepMaxGradNorm);
+    } finally {
+      tf.dispose(withCanaries);
+    }
+  };
   let loss = Number.NaN;
   let accuracy: BatchAccuracy | undefined =
     context.trainingAccuracy === undefined ? undefined : { correct: 0, examples: 0 };
@@ -116,7 +131,7 @@ export function applyPrivateStep(
     // An empty batch still releases its (noise-only) count: skipping it would depend on the data.
     const threshold = adaptive?.maxGradNorm;
     adaptive?.update(0, 0);
-    context.optimizer.step(zeros, context.normaliser, threshold);
+    step(zeros, threshold);
     tf.dispose(zeros);
   } else {
     // The batch's tensors: for the clipped sums computed here, or for the training accuracy.
@@ -149,11 +164,7 @@ export function applyPrivateStep(
         // With adaptive clipping computeClippedGradients has released the count of real examples with norm at
         // most this step's threshold (over every physical chunk) and moved the threshold for the next step; the
         // noise follows the threshold these sums were clipped to, `clipped.sensitivity`.
-        context.optimizer.step(
-          Object.fromEntries(clipped.gradients),
-          context.normaliser,
-          adaptive === undefined ? undefined : clipped.sensitivity,
-        );
+        step(Object.fromEntries(clipped.gradients), adaptive === undefined ? undefined : clipped.sensitivity);
         // Read only when reported: the mean loss is a release of its own (see reportTrainingLoss).
         if (context.reportTrainingLoss) loss = clipped.loss.dataSync()[0] as number;
         skippedExamples = clipped.skippedExamples;

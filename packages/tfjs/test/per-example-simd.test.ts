@@ -9,6 +9,7 @@ import {
   registerWasmTrainingKernels,
   setPerExampleSimdEnabled,
 } from '../src/index';
+import { materialize, variableNorms } from '../src/per-example/contributions';
 import { type ConvGeometry, convAxis } from '../src/per-example/patches';
 import {
   perExampleConvGradientsWasm,
@@ -169,6 +170,41 @@ describe('per-example WASM SIMD paths', () => {
       expect(relativeError(norms.dataSync(), wantNorms)).toBeLessThanOrEqual(1e-6);
       expect(relativeError(sum.dataSync(), wantSum)).toBeLessThanOrEqual(1e-6);
       tf.dispose([g, w, norms, sum]);
+    }
+  });
+
+  it('outer-product contributions (sequences) on the SIMD path match a float64 brute force', () => {
+    for (const [batch, positions, k, f] of [
+      [3, 5, 4, 7],
+      [2, 32, 33, 256],
+      [4, 1, 9, 3],
+    ] as const) {
+      const c = {
+        kind: 'outer' as const,
+        left: tf.randomNormal([batch, positions, k], 0, 1, 'float32', k),
+        right: tf.randomNormal([batch, positions, f], 0, 1, 'float32', f),
+      };
+      const lv = c.left.dataSync();
+      const rv = c.right.dataSync();
+      const want: number[] = [];
+      for (let b = 0; b < batch; b++) {
+        for (let i = 0; i < k; i++) {
+          for (let o = 0; o < f; o++) {
+            let sum = 0;
+            for (let t = 0; t < positions; t++) {
+              sum += lv[(b * positions + t) * k + i]! * rv[(b * positions + t) * f + o]!;
+            }
+            want.push(sum);
+          }
+        }
+      }
+      const norms = variableNorms(c, [k, f], 'materialized');
+      expect(relativeError(norms.perExample!.dataSync(), want)).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(materialize(c, [k, f]).dataSync(), want)).toBeLessThanOrEqual(1e-6);
+      const wantNorms = Array.from({ length: batch }, (_, b) =>
+        want.slice(b * k * f, (b + 1) * k * f).reduce((s, v) => s + v * v, 0),
+      );
+      expect(relativeError(norms.squaredNorms.dataSync(), wantNorms)).toBeLessThanOrEqual(1e-6);
     }
   });
 

@@ -5,7 +5,7 @@
  * training data, and the one chosen there is trained on all the training data at every seed and reported beside
  * the default. Writes `sweep.json`, `sweep.md` and `sweep-accuracy.{svg,png}`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend, type TrainingBackendName } from '@cnm/tfjs';
 import { createWorkerClipper, type WorkerClipper } from '@cnm/tfjs/node';
@@ -25,6 +25,7 @@ import {
   sweepMarkdown,
   sweepSpec,
 } from './sweep-report';
+import { hasRun, resumeSweep } from './sweep-resume';
 
 /** The sweep's rows: their names in the sweep and the table rows they train. */
 export const SWEEP_ROWS: readonly { readonly name: string; readonly id: string }[] = Object.freeze([
@@ -58,6 +59,8 @@ export interface SweepOptions {
   readonly adamVarianceFloor?: number;
   readonly backend: TrainingBackendName;
   readonly out: string;
+  /** A stopped sweep's `sweep.json`: its learning-rate choices and recorded runs are kept, not trained again. */
+  readonly resume?: string;
 }
 
 /** The examples [start, end) of a split, without copying. */
@@ -93,6 +96,11 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
   const selection = await selectBackend({ preferred: options.backend });
   const data = await loadFashionMnist();
   const trainCount = Math.min(options.trainExamples ?? data.train.count, data.train.count);
+  if (trainCount < 3 * options.batchSize) {
+    throw new RangeError(
+      `train-examples must be at least 3 × batch-size (${3 * options.batchSize}) to hold a validation split and a training part, got ${trainCount}`,
+    );
+  }
   if (
     !(
       options.validationExamples >= options.batchSize &&
@@ -110,8 +118,22 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
     sliceSplit(data.train, trainCount - options.validationExamples, trainCount),
   );
   const seeds = Array.from({ length: options.seeds }, (_, i) => i);
-  const entries: SweepEntry[] = [];
-  const choices: LearningRateChoice[] = [];
+  const resumed =
+    options.resume === undefined
+      ? { choices: [], entries: [] }
+      : resumeSweep(
+          JSON.parse(await readFile(options.resume, 'utf8')),
+          {
+            epochs: options.epochs,
+            trainExamples: trainCount,
+            testExamples: test.count,
+            validationExamples: options.validationExamples,
+            batchSize: options.batchSize,
+          },
+          options.resume,
+        );
+  const entries: SweepEntry[] = resumed.entries;
+  const choices: LearningRateChoice[] = resumed.choices;
   const reportSoFar = (complete: boolean): SweepReport => ({
     date: new Date().toISOString(),
     command: commandLine(),
@@ -123,7 +145,7 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
     validationExamples: options.validationExamples,
     batchSize: options.batchSize,
     seeds,
-    epsilons: options.epsilons,
+    epsilons: [...options.epsilons].sort((a, b) => a - b),
     learningRateChoices: choices,
     rows: entries,
   });
@@ -208,6 +230,7 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
   try {
     // Learning rates at ε = 8 on the validation split (seed 0), never on the test set.
     for (const { name, row } of rows) {
+      if (choices.some((c) => c.name === name)) continue;
       const tried = [];
       for (const factor of options.learningRateFactors) {
         const learningRate = row.learningRate * factor;
@@ -224,17 +247,25 @@ export async function sweepCommand(options: SweepOptions): Promise<SweepReport> 
     for (const epsilon of options.epsilons) {
       for (const { name, row } of rows) {
         for (const seed of seeds) {
-          await record(
-            name,
-            row,
-            epsilon,
-            seed,
-            row.learningRate,
-            'default',
-            await run(row, row.learningRate, epsilon, seed, train, test),
-          );
+          const runDefault = { name, targetEpsilon: epsilon, seed, learningRate: row.learningRate };
+          if (!hasRun(entries, { ...runDefault, learningRateChoice: 'default' })) {
+            await record(
+              name,
+              row,
+              epsilon,
+              seed,
+              row.learningRate,
+              'default',
+              await run(row, row.learningRate, epsilon, seed, train, test),
+            );
+          }
           const chosen = choices.find((c) => c.name === name)?.chosen ?? row.learningRate;
-          if (epsilon === 8 && chosen !== row.learningRate) {
+          const runChosen = {
+            ...runDefault,
+            learningRate: chosen,
+            learningRateChoice: 'validation' as const,
+          };
+          if (epsilon === 8 && chosen !== row.learningRate && !hasRun(entries, runChosen)) {
             await record(
               name,
               row,

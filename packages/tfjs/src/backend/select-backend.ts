@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelFixes } from '../wasm-kernels/kernel-fixes';
 import { registerWasmTrainingKernels } from '../wasm-kernels/register-wasm-training-kernels';
-import { registerResizeNearestNeighborGradFix } from '../wasm-kernels/resize-nearest-neighbor-grad';
 import { loadWasmSimdKernels } from '../wasm-kernels/simd-kernels';
 import { recordBackendChoice, trackBackendChoice } from './backend-choice';
 import { refusedBackendReason } from './refused-backends';
@@ -185,7 +185,7 @@ async function tryWasm(
       // After the backend exists, so that the module is instantiated asynchronously for its memory. Without
       // WASM SIMD the pack runs its pure JS paths.
       await loadWasmSimdKernels();
-      registerResizeNearestNeighborGradFix();
+      registerKernelFixes();
       return { registeredKernels };
     }
     return {
@@ -203,7 +203,7 @@ async function tryCpu(
   try {
     await importModule('@tensorflow/tfjs-backend-cpu');
     if (await tf.setBackend('cpu')) {
-      registerResizeNearestNeighborGradFix();
+      registerKernelFixes();
       return { ok: true };
     }
     return { reason: 'the cpu backend failed to initialise' };
@@ -241,8 +241,9 @@ function wasmFallbackWarnings(attempts: readonly BackendAttempt[], chosen: Train
  *    `wasmPaths`); when they are missing and the cpu backend is chosen instead, `warnings` says so.
  * 5. `cpu` — the pure-JS backend: slow, kept as the reference (test oracle) and last resort.
  *
- * On wasm and cpu it also registers the corrected gradient of nearest-neighbour resizing
- * ({@link registerResizeNearestNeighborGradFix}), so that non-private training is right there too.
+ * On wasm and cpu it also registers the corrected gradient kernels ({@link registerKernelFixes}:
+ * nearest-neighbour resizing, 3-D max pooling, and on wasm max pooling and Conv3D), so that non-private
+ * training is right there too.
  *
  * `preferred` moves one backend to the front; the others follow in that order if it is unavailable. The result
  * lists every attempt with the reason it was skipped. The backend chosen counts as the user's choice: training on

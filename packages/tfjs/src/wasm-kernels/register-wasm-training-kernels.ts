@@ -14,6 +14,7 @@ import {
 import { batchMatMulWasmConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
+import { conv3dBackpropFilterWasmConfig, conv3dBackpropInputWasmConfig } from './conv3d-backprop';
 import {
   depthwiseConv2dBackpropFilterWasmConfig,
   depthwiseConv2dBackpropInputWasmConfig,
@@ -22,6 +23,7 @@ import { fusedMatMulWasmConfig } from './fused-mat-mul';
 import { identityWasmConfig } from './identity';
 import { maxPoolWasmConfig } from './max-pool';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { sliceWasmConfigs } from './slice';
 import { sumWasmConfig } from './sum';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 import { captureStockKernel } from './wasm-internals';
@@ -39,6 +41,9 @@ const TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dBackpropInputWasmConfig,
   unsortedSegmentSumWasmConfig,
   maxPoolWasmConfig,
+  conv3dBackpropInputWasmConfig,
+  conv3dBackpropFilterWasmConfig,
+  ...sliceWasmConfigs,
 ];
 
 /** Stock wasm kernels the pack calls internally, captured before anything (a profiler, the pack) wraps them. */

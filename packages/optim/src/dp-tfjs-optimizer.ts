@@ -5,6 +5,11 @@ import {
   type DpOptimizerStateBase,
   type StepContext,
 } from './dp-optimizer';
+import {
+  exportTfjsOptimizerSlots,
+  prepareTfjsOptimizerSlots,
+  type TfjsOptimizerSlots,
+} from './tfjs-optimizer-slots';
 import { assertNonNegative } from './validate';
 
 /** Options of {@link DpTfjsOptimizer}. */
@@ -21,10 +26,16 @@ export interface DpTfjsOptimizerOptions extends Omit<DpOptimizerOptions, 'learni
   readonly weightDecay?: number;
 }
 
-/** Exported state of a {@link DpTfjsOptimizer}: the noise and the step; the tfjs optimizer's own slots are not in it. */
+/** Exported state of a {@link DpTfjsOptimizer}: the noise, the step and the tfjs optimizer's own state. */
 export interface DpTfjsOptimizerState extends DpOptimizerStateBase {
   /** Which optimizer wrote the state. */
   readonly kind: 'dp-tfjs';
+  /**
+   * The tfjs optimizer's iterations, slots (moments, accumulators) and other variables. Absent from states written
+   * by versions that did not save them: restoring such a state leaves the tfjs optimizer's own state as it is (a
+   * fresh one starts its moments afresh).
+   */
+  readonly inner?: TfjsOptimizerSlots;
 }
 
 /** The learning rate tfjs's optimizers keep in a field of that name (SGD, momentum, Adam, RMSProp, Adagrad, ...). */
@@ -97,16 +108,24 @@ export class DpTfjsOptimizer extends DpOptimizer {
   }
 
   /**
-   * The noise and the step. The tfjs optimizer's own slots (moments, accumulators) are not part of it: tfjs reads
-   * them asynchronously only. Resuming from this state restarts them (exact resumption: use DpSgd or DpAdamBc).
+   * The noise, the step and the tfjs optimizer's own state (iterations, moments or accumulators, Adam's running
+   * `beta^t`), read synchronously: restoring it continues bit for bit.
    */
   exportState(): DpTfjsOptimizerState {
-    return { kind: 'dp-tfjs', ...this.exportBase() };
+    return { kind: 'dp-tfjs', ...this.exportBase(), inner: exportTfjsOptimizerSlots(this.inner) };
   }
 
-  /** Restores a state exported by a `DpTfjsOptimizer` with the same variable shapes and settings. */
+  /**
+   * Restores a state exported by a `DpTfjsOptimizer` with the same variable shapes, settings and tfjs optimizer
+   * (class and `getConfig()`); everything is checked before anything changes. A state without `inner` (written
+   * before the tfjs optimizer's state was saved) restores the noise and the step only.
+   */
   restoreState(state: DpTfjsOptimizerState): void {
     if (state?.kind !== 'dp-tfjs') throw new TypeError("state.kind must be 'dp-tfjs'");
-    this.restoreBase(state, () => () => {});
+    this.restoreBase(state, () =>
+      state.inner === undefined
+        ? () => {}
+        : prepareTfjsOptimizerSlots(this.inner, this.variables, state.inner, 'state.inner'),
+    );
   }
 }

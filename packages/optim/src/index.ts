@@ -52,7 +52,10 @@ export {
   type DpTfjsOptimizerStateJson,
   optimizerStateFromJson,
   optimizerStateToJson,
+  type SavedOptimizerVariableJson,
+  type TfjsOptimizerSlotsJson,
 } from './state-json';
+export type { SavedOptimizerVariable, TfjsOptimizerSlots } from './tfjs-optimizer-slots';
 export {
   type AdamBcStepParameters,
   adamBcUpdate,

@@ -4,6 +4,7 @@ import type { CorrelatedNoiseState } from './correlated-noise';
 import type { DpAdamBcState } from './dp-adam-bc';
 import type { DpSgdState } from './dp-sgd';
 import type { DpTfjsOptimizerState } from './dp-tfjs-optimizer';
+import type { SavedOptimizerVariable, TfjsOptimizerSlots } from './tfjs-optimizer-slots';
 
 /** The state of either optimizer. */
 export type DpOptimizerState = DpSgdState | DpAdamBcState | DpTfjsOptimizerState;
@@ -51,10 +52,61 @@ export interface DpAdamBcStateJson extends Omit<DpAdamBcState, 'noise' | 'firstM
 /** JSON form of a {@link DpOptimizerState}: typed arrays as plain number arrays (exact round trip). */
 export type DpOptimizerStateJson = DpSgdStateJson | DpAdamBcStateJson | DpTfjsOptimizerStateJson;
 
+/** JSON form of a tfjs optimizer variable ({@link SavedOptimizerVariable}): values as a number array. */
+export interface SavedOptimizerVariableJson extends Omit<SavedOptimizerVariable, 'values'> {
+  /** The values. */
+  readonly values: number[];
+}
+
+/** JSON form of a {@link TfjsOptimizerSlots}. */
+export interface TfjsOptimizerSlotsJson extends Omit<TfjsOptimizerSlots, 'slots' | 'variables'> {
+  /** The per-variable slots, by field name. */
+  readonly slots: Readonly<Record<string, readonly SavedOptimizerVariableJson[]>>;
+  /** The other variables, by field name. */
+  readonly variables: Readonly<Record<string, SavedOptimizerVariableJson>>;
+}
+
 /** JSON form of a {@link DpTfjsOptimizerState}. */
-export interface DpTfjsOptimizerStateJson extends Omit<DpTfjsOptimizerState, 'noise'> {
+export interface DpTfjsOptimizerStateJson extends Omit<DpTfjsOptimizerState, 'noise' | 'inner'> {
   /** The noise state. */
   readonly noise: CorrelatedNoiseStateJson;
+  /** The tfjs optimizer's state, when saved. */
+  readonly inner?: TfjsOptimizerSlotsJson;
+}
+
+const savedToJson = (v: SavedOptimizerVariable): SavedOptimizerVariableJson => ({
+  ...v,
+  values: Array.from(v.values),
+});
+
+function savedFromJson(json: SavedOptimizerVariableJson, name: string): SavedOptimizerVariable {
+  return { ...json, values: (toFloat32(name, [json?.values]) as [Float32Array])[0] };
+}
+
+function slotsToJson(inner: TfjsOptimizerSlots): TfjsOptimizerSlotsJson {
+  return {
+    ...inner,
+    slots: Object.fromEntries(
+      Object.entries(inner.slots).map(([field, entries]) => [field, entries.map(savedToJson)]),
+    ),
+    variables: Object.fromEntries(Object.entries(inner.variables).map(([f, v]) => [f, savedToJson(v)])),
+  };
+}
+
+function slotsFromJson(json: TfjsOptimizerSlotsJson): TfjsOptimizerSlots {
+  if (json === null || typeof json !== 'object') throw new TypeError('json.inner must be an object');
+  return {
+    ...json,
+    slots: Object.fromEntries(
+      Object.entries(json.slots ?? {}).map(([field, entries]) => [
+        field,
+        (entries ?? []).map((e, i) => savedFromJson(e, `inner.slots.${field}[${i}]`)),
+      ]),
+    ),
+    variables: Object.fromEntries(
+      Object.entries(json.variables ?? {}).map(([f, v]) => [f, savedFromJson(v, `inner.variables.${f}`)]),
+    ),
+  };
 }
 
 /** Converts a noise state to JSON-serialisable data. */
@@ -103,7 +155,10 @@ export function optimizerStateToJson(state: DpOptimizerState): DpOptimizerStateJ
       velocity: state.velocity === null ? null : state.velocity.map((v) => Array.from(v)),
     };
   }
-  if (state.kind === 'dp-tfjs') return { ...state, variableShapes, noise };
+  if (state.kind === 'dp-tfjs') {
+    const { inner, ...rest } = state;
+    return { ...rest, variableShapes, noise, ...(inner === undefined ? {} : { inner: slotsToJson(inner) }) };
+  }
   return {
     ...state,
     variableShapes,
@@ -120,7 +175,10 @@ export function optimizerStateFromJson(json: DpOptimizerStateJson): DpOptimizerS
   if (json.kind === 'dp-sgd') {
     return { ...json, noise, velocity: json.velocity === null ? null : toFloat32('velocity', json.velocity) };
   }
-  if (json.kind === 'dp-tfjs') return { ...json, noise };
+  if (json.kind === 'dp-tfjs') {
+    const { inner, ...rest } = json;
+    return { ...rest, noise, ...(inner === undefined ? {} : { inner: slotsFromJson(inner) }) };
+  }
   if (json.kind === 'dp-adam-bc') {
     return {
       ...json,

@@ -13,7 +13,7 @@ const input = deserialize(readFileSync(process.argv[2] as string)) as {
   steps: number;
 };
 const variables = scenarioVariables(tf, input.values);
-const optimizer = scenarioOptimizer(input.kind, variables);
+const optimizer = scenarioOptimizer(input.kind, variables, tf);
 optimizer.restoreState(input.state);
 runScenario(tf, optimizer, variables, input.steps);
 writeFileSync(process.argv[3] as string, serialize(variables.map((v) => new Float32Array(v.dataSync()))));

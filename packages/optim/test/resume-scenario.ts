@@ -3,10 +3,11 @@ import type * as tfType from '@tensorflow/tfjs-core';
 import { DpAdamBc } from '../src/dp-adam-bc';
 import type { DpOptimizer } from '../src/dp-optimizer';
 import { DpSgd } from '../src/dp-sgd';
+import { DpTfjsOptimizer } from '../src/dp-tfjs-optimizer';
 import { syntheticGradient, testValues } from './tfjs-setup';
 
-/** Which optimizer a resume scenario exercises. */
-export type ScenarioKind = 'sgd' | 'adam';
+/** Which optimizer a resume scenario exercises: the built-in ones, or a tfjs optimizer given to DpTfjsOptimizer. */
+export type ScenarioKind = 'sgd' | 'adam' | 'tfjs-adam' | 'tfjs-momentum';
 
 /** The shapes of the scenario's variables. */
 export const scenarioShapes = [[4, 3], [3], [2, 2]];
@@ -27,8 +28,17 @@ export function scenarioVariables(tf: typeof tfType, values?: readonly Float32Ar
   });
 }
 
-/** A fresh optimizer of the scenario over `variables`. */
-export function scenarioOptimizer(kind: ScenarioKind, variables: tfType.Variable[]): DpSgd | DpAdamBc {
+/** A fresh optimizer of the scenario over `variables` (with a fresh tfjs optimizer for the tfjs kinds). */
+export function scenarioOptimizer(
+  kind: ScenarioKind,
+  variables: tfType.Variable[],
+  tf?: typeof tfType,
+): DpSgd | DpAdamBc | DpTfjsOptimizer {
+  if (kind === 'tfjs-adam' || kind === 'tfjs-momentum') {
+    if (tf === undefined) throw new Error('the tfjs kinds need tf');
+    const optimizer = kind === 'tfjs-adam' ? tf.train.adam(0.01) : tf.train.momentum(0.05, 0.9, true);
+    return new DpTfjsOptimizer({ variables, optimizer, noise });
+  }
   return kind === 'sgd'
     ? new DpSgd({ variables, learningRate: (t) => 0.05 / (1 + t), momentum: 0.9, nesterov: true, noise })
     : new DpAdamBc({ variables, learningRate: 0.01, weightDecay: 0.01, noise });

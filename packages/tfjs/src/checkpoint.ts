@@ -8,8 +8,18 @@ import type { TrainerState } from './trainer-state';
 
 /** First line of every checkpoint. */
 export const CHECKPOINT_MAGIC = 'CNM-CHECKPOINT';
-/** Version of the format written by {@link encodeCheckpoint}. */
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Newest version of the format, which {@link decodeCheckpoint} reads with every earlier one. Version 2 adds the state
+ * of a tfjs optimizer given as `optimizer` (its moments or accumulators); {@link encodeCheckpoint} writes it only for
+ * such runs, and version 1 otherwise, which earlier versions of the library read too.
+ */
+export const CHECKPOINT_VERSION = 2;
+
+/** The format version a state needs: 2 when it holds a tfjs optimizer's own state, else 1. */
+function versionFor(state: TrainerState): number {
+  const optimizer = state.optimizer as { readonly kind?: string; readonly inner?: unknown } | undefined;
+  return optimizer?.kind === 'dp-tfjs' && optimizer.inner !== undefined ? 2 : 1;
+}
 
 interface Header {
   readonly format: string;
@@ -75,7 +85,8 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /**
  * Serialises a trainer state ({@link PrivateTrainer.exportState}) to bytes: the magic line, a JSON header
- * line with the format version and the SHA-256 of the payload, then the payload. The state holds past noise
+ * line with the format version (the oldest that holds the state, see {@link CHECKPOINT_VERSION}) and the SHA-256 of
+ * the payload, then the payload. The state holds past noise
  * and the model: keep checkpoints as secret as the training data.
  */
 export async function encodeCheckpoint(state: TrainerState): Promise<Uint8Array> {
@@ -84,7 +95,7 @@ export async function encodeCheckpoint(state: TrainerState): Promise<Uint8Array>
   const payload = new TextEncoder().encode(JSON.stringify(state, replacer));
   const header: Header = {
     format: 'cnm-trainer-state',
-    version: CHECKPOINT_VERSION,
+    version: versionFor(state),
     sha256: await sha256Hex(payload),
     payloadBytes: payload.length,
   };
@@ -119,9 +130,10 @@ export async function decodeCheckpoint(bytes: Uint8Array): Promise<TrainerState>
   if (header === null || typeof header !== 'object' || header.format !== 'cnm-trainer-state') {
     throw new RangeError("checkpoint header is corrupted: format must be 'cnm-trainer-state'");
   }
-  if (header.version !== CHECKPOINT_VERSION) {
+  if (!Number.isInteger(header.version) || header.version < 1 || header.version > CHECKPOINT_VERSION) {
     throw new RangeError(
-      `checkpoint format version ${String(header.version)} is not supported (this version reads ${CHECKPOINT_VERSION})`,
+      `checkpoint format version ${String(header.version)} is not supported (this version reads 1 to ${CHECKPOINT_VERSION}): ` +
+        'a newer version of @cnm/tfjs wrote it',
     );
   }
   const payload = bytes.subarray(secondBreak + 1);

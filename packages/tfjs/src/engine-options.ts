@@ -208,7 +208,9 @@ export interface PrivateTrainingOptions {
    * Metrics of {@link PrivateTrainer.evaluate}, named as tfjs's `compile` names them (`'accuracy'`/`'acc'`,
    * `'binaryAccuracy'`, `'categoricalAccuracy'`, `'sparseCategoricalAccuracy'`) or functions
    * `(yTrue, yPred) => per-example values`; reported in `evaluate(...).metrics` by name. Default: none
-   * (`accuracy` is always reported).
+   * (`accuracy` is always reported). As in tfjs, `'accuracy'` or `'acc'` here also puts the training accuracy in
+   * the fit logs and history (`accuracy`; `acc` in `fit(x, y, args)`), measured on each batch before its update; like
+   * the training loss it is not covered by epsilon (see `reportTrainingLoss`).
    */
   readonly metrics?: Metric | readonly Metric[];
   /**
@@ -220,9 +222,10 @@ export interface PrivateTrainingOptions {
    */
   readonly nonFinite?: 'error' | 'skip';
   /**
-   * Compute and report the batch's mean training loss (`step()`'s result, `loss` in the logs and the history);
-   * default true. The loss is computed from the private batch without noise, so epsilon does not cover it:
-   * set false to neither compute nor report it (`NaN` in its place).
+   * Compute and report the batch's mean training loss (`step()`'s result, `loss` in the logs and the history), and
+   * with an accuracy metric declared the training accuracy; default true. They are computed from the private batch
+   * without noise, so epsilon does not cover them: set false to neither compute nor report them (`NaN` in their
+   * place).
    */
   readonly reportTrainingLoss?: boolean;
 }

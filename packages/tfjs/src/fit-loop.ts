@@ -27,11 +27,22 @@ export interface TrainLogs {
    */
   readonly loss: number;
   /**
+   * With an accuracy metric declared (`metrics: ['accuracy']` or `['acc']`): training accuracy of the batch (batch
+   * callbacks) or of the epoch's examples (epoch callbacks), measured on each batch before its update as tfjs does
+   * (in inference mode); `NaN` with `reportTrainingLoss: false`. Like the loss it is computed from the private data
+   * without noise: epsilon does not cover it.
+   */
+  readonly accuracy?: number;
+  /**
    * With `nonFinite: 'skip'`: examples left out as non-finite in the step (batch callbacks) or the epoch (epoch
    * callbacks). It depends on the data and is not covered by epsilon.
    */
   readonly skippedExamples?: number;
-  /** Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). */
+  /**
+   * Epsilon spent so far at the budget's delta (or `NaN` when no delta is set). Computed when read (once per epoch
+   * for the history; in batch logs only for a callback that reads it), since each new step count asks the
+   * accountant.
+   */
   readonly epsilon: number;
   /** Steps taken so far. */
   readonly steps: number;
@@ -86,6 +97,11 @@ export interface FitLoopOptions<T> {
 export interface FitHistory {
   /** Mean training loss per epoch trained (`NaN` with `reportTrainingLoss: false`; not covered by epsilon). */
   readonly loss: number[];
+  /**
+   * With an accuracy metric declared: training accuracy per epoch trained, correct predictions over the epoch's
+   * examples (`NaN` with `reportTrainingLoss: false`; not covered by epsilon).
+   */
+  readonly accuracy?: number[];
   /** With `nonFinite: 'skip'`: examples left out as non-finite, per epoch trained. */
   readonly skippedExamples?: number[];
   /** Epsilon after each epoch (at the budget's delta; `NaN` without one). */
@@ -136,6 +152,10 @@ export interface FitLoopHooks<T extends FitTrainer> {
   step(): number | Promise<number>;
   /** Examples the last step skipped as non-finite. */
   lastSkipped(): number;
+  /** Training accuracy of the last step's batch, when measured. */
+  lastAccuracy(): { readonly correct: number; readonly examples: number } | undefined;
+  /** Whether an accuracy metric is declared (then the logs carry `accuracy`). */
+  readonly declaresAccuracy: boolean;
   /** Examples skipped so far. */
   totalSkipped(): number;
   /** Whether non-finite examples are skipped (and counted in the logs). */
@@ -143,7 +163,7 @@ export interface FitLoopHooks<T extends FitTrainer> {
   /** Whether the run keeps a weight average (evaluated too). */
   readonly averaged: boolean;
   /** The logs after the steps so far. */
-  logs(loss: number, skippedExamples?: number): TrainLogs;
+  logs(loss: number, skippedExamples?: number, accuracy?: number): TrainLogs;
   /** Evaluation of the trained weights or the average. */
   evaluate(data: EngineData, options?: EvaluateOptions): EvaluationResult;
 }
@@ -169,6 +189,7 @@ export async function runFitLoop<T extends FitTrainer>(
   trainer.stopTraining = false;
   const history = {
     loss: [] as number[],
+    ...(hooks.declaresAccuracy ? { accuracy: [] as number[] } : {}),
     epsilon: [] as number[],
     ...(hooks.skipsNonFinite ? { skippedExamples: [] as number[] } : {}),
     ...(validation === undefined ? {} : { valLoss: [] as number[], valAccuracy: [] as number[] }),
@@ -178,9 +199,15 @@ export async function runFitLoop<T extends FitTrainer>(
   };
   // Logs of an epoch (validation metrics included), recorded in the history.
   let skippedThisEpoch = 0;
+  // Correct predictions and examples of the epoch's batches (with an accuracy metric declared).
+  let correct = 0;
+  let examples = 0;
+  const ratio = (c: number, n: number): number | undefined =>
+    hooks.declaresAccuracy ? (n > 0 ? c / n : Number.NaN) : undefined;
   const record = (loss: number): TrainLogs => {
-    const logs = hooks.logs(loss, skippedThisEpoch);
+    const logs = hooks.logs(loss, skippedThisEpoch, ratio(correct, examples));
     history.loss.push(loss);
+    history.accuracy?.push(logs.accuracy as number);
     history.skippedExamples?.push(skippedThisEpoch);
     history.epsilon.push(logs.epsilon);
     if (validation === undefined) return logs;
@@ -201,6 +228,7 @@ export async function runFitLoop<T extends FitTrainer>(
   };
   let reason: FitEndReason = 'completed';
   let lastLoss = Number.NaN;
+  let lastAccuracy: number | undefined;
   await call('onTrainBegin', trainer);
   outer: for (let e = 0; e < epochs; e++) {
     const epoch = Math.floor(trainer.steps / perEpoch);
@@ -208,6 +236,8 @@ export async function runFitLoop<T extends FitTrainer>(
     let sum = 0;
     let count = 0;
     skippedThisEpoch = 0;
+    correct = 0;
+    examples = 0;
     const stepsThisEpoch = Math.min(
       perEpoch - (trainer.steps % perEpoch),
       trainer.totalSteps - trainer.steps,
@@ -223,27 +253,33 @@ export async function runFitLoop<T extends FitTrainer>(
           count++;
         }
         skippedThisEpoch += hooks.lastSkipped();
-        await call('onBatchEnd', batch, hooks.logs(loss), trainer);
+        const accuracy = hooks.lastAccuracy();
+        correct += accuracy?.correct ?? 0;
+        examples += accuracy?.examples ?? 0;
+        const logs = hooks.logs(loss, undefined, ratio(accuracy?.correct ?? 0, accuracy?.examples ?? 0));
+        await call('onBatchEnd', batch, logs, trainer);
         // Let the event loop run (a browser repaints its progress, a server answers) between steps.
         await new Promise((resolve) => setTimeout(resolve, 0));
         if (trainer.stopTraining) reason = 'stopped';
       }
       if (reason !== 'completed') {
-        if (count > 0) {
-          lastLoss = sum / count;
-          record(lastLoss);
+        if (count > 0 || examples > 0) {
+          lastLoss = count > 0 ? sum / count : Number.NaN;
+          lastAccuracy = record(lastLoss).accuracy;
         }
         break outer;
       }
     }
     lastLoss = count > 0 ? sum / count : Number.NaN;
-    await call('onEpochEnd', epoch, record(lastLoss), trainer);
+    const logs = record(lastLoss);
+    lastAccuracy = logs.accuracy;
+    await call('onEpochEnd', epoch, logs, trainer);
     if (trainer.stopTraining) {
       reason = 'stopped';
       break;
     }
   }
-  await call('onTrainEnd', { ...hooks.logs(lastLoss, hooks.totalSkipped()), reason }, trainer);
+  await call('onTrainEnd', { ...hooks.logs(lastLoss, hooks.totalSkipped(), lastAccuracy), reason }, trainer);
   return { ...history, reason };
 }
 

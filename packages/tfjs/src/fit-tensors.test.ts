@@ -88,8 +88,11 @@ describe('fit(x, y, args) as tfjs model.fit', () => {
       callbacks: {
         onTrainBegin: async () => void calls.push('trainBegin'),
         onEpochBegin: async (epoch) => void calls.push(`epochBegin ${epoch}`),
+        // epsilon is read on demand in batch logs: not among the keys tfjs enumerates, but there.
         onBatchEnd: async (batch, logs) =>
-          void calls.push(`batchEnd ${batch} ${Object.keys(logs ?? {}).join(',')}`),
+          void calls.push(
+            `batchEnd ${batch} ${Object.keys(logs ?? {}).join(',')} ${(logs?.epsilon as number) > 0}`,
+          ),
         onEpochEnd: async (epoch, logs) =>
           void calls.push(`epochEnd ${epoch} ${Object.keys(logs ?? {}).join(',')}`),
       },
@@ -97,10 +100,10 @@ describe('fit(x, y, args) as tfjs model.fit', () => {
     expect(calls).toEqual([
       'trainBegin',
       'epochBegin 0',
-      'batchEnd 0 batch,size,loss,epsilon',
-      'batchEnd 1 batch,size,loss,epsilon',
-      'batchEnd 2 batch,size,loss,epsilon',
-      'batchEnd 3 batch,size,loss,epsilon',
+      'batchEnd 0 batch,size,loss true',
+      'batchEnd 1 batch,size,loss true',
+      'batchEnd 2 batch,size,loss true',
+      'batchEnd 3 batch,size,loss true',
       'epochEnd 0 loss,epsilon',
     ]);
   });

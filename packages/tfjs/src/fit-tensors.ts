@@ -13,7 +13,7 @@ import type {
   TrainLogs,
 } from './fit-loop';
 import type { AnyLayer } from './per-example/types';
-import type { RunReport } from './privacy-report';
+import type { PrivacyTarget, RunReport } from './privacy-report';
 import type { ExampleDataset, ValidationData } from './training-data';
 
 /** A tfjs-layers callback: `tfl.callbacks.earlyStopping(...)`, a `tfl.Callback` subclass, or a `History`. */
@@ -29,10 +29,12 @@ export interface TensorFitTrainer extends FitTrainer {
   readonly model: AnyLayer;
   /** The epoch the trainer is at. */
   readonly epoch: number;
-  /** The run's shape. */
+  /** The run's shape and budget. */
   readonly report: {
     /** The run's shape. */
     readonly run: RunReport;
+    /** The budget, when one is set (then the logs carry the epsilon spent). */
+    readonly target?: PrivacyTarget;
   };
   /** The engine's own fit on `{ x, y }`. */
   fit(
@@ -99,16 +101,29 @@ function isLayersCallback(value: unknown): value is LayersCallback {
   );
 }
 
-/** The epoch logs under tfjs's keys (`loss`, `val_loss`, `val_acc`), with `epsilon` spent when a delta is set. */
-function tfjsLogs(logs: TrainLogs): Record<string, number> {
-  return {
+/**
+ * The logs under tfjs's keys (`loss`, `acc` with an accuracy metric declared, `val_loss`, `val_acc`), with
+ * `epsilon` spent when a delta is set (`withDelta`), after the entries of `head`. In batch logs (`lazy`) `epsilon` is
+ * computed when read and left out of the enumerated keys: tfjs reads every enumerated key of the logs before each
+ * custom callback, which would ask the accountant at every step.
+ */
+function tfjsLogs(
+  logs: TrainLogs,
+  withDelta: boolean,
+  options: { readonly lazy?: boolean; readonly head?: Record<string, number> } = {},
+): Record<string, number> {
+  const out: Record<string, number> = {
+    ...options.head,
     loss: logs.loss,
-    ...(Number.isNaN(logs.epsilon) ? {} : { epsilon: logs.epsilon }),
+    ...(logs.accuracy === undefined ? {} : { acc: logs.accuracy }),
     ...(logs.valLoss === undefined ? {} : { val_loss: logs.valLoss }),
     ...(logs.valAccuracy === undefined ? {} : { val_acc: logs.valAccuracy }),
     ...(logs.averagedValLoss === undefined ? {} : { averaged_val_loss: logs.averagedValLoss }),
     ...(logs.averagedValAccuracy === undefined ? {} : { averaged_val_acc: logs.averagedValAccuracy }),
   };
+  if (!withDelta) return out;
+  if (options.lazy !== true) return Object.assign(out, { epsilon: logs.epsilon });
+  return Object.defineProperty(out, 'epsilon', { enumerable: false, get: () => logs.epsilon });
 }
 
 /**
@@ -152,13 +167,15 @@ function epochsToTrain(trainer: TensorFitTrainer, args: Record<string, unknown>)
  * Trains `trainer` on `{ x, y }` as tfjs's `model.fit(x, y, args)` does, over the trainer's own `fit`: the
  * callbacks get tfjs's arguments and log keys, `stopTraining` set on the model by a callback (as
  * `tfl.callbacks.earlyStopping` does) ends the run after that epoch, and the result is a tfjs `History`
- * (`history.history.loss`, `val_loss`, `val_acc`, `epsilon` per epoch, `history.epoch`).
+ * (`history.history.loss`, `acc` when `declaresAccuracy` (the run's `metrics` name 'accuracy' or 'acc'), `val_loss`,
+ * `val_acc`, `epsilon` per epoch, `history.epoch`).
  */
 export async function fitTensors<T extends TensorFitTrainer>(
   trainer: T,
   x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor,
   args: PrivateModelFitArgs = {},
+  declaresAccuracy = false,
 ): Promise<FitTensorsHistory> {
   if (args === null || typeof args !== 'object')
     throw new TypeError('fit(x, y, args): args must be an object');
@@ -183,6 +200,7 @@ export async function fitTensors<T extends TensorFitTrainer>(
   });
   callbacks.setModel(model as Parameters<CallbackList['setModel']>[0]);
   const run = trainer.report.run;
+  const withDelta = trainer.report.target !== undefined;
   callbacks.setParams({
     epochs: trainer.epoch + epochs,
     initialEpoch: trainer.epoch,
@@ -191,23 +209,30 @@ export async function fitTensors<T extends TensorFitTrainer>(
     batchSize: run.batchSize,
     verbose: args.verbose ?? 0,
     doValidation: args.validationData !== undefined,
-    metrics: ['loss', ...(args.validationData === undefined ? [] : ['val_loss', 'val_acc'])],
+    metrics: [
+      'loss',
+      ...(declaresAccuracy ? ['acc'] : []),
+      ...(args.validationData === undefined ? [] : ['val_loss', 'val_acc']),
+    ],
   });
   const bridge: FitCallbacks<T> = {
     onTrainBegin: () => callbacks.onTrainBegin(),
     onEpochBegin: (epoch) => callbacks.onEpochBegin(epoch),
     onBatchBegin: (batch) => callbacks.onBatchBegin(batch, { batch, size: run.batchSize }),
     onBatchEnd: (batch, logs) =>
-      callbacks.onBatchEnd(batch, { batch, size: run.batchSize, ...tfjsLogs(logs) }),
+      callbacks.onBatchEnd(
+        batch,
+        tfjsLogs(logs, withDelta, { lazy: true, head: { batch, size: run.batchSize } }),
+      ),
     onEpochEnd: async (epoch, logs) => {
-      const line = tfjsLogs(logs);
+      const line = tfjsLogs(logs, withDelta);
       await callbacks.onEpochEnd(epoch, line);
       if ((args.verbose ?? 0) > 0) {
         const values = Object.entries(line).map(([k, v]) => `${k}=${v.toPrecision(4)}`);
         console.log(`Epoch ${epoch + 1} / ${trainer.report.run.epochs}: ${values.join(' ')}`);
       }
     },
-    onTrainEnd: (logs) => callbacks.onTrainEnd(tfjsLogs(logs)),
+    onTrainEnd: (logs) => callbacks.onTrainEnd(tfjsLogs(logs, withDelta)),
   };
   const result: FitHistory = await trainer.fit(
     { x, y },

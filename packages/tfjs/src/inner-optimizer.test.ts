@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { MakePrivateOptions } from './engine-options';
 import { perExampleLoss } from './losses';
 import { PrivacyEngine } from './privacy-engine';
@@ -105,5 +106,51 @@ describe('the optimizer option', () => {
       .optimizer as DpTfjsOptimizer;
     expect(tfjs.weightDecay).toBe(0.03);
     expect(() => run(makeModel(), { weightDecay: -1 })).toThrow(/weightDecay must be a finite number >= 0/);
+  });
+});
+
+describe('checkpoints of a run with a tfjs optimizer', () => {
+  /** A noisy run (BLT, batches of 4 of the 8 examples): 6 steps over 3 epochs. */
+  const noisy = (optimizer: tf.Optimizer) =>
+    run(makeModel(), { optimizer, mode: 'BLT', batchSize: 4, noiseMultiplier: 0.8, maxGradNorm: 1, seed: 3 });
+  const weights = (t: ReturnType<typeof run>) => t.exportState().weights.map((w) => w.values);
+
+  it.each([
+    ['adam', () => tf.train.adam(0.05)],
+    ['momentum', () => tf.train.momentum(0.05, 0.9)],
+  ] as const)(
+    'tf.train.%s: k steps, checkpoint, restore into a fresh trainer, continue = uninterrupted, bit for bit',
+    async (_name, make) => {
+      const straight = noisy(make());
+      for (let i = 0; i < 6; i++) straight.step();
+
+      const head = noisy(make());
+      for (let i = 0; i < 3; i++) head.step();
+      const bytes = await encodeCheckpoint(head.exportState());
+      // Version 2: the checkpoint holds the tfjs optimizer's moments.
+      expect(new TextDecoder().decode(bytes.subarray(0, 60))).toContain('"version":2');
+
+      const resumed = noisy(make());
+      resumed.restoreState(await decodeCheckpoint(bytes));
+      expect(resumed.steps).toBe(3);
+      for (let i = 0; i < 3; i++) resumed.step();
+      expect(weights(resumed)).toEqual(weights(straight));
+    },
+  );
+
+  it('a checkpoint without the moments (written before they were saved) still loads; the moments restart', async () => {
+    const head = noisy(tf.train.adam(0.05));
+    for (let i = 0; i < 3; i++) head.step();
+    const state = head.exportState();
+    const { inner: _, ...optimizer } = state.optimizer as typeof state.optimizer & { inner?: unknown };
+    const bytes = await encodeCheckpoint({ ...state, optimizer });
+    expect(new TextDecoder().decode(bytes.subarray(0, 60))).toContain('"version":1');
+    const resumed = noisy(tf.train.adam(0.05));
+    resumed.restoreState(await decodeCheckpoint(bytes));
+    expect(resumed.steps).toBe(3);
+    expect((resumed.optimizer as DpTfjsOptimizer).inner.iterations).toBe(0);
+    // A tfjs optimizer of other settings is refused, naming them.
+    const other = noisy(tf.train.adam(0.01));
+    expect(() => other.restoreState(state)).toThrow(/saved with the optimizer settings/);
   });
 });

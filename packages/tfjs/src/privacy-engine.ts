@@ -3,7 +3,8 @@
  * dataset into a private training run with correlated noise, accounted for what the sampler really does.
  */
 // A backend out of the box: tfjs's cpu backend is registered on import, so models and tensors work at once instead
-// of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one.
+// of failing with tfjs's "No backend found in registry"; `await selectBackend()` switches to the fast one. Whether a
+// backend is then chosen is tracked, so that training on that cpu backend unchosen is warned about.
 import '@tensorflow/tfjs-backend-cpu';
 import type { ModeOptimizerOptions } from '@cnm/optim';
 import {
@@ -16,6 +17,7 @@ import {
   SeededRandom,
 } from '@cnm/sampler';
 import { buildMechanism, RunAccounting } from './accounting';
+import { activeBackend, trackBackendChoice } from './backend/backend-choice';
 import {
   AdaptiveClipNorm,
   type ClippingOptions,
@@ -31,6 +33,8 @@ import { PrivateTrainer } from './private-trainer';
 import { planRun } from './run-plan';
 import { assertSecureRun } from './secure-mode';
 import { runFingerprint } from './trainer-state';
+
+trackBackendChoice();
 
 /** Options of the {@link PrivacyEngine} itself. */
 export interface PrivacyEngineOptions {
@@ -128,6 +132,8 @@ export class PrivacyEngine {
   }
 
   #build(config: EngineConfig): PrivateTrainer {
+    // A clear error, naming what to call, where no tfjs backend can be initialised.
+    activeBackend();
     const shape = planRun(config);
     const { variables, layerNames } = trainableVariables(config.model);
     if (variables.length === 0) throw new RangeError('model has no trainable variables');

@@ -6,6 +6,7 @@
 import type { DpAdamBc, DpSgd, DpTfjsOptimizer } from '@cnm/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import { stepHookOf } from './audit/step-hook';
+import { checkTrainingBackend } from './backend/backend-choice';
 import type { ClippedGradientsRequest } from './clipped-gradients-provider';
 import type { ClippingOptions } from './clipping';
 import {
@@ -15,6 +16,7 @@ import {
 } from './compute-clipped-gradients';
 import { NonFiniteExamplesError } from './non-finite';
 import type { AnyLayer } from './per-example/types';
+import { type BatchAccuracy, batchAccuracy, type TrainingAccuracy } from './training-accuracy';
 import type { EngineData } from './training-data';
 
 /** Thrown by {@link PrivateTrainer.step} when the step would take epsilon above the budget. */
@@ -63,6 +65,11 @@ export interface StepContext {
   readonly normaliser: number;
   /** Whether the batch's mean training loss is read. */
   readonly reportTrainingLoss: boolean;
+  /**
+   * The accuracy metric declared in `metrics`, measured on the batch before the update (like tfjs's `acc`) when
+   * the training loss is reported; undefined otherwise.
+   */
+  readonly trainingAccuracy: TrainingAccuracy | undefined;
   /** How a batch is clipped (the same in this thread and in a provider). */
   readonly clippingOptions: Pick<
     ClippedGradientsRequest,
@@ -85,12 +92,19 @@ export interface StepBatch {
 /**
  * Takes one private step on `batch`: clips the per-example gradients (unless a provider did), adds the noise and
  * updates the model. An empty batch still takes a noisy step and releases its adaptive count. Returns the batch's
- * mean loss (`NaN` when not reported or empty) and the examples skipped as non-finite.
+ * mean loss (`NaN` when not reported or empty), its accuracy before the update (with `trainingAccuracy`) and the
+ * examples skipped as non-finite.
  */
 export function applyPrivateStep(
   context: StepContext,
   batch: StepBatch,
-): { readonly loss: number; readonly skippedExamples: number } {
+): {
+  readonly loss: number;
+  readonly accuracy: BatchAccuracy | undefined;
+  readonly skippedExamples: number;
+} {
+  // A backend is active, and training on the cpu backend nothing chose is warned about (once).
+  checkTrainingBackend();
   const { source } = batch;
   // An audit's canary slots never reach the model: the audit adds their contributions to the sums itself.
   const hook = stepHookOf(context.optimizer);
@@ -107,6 +121,8 @@ export function applyPrivateStep(
     }
   };
   let loss = Number.NaN;
+  let accuracy: BatchAccuracy | undefined =
+    context.trainingAccuracy === undefined ? undefined : { correct: 0, examples: 0 };
   let skippedExamples = 0;
   const adaptive = context.clipping.mode === 'adaptive' ? context.clipping.state : undefined;
   if (indices.length === 0) {
@@ -118,8 +134,9 @@ export function applyPrivateStep(
     step(zeros, threshold);
     tf.dispose(zeros);
   } else {
+    // The batch's tensors: for the clipped sums computed here, or for the training accuracy.
     const result =
-      batch.clipped !== undefined
+      batch.clipped !== undefined && context.trainingAccuracy === undefined
         ? undefined
         : tf.tidy(() => {
             const index = tf.tensor1d(indices, 'int32');
@@ -128,6 +145,10 @@ export function applyPrivateStep(
             return { x: xs, y: tf.gather(y, index) };
           });
     try {
+      // Before the update, as tfjs measures its training metrics in the step's forward pass.
+      if (result !== undefined && context.trainingAccuracy !== undefined) {
+        accuracy = batchAccuracy(context.model, context.trainingAccuracy, result.x, result.y);
+      }
       const clipped =
         batch.clipped ??
         atStep(batch.step, indices, () =>
@@ -155,5 +176,5 @@ export function applyPrivateStep(
       if (result !== undefined) tf.dispose(result);
     }
   }
-  return { loss, skippedExamples };
+  return { loss, accuracy, skippedExamples };
 }

@@ -36,8 +36,8 @@ import {
   type TrainerState,
   type TrainerStateParts,
 } from './trainer-state';
+import { type BatchAccuracy, type TrainingAccuracy, trainingAccuracyOf } from './training-accuracy';
 import {
-  checkExampleShapes,
   disposeData,
   type EngineData,
   type ExampleDataset,
@@ -49,7 +49,7 @@ import {
   modelInputNames,
   type TensorData,
   type TrainingData,
-  toEngineData,
+  trainingTensorsOf,
 } from './training-data';
 import { assertOneOf } from './validate';
 import { verifyRunPerExample } from './verify-per-example';
@@ -118,6 +118,12 @@ export class PrivateTrainer {
   #skippedExamples = 0;
   /** Examples skipped by the last step (`nonFinite: 'skip'`). */
   #lastSkipped = 0;
+  /** The declared accuracy metric, measured on each batch while the training loss is reported. */
+  readonly #trainingAccuracy: TrainingAccuracy | undefined;
+  /** Whether `metrics` names 'accuracy' or 'acc' (the logs then carry the training accuracy, tfjs's `acc`). */
+  readonly #declaresAccuracy: boolean;
+  /** Training accuracy of the last step (with an accuracy metric declared). */
+  #lastAccuracy: BatchAccuracy | undefined;
 
   /**
    * Use {@link PrivacyEngine}: it validates the options and builds the parts.
@@ -141,6 +147,12 @@ export class PrivateTrainer {
         ? undefined
         : new ExponentialWeightAverage(this.model, parts.config.weightAverage);
     this.#perExampleVerified = !parts.config.verifyPerExample;
+    this.#declaresAccuracy = parts.config.metrics.some((m) => m.name === 'accuracy' || m.name === 'acc');
+    this.#trainingAccuracy = trainingAccuracyOf(
+      this.model,
+      parts.config.metrics,
+      parts.config.reportTrainingLoss,
+    );
     this.#data = new DataBinding({
       mode: parts.report.mode,
       participation: parts.report.participation,
@@ -193,7 +205,7 @@ export class PrivateTrainer {
 
   /**
    * Epsilon spent so far at `delta` (default: the budget's delta): the accountant's value for the steps
-   * taken. Infinity without noise.
+   * taken, computed on demand and kept for that step count and delta. Infinity without noise.
    */
   getEpsilon(delta?: number): number {
     const d = delta ?? this.#config.targetDelta;
@@ -246,37 +258,12 @@ export class PrivateTrainer {
   }
 
   /** The tensors of a step or fit: those given (checked), or those given to `makePrivate`. */
-  #trainingTensors(data: TensorData | undefined, caller: string): EngineData {
-    if (data === undefined) {
-      if (this.#config.data === undefined) {
-        throw new TypeError(
-          `${caller} needs the training data: this run was set up with datasetSize ${this.report.run.datasetSize} only, ` +
-            `so pass the data to ${caller === 'fit' ? 'fit(data, options)' : 'step(data)'}`,
-        );
-      }
-      return this.#config.data;
-    }
-    if (isExampleDataset(data)) {
-      throw new TypeError(
-        `${caller} takes tensors here; a tf.data.Dataset goes to fit(dataset, options), which reads it once into tensors`,
-      );
-    }
-    const checked = toEngineData(data, 'data');
-    this.#checkSize(checked.size);
-    // Checked here, before a step draws its batch: a step failing midway would block the run.
-    const expected = modelExampleShapes(this.model);
-    if (expected !== undefined) checkExampleShapes(checked.data, expected, 'data');
-    return checked.data;
-  }
-
-  #checkSize(size: number): void {
-    const expected = this.report.run.datasetSize;
-    if (size !== expected) {
-      throw new RangeError(
-        `data has ${size} examples, but this run's privacy was calibrated for ${expected} ` +
-          '(the sampling rate and the steps per epoch depend on it): give the data the run was set up for',
-      );
-    }
+  #trainingTensors(data: TensorData | undefined, caller: 'step' | 'fit'): EngineData {
+    return trainingTensorsOf(data, caller, {
+      model: this.model,
+      ownData: this.#config.data,
+      datasetSize: this.report.run.datasetSize,
+    });
   }
 
   #stepOn(source: EngineData): number {
@@ -293,6 +280,7 @@ export class PrivateTrainer {
     this.#failed = true;
     let loss = Number.NaN;
     this.#lastSkipped = 0;
+    this.#lastAccuracy = undefined;
     const indices = pending?.indices ?? this.sampler.nextBatch();
     const taken = applyPrivateStep(
       {
@@ -302,11 +290,13 @@ export class PrivateTrainer {
         clipping: this.#clipping,
         normaliser: this.#normaliser,
         reportTrainingLoss: this.#config.reportTrainingLoss,
+        trainingAccuracy: this.#trainingAccuracy,
         clippingOptions: this.#clippingOptions(),
       },
       { step: next, indices, source, clipped: pending?.clipped },
     );
     loss = taken.loss;
+    this.#lastAccuracy = taken.accuracy;
     this.#lastSkipped = taken.skippedExamples;
     this.#average?.update();
     this.#skippedExamples += this.#lastSkipped;
@@ -413,17 +403,24 @@ export class PrivateTrainer {
     }
   }
 
-  #logs(loss: number, skippedExamples = this.#lastSkipped): TrainLogs {
+  #logs(loss: number, skippedExamples = this.#lastSkipped, accuracy?: number): TrainLogs {
     const delta = this.#config.targetDelta;
-    return {
+    const steps = this.#steps;
+    const logs = {
       loss,
+      ...(accuracy === undefined ? {} : { accuracy }),
       ...(this.#config.nonFinite === 'skip' ? { skippedExamples } : {}),
-      epsilon:
+      steps,
+    };
+    // Epsilon when read (an accountant call per new step count, about a second with PLD in a browser): once per
+    // epoch for the history, in the batch logs only for the callbacks that read it.
+    return Object.defineProperty(logs, 'epsilon', {
+      enumerable: true,
+      get: () =>
         delta === undefined
           ? Number.NaN
-          : this.#accounting.epsilonAfter(this.#steps, this.#gradientNoiseMultiplier, delta),
-      steps: this.#steps,
-    };
+          : this.#accounting.epsilonAfter(steps, this.#gradientNoiseMultiplier, delta),
+    }) as typeof logs & { readonly epsilon: number };
   }
 
   /**
@@ -457,7 +454,8 @@ export class PrivateTrainer {
   fit(data: TrainingData, options?: FitOptions): Promise<FitHistory>;
   /**
    * tfjs's `model.fit(x, y, args)`: tfjs-layers callbacks (`tfl.callbacks.earlyStopping`, `CustomCallbackArgs`), logs
-   * under tfjs's keys (`loss`, `val_loss`, `val_acc`, and `epsilon`), and a tfjs `History`; see {@link fitTensors}.
+   * under tfjs's keys (`loss`, `acc` with an accuracy metric declared, `val_loss`, `val_acc`, and `epsilon`), and a
+   * tfjs `History`; see {@link fitTensors}.
    *
    * @param x - Inputs of the whole training set (an array for multi-input models).
    * @param y - Targets of the whole training set.
@@ -470,7 +468,7 @@ export class PrivateTrainer {
     third?: PrivateModelFitArgs,
   ): Promise<FitHistory | FitTensorsHistory> {
     if ((isTensor(first) || (Array.isArray(first) && first.every(isTensor))) && isTensor(second)) {
-      return fitTensors(this, first as tf.Tensor | tf.Tensor[], second, third);
+      return fitTensors(this, first as tf.Tensor | tf.Tensor[], second, third, this.#declaresAccuracy);
     }
     if (third !== undefined) throw new TypeError('fit takes (options), (data, options) or (x, y, args)');
     const { data, options } = parseFitArguments(
@@ -496,10 +494,12 @@ export class PrivateTrainer {
           step: () =>
             this.#config.clippedGradients === undefined ? this.#stepOn(source) : this.#stepAsyncOn(source),
           lastSkipped: () => this.#lastSkipped,
+          lastAccuracy: () => this.#lastAccuracy,
+          declaresAccuracy: this.#declaresAccuracy,
           totalSkipped: () => this.#skippedExamples,
           skipsNonFinite: this.#config.nonFinite === 'skip',
           averaged: this.#average !== undefined,
-          logs: (loss, skipped) => this.#logs(loss, skipped),
+          logs: (loss, skipped, accuracy) => this.#logs(loss, skipped, accuracy),
           evaluate: (data, options) => this.evaluate(data, options),
         },
         epochs,

@@ -349,3 +349,39 @@ export function modelInputNames(model: AnyLayer): string[] | undefined {
   const names = (model as unknown as { inputNames?: unknown }).inputNames;
   return Array.isArray(names) && names.every((n) => typeof n === 'string') ? names : undefined;
 }
+
+/**
+ * The training tensors of a step or fit: `data` checked (tensors, the run's number of examples, the model's
+ * example shapes; before a step draws its batch, since a step failing midway would block the run), or the run's
+ * own data when none is given.
+ */
+export function trainingTensorsOf(
+  data: TensorData | undefined,
+  caller: 'step' | 'fit',
+  run: { readonly model: AnyLayer; readonly ownData: EngineData | undefined; readonly datasetSize: number },
+): EngineData {
+  if (data === undefined) {
+    if (run.ownData === undefined) {
+      throw new TypeError(
+        `${caller} needs the training data: this run was set up with datasetSize ${run.datasetSize} only, ` +
+          `so pass the data to ${caller === 'fit' ? 'fit(data, options)' : 'step(data)'}`,
+      );
+    }
+    return run.ownData;
+  }
+  if (isExampleDataset(data)) {
+    throw new TypeError(
+      `${caller} takes tensors here; a tf.data.Dataset goes to fit(dataset, options), which reads it once into tensors`,
+    );
+  }
+  const checked = toEngineData(data, 'data');
+  if (checked.size !== run.datasetSize) {
+    throw new RangeError(
+      `data has ${checked.size} examples, but this run's privacy was calibrated for ${run.datasetSize} ` +
+        '(the sampling rate and the steps per epoch depend on it): give the data the run was set up for',
+    );
+  }
+  const expected = modelExampleShapes(run.model);
+  if (expected !== undefined) checkExampleShapes(checked.data, expected, 'data');
+  return checked.data;
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelFixes } from '../wasm-kernels/kernel-fixes';
 import { registerWasmTrainingKernels } from '../wasm-kernels/register-wasm-training-kernels';
 import { loadWasmSimdKernels } from '../wasm-kernels/simd-kernels';
+import { recordBackendChoice, trackBackendChoice } from './backend-choice';
 import { refusedBackendReason } from './refused-backends';
 
 /** Backends `selectBackend` can choose, in the order it tries them. */
@@ -245,7 +246,8 @@ function wasmFallbackWarnings(attempts: readonly BackendAttempt[], chosen: Train
  * training is right there too.
  *
  * `preferred` moves one backend to the front; the others follow in that order if it is unavailable. The result
- * lists every attempt with the reason it was skipped.
+ * lists every attempt with the reason it was skipped. The backend chosen counts as the user's choice: training on
+ * cpu after `selectBackend()` chose it does not warn (see `makePrivate`).
  *
  * @throws Error when no backend could be activated (each attempt's reason in the message).
  */
@@ -254,6 +256,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   if (!ORDER.includes(preferred)) {
     throw new RangeError(`preferred: expected one of ${ORDER.join(', ')}, got ${String(preferred)}`);
   }
+  trackBackendChoice();
+  const selection = await select(preferred, options);
+  recordBackendChoice(selection.backend);
+  return selection;
+}
+
+async function select(
+  preferred: TrainingBackendName,
+  options: SelectBackendOptions,
+): Promise<BackendSelection> {
   const importModule = options.importModule ?? defaultImport;
   const order = [preferred, ...ORDER.filter((name) => name !== preferred)];
   const attempts: BackendAttempt[] = [];

@@ -59,7 +59,10 @@ export function unetUtilityMarkdown(report: UnetUtilityReport): string {
   const { settings: s, machine } = report;
   const nonPrivate = report.results.find((r) => r.targetEpsilon == null);
   const rows = report.results.map((r) => {
-    const ratio = nonPrivate == null ? '–' : `${fixed((100 * r.test.dice) / nonPrivate.test.dice, 1)}%`;
+    const ratio =
+      nonPrivate == null || nonPrivate.test.dice === 0
+        ? '–'
+        : `${fixed((100 * r.test.dice) / nonPrivate.test.dice, 1)}%`;
     return `| ${r.label} | ${r.epsilon == null ? '∞' : fixed(r.epsilon)} | ${r.noiseMultiplier == null ? '–' : fixed(r.noiseMultiplier, 4)} | ${r.learningRate} | ${r.steps} | ${fixed(r.test.dice)} | ${fixed(r.test.iou)} | ${ratio} | ${fixed(r.validation.dice)} | ${r.trainSeconds.toFixed(0)} |`;
   });
   const tuning = report.tuning.map(

@@ -184,7 +184,7 @@ program
 program
   .command('unet-utility')
   .description(
-    "Dice and IoU of the clipping comparison's U-Net on held-out synthetic images, trained non-privately and privately at each ε (learning rate chosen on validation images); writes unet-utility.{json,md}",
+    "Dice and IoU of the clipping comparison's U-Net on held-out synthetic images, trained non-privately and privately at each ε (learning rate of each chosen on validation images); writes unet-utility.{json,md}",
   )
   .option('--epsilons <list>', 'target epsilons of the private runs', numberList('epsilons'), [1, 4, 8])
   .option('--epochs <n>', 'epochs of every run', positiveInteger('epochs'), 2)
@@ -205,7 +205,7 @@ program
   .option('--lrs <list>', 'SGD learning rates tried without privacy', numberList('lrs'), [0.3, 1])
   .option(
     '--private-lrs <list>',
-    'SGD learning rates tried privately at the largest ε (then used at every ε)',
+    'SGD learning rates tried privately at every ε',
     numberList('private-lrs'),
     [0.5, 1, 2],
   )

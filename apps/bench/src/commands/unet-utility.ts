@@ -38,7 +38,7 @@ export interface UnetUtilityOptions {
   readonly batchSize: number;
   /** Learning rates tried for non-private training. */
   readonly lrs: number[];
-  /** Learning rates tried for private training, at the largest ε. */
+  /** Learning rates tried for private training, at every ε. */
   readonly privateLrs: number[];
   /** Engine mode of the private runs. */
   readonly mode: ModeName;
@@ -63,8 +63,8 @@ function split(size: number, seed: number): SegmentationSplit {
 
 /**
  * Trains the clipping comparison's U-Net on its synthetic segmentation task without privacy and privately at each
- * target ε (one run per ε: every clipping method gives the same gradients), with the learning rate chosen on
- * validation images, and writes the test Dice and IoU to `unet-utility.{json,md}`.
+ * target ε (one run per ε and learning rate: every clipping method gives the same gradients), with the
+ * learning rate of each chosen on validation images, and writes the test Dice and IoU to `unet-utility.{json,md}`.
  */
 export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<UnetUtilityReport> {
   if (options.epsilons.length === 0) throw new RangeError('epsilons must name at least one target ε');
@@ -76,7 +76,6 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
   const selection = await selectBackend({ preferred: options.backend });
   const machine = machineInfo(selection.backend);
   const epsilons = [...options.epsilons].sort((a, b) => a - b);
-  const tuningEpsilon = epsilons[epsilons.length - 1]!;
   const delta = options.trainExamples ** -1.1;
   const train = split(options.trainExamples, options.seed + SPLIT_SEEDS.train);
   const validation = split(options.validationExamples, options.seed + SPLIT_SEEDS.validation);
@@ -88,7 +87,7 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
     physicalBatchSize: options.physicalBatch,
   };
 
-  const runCount = options.lrs.length + options.privateLrs.length + epsilons.length - 1;
+  const runCount = options.lrs.length + options.privateLrs.length * epsilons.length;
   const bars = new cliProgress.MultiBar(
     {
       format: ' {run} [{bar}] {value}/{total} {unit} | loss {loss} | ETA {eta_formatted} | {status}',
@@ -136,20 +135,15 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
         tuning.push({ ...r, label, chosen: i === best });
       });
       results.push({ ...runs[best]!, label });
-      return runs[best]!.learningRate;
     };
     await search('non-private', options.lrs, (lr) => (s) => trainUnetNonPrivate(s, lr));
-    const tuningLabel = `ε = ${tuningEpsilon}`;
-    const privateLr = await search(
-      tuningLabel,
-      options.privateLrs,
-      (lr) => (s) => trainUnetPrivate(s, { ...privacy, targetEpsilon: tuningEpsilon }, lr),
-    );
-    for (const epsilon of epsilons.slice(0, -1)) {
-      const result = await runOne(`ε = ${epsilon} lr ${privateLr}`, (s) =>
-        trainUnetPrivate(s, { ...privacy, targetEpsilon: epsilon }, privateLr),
+    // Each ε gets its own search: more noise wants a smaller step (a rate chosen at ε = 8 can stall at ε = 1).
+    for (const epsilon of epsilons) {
+      await search(
+        `ε = ${epsilon}`,
+        options.privateLrs,
+        (lr) => (s) => trainUnetPrivate(s, { ...privacy, targetEpsilon: epsilon }, lr),
       );
-      results.push({ ...result, label: `ε = ${epsilon}` });
     }
   } finally {
     bars.stop();
@@ -173,7 +167,6 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
       delta,
       seed: options.seed,
       threshold: FOREGROUND_THRESHOLD,
-      tuningEpsilon,
     },
     untrained: untrainedScores({
       train,

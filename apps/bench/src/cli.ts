@@ -219,6 +219,54 @@ program
   });
 
 program
+  .command('unet-utility')
+  .description(
+    "Dice and IoU of the clipping comparison's U-Net on held-out synthetic images, trained non-privately and privately at each ε (learning rate of each chosen on validation images); writes unet-utility.{json,md}",
+  )
+  .option('--epsilons <list>', 'target epsilons of the private runs', numberList('epsilons'), [1, 4, 8])
+  .option('--epochs <n>', 'epochs of every run', positiveInteger('epochs'), 2)
+  .option('--train-examples <n>', 'synthetic training images', positiveInteger('train-examples'), 2000)
+  .option(
+    '--validation-examples <n>',
+    'synthetic validation images (choose the learning rate)',
+    positiveInteger('validation-examples'),
+    256,
+  )
+  .option(
+    '--test-examples <n>',
+    'synthetic test images (reported scores)',
+    positiveInteger('test-examples'),
+    512,
+  )
+  .option('--batch-size <n>', 'expected batch size', positiveInteger('batch-size'), 64)
+  .option('--lrs <list>', 'SGD learning rates tried without privacy', numberList('lrs'), [0.3, 1])
+  .option(
+    '--private-lrs <list>',
+    'SGD learning rates tried privately at every ε',
+    numberList('private-lrs'),
+    [0.5, 1, 2],
+  )
+  .addOption(
+    new Option('--mode <name>', 'engine mode of the private runs')
+      .choices(['DP-SGD-AMPLIFIED', 'DP-SGD-BASE', 'Multi-Epoch-BLT', 'BLT', 'Amplified-BandMF'])
+      .default('DP-SGD-AMPLIFIED'),
+  )
+  .option('--clip-norm <c>', 'per-example clip norm', positiveNumber('clip-norm'), 1)
+  .option(
+    '--physical-batch <n>',
+    'examples per physical chunk of the private runs (same gradients, bounded memory)',
+    positiveInteger('physical-batch'),
+    64,
+  )
+  .option('--seed <n>', 'seed of the data, initialisation, sampling and noise', nonNegativeInteger, 0)
+  .addOption(backendOption())
+  .option('--out <dir>', 'output directory', DEFAULT_RESULTS_DIRECTORY)
+  .action(async (options) => {
+    const { unetUtilityCommand } = await import('./commands/unet-utility');
+    await unetUtilityCommand(options);
+  });
+
+program
   .command('report <json>')
   .description('rewrite the markdown table and the plots of a results JSON file (beside it)')
   .action(async (json: string) => {

@@ -19,9 +19,15 @@ import {
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
-/** A view of a numeric tensor's data on the wasm heap (bool is one byte per element there), or undefined. */
+/**
+ * A view of a numeric tensor's data on the wasm heap (bool is one byte per element there), or undefined. Also
+ * undefined when the heap holds the data in another dtype than the tensor's: a cast without loss of precision on
+ * the cpu backend (int32 to float32) shares its input's data, and moved to wasm that data keeps the input's dtype,
+ * which only the stock kernel's conversion reads right.
+ */
 function heapView(backend: WasmBackendInternals, info: TensorInfo): HeapArray | undefined {
-  const { memoryOffset } = tensorRecord(backend, info);
+  const { memoryOffset, dtype } = tensorRecord(backend, info);
+  if (dtype !== info.dtype) return undefined;
   const size = util.sizeFromShape(info.shape);
   const buffer = backend.wasm.HEAPU8.buffer;
   const views: Partial<Record<DataType, () => HeapArray>> = {

@@ -120,4 +120,20 @@ describe('Slice, Unpack and SplitV on wasm', () => {
       0,
     );
   });
+
+  it('Slice reads a float32 tensor whose data was cast from int32 on cpu and moved to wasm (shared data)', async () => {
+    // The cpu backend's int32 → float32 cast shares its input's data; moved to wasm, the heap holds int32.
+    await tf.setBackend('cpu');
+    const labels = tf.cast(tf.oneHot(tf.tensor1d([2, 0, 1], 'int32'), 4), 'float32');
+    const expected = tf.slice(labels, [1, 0], [1, -1]).arraySync();
+    await tf.setBackend('wasm');
+    const rows = tf.tidy(() => [
+      tf.slice(labels, [1, 0], [1, -1]).arraySync(),
+      tf.unstack(labels)[2]!.arraySync(),
+    ]);
+    expect(rows[0]).toEqual(expected);
+    expect(rows[0]).toEqual([[1, 0, 0, 0]]);
+    expect(rows[1]).toEqual([0, 1, 0, 0]);
+    labels.dispose();
+  });
 });

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnyLayer } from './per-example/types';
+import { assertReadableOnBackend } from './shared-storage';
 
 /** The training data, held in memory so that the engine draws every batch itself. */
 export interface EngineData {
@@ -367,6 +368,7 @@ export function trainingTensorsOf(
           `so pass the data to ${caller === 'fit' ? 'fit(data, options)' : 'step(data)'}`,
       );
     }
+    assertReadableOnBackend(run.ownData, 'data');
     return run.ownData;
   }
   if (isExampleDataset(data)) {
@@ -383,5 +385,6 @@ export function trainingTensorsOf(
   }
   const expected = modelExampleShapes(run.model);
   if (expected !== undefined) checkExampleShapes(checked.data, expected, 'data');
+  assertReadableOnBackend(checked.data, 'data');
   return checked.data;
 }

@@ -16,21 +16,18 @@ function tapRange(start: number, dilation: number, extent: number, size: number)
 }
 
 /**
- * Gradient of 3-D max pooling (NDHWC): each window's `dy` goes to the position of the window's maximum among
- * its in-bounds inputs (the last one on ties, as the cpu backend's forward positions are chosen; a window
- * with no value above -Infinity passes nothing). Each example's gradient comes from that example's `dy` only.
+ * Visits the windows of 3-D max pooling (NDHWC) in output order with each window's maximum among its in-bounds
+ * inputs and the input index of the last position holding it (-Infinity and -1 when the window holds no
+ * in-bounds input, or only NaN).
  */
-export function maxPool3dGradValues(
+function forEachWindowMaximum(
   x: ArrayLike<number>,
-  dy: ArrayLike<number>,
   info: backend_util.Conv3DInfo,
-  dx: Float32Array,
+  visit: (best: number, bestIndex: number) => void,
 ): void {
   const { batchSize, inDepth, inHeight, inWidth, inChannels: channels, outDepth, outHeight, outWidth } = info;
   const { strideDepth, strideHeight, strideWidth, dilationDepth, dilationHeight, dilationWidth } = info;
   const { effectiveFilterDepth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
-  dx.fill(0);
-  let read = 0;
   for (let b = 0; b < batchSize; b++) {
     for (let od = 0; od < outDepth; od++) {
       const dStart = od * strideDepth - padInfo.front;
@@ -57,8 +54,7 @@ export function maxPool3dGradValues(
                 }
               }
             }
-            const g = dy[read++]!;
-            if (bestIndex >= 0) dx[bestIndex]! += g;
+            visit(best, bestIndex);
           }
         }
       }
@@ -67,41 +63,33 @@ export function maxPool3dGradValues(
 }
 
 /**
+ * Gradient of 3-D max pooling (NDHWC): each window's `dy` goes to the position of the window's maximum among
+ * its in-bounds inputs (the last one on ties, as the cpu backend's forward positions are chosen). Each example's
+ * gradient comes from that example's `dy` only.
+ */
+export function maxPool3dGradValues(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  info: backend_util.Conv3DInfo,
+  dx: Float32Array,
+): void {
+  dx.fill(0);
+  let read = 0;
+  forEachWindowMaximum(x, info, (_best, bestIndex) => {
+    const g = dy[read++]!;
+    if (bestIndex >= 0) dx[bestIndex]! += g;
+  });
+}
+
+/**
  * 3-D max pooling (NDHWC): each output is the maximum of its window's in-bounds inputs (-Infinity when none is
  * above it).
  */
 export function maxPool3dValues(x: ArrayLike<number>, info: backend_util.Conv3DInfo, y: Float32Array): void {
-  const { batchSize, inDepth, inHeight, inWidth, inChannels: channels, outDepth, outHeight, outWidth } = info;
-  const { strideDepth, strideHeight, strideWidth, dilationDepth, dilationHeight, dilationWidth } = info;
-  const { effectiveFilterDepth, effectiveFilterHeight, effectiveFilterWidth, padInfo } = info;
   let write = 0;
-  for (let b = 0; b < batchSize; b++) {
-    for (let od = 0; od < outDepth; od++) {
-      const dStart = od * strideDepth - padInfo.front;
-      const [kdLo, kdHi] = tapRange(dStart, dilationDepth, effectiveFilterDepth, inDepth);
-      for (let oh = 0; oh < outHeight; oh++) {
-        const hStart = oh * strideHeight - padInfo.top;
-        const [khLo, khHi] = tapRange(hStart, dilationHeight, effectiveFilterHeight, inHeight);
-        for (let ow = 0; ow < outWidth; ow++) {
-          const wStart = ow * strideWidth - padInfo.left;
-          const [kwLo, kwHi] = tapRange(wStart, dilationWidth, effectiveFilterWidth, inWidth);
-          for (let c = 0; c < channels; c++) {
-            let best = Number.NEGATIVE_INFINITY;
-            for (let kd = kdLo; kd < kdHi; kd += dilationDepth) {
-              for (let kh = khLo; kh < khHi; kh += dilationHeight) {
-                const row = ((b * inDepth + dStart + kd) * inHeight + hStart + kh) * inWidth + wStart;
-                for (let kw = kwLo; kw < kwHi; kw += dilationWidth) {
-                  const value = x[(row + kw) * channels + c]!;
-                  if (value > best) best = value;
-                }
-              }
-            }
-            y[write++] = best;
-          }
-        }
-      }
-    }
-  }
+  forEachWindowMaximum(x, info, (best) => {
+    y[write++] = best;
+  });
 }
 
 function poolInfo(input: TensorInfo, attrs: MaxPool3DGradAttrs): backend_util.Conv3DInfo {

@@ -1,24 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runFresh } from './fresh-process';
 
 // A fresh Node process per case: tfjs's backend registry is global, and this test file's own process already has
 // backends registered by other imports.
-const packageRoot = join(import.meta.dirname, '..');
-const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
-
-function runFresh(source: string): string {
-  return execFileSync(
-    process.execPath,
-    [tsx, '--conditions=@cnm/source', '--input-type=module', '-e', source],
-    {
-      cwd: packageRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  ).trim();
-}
 
 describe('a backend out of the box', () => {
   it('without @cnm/tfjs, tfjs-core alone has no backend (the failure the import prevents)', () => {

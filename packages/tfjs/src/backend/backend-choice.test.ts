@@ -1,24 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runFresh } from '../../test/fresh-process';
 
 // A fresh Node process per case: which backend was chosen is global state of tfjs's engine, and this test file's own
 // process has chosen one already.
-const packageRoot = join(import.meta.dirname, '..', '..');
-const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
-
-function runFresh(source: string): string {
-  return execFileSync(
-    process.execPath,
-    [tsx, '--conditions=@cnm/source', '--input-type=module', '-e', source],
-    {
-      cwd: packageRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  ).trim();
-}
 
 describe('the backend a private run trains on', () => {
   /** A script training a tiny private run after `setup`, printing the warnings of @cnm/tfjs as JSON. */

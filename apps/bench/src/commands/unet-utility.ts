@@ -100,15 +100,19 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
     cliProgress.Presets.shades_classic,
   );
   const overall = bars.create(runCount, 0, { run: 'runs'.padEnd(24), unit: 'runs', loss: '-', status: '' });
+  // What every run and the untrained model's scores share: the images and the schedule.
+  const data = {
+    train,
+    validation,
+    test,
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    seed: options.seed,
+  };
   const runOne = async (name: string, trainRun: (s: UnetRunSettings) => Promise<UnetRunResult>) => {
     const bar = bars.create(1, 0, { run: name.padEnd(24), unit: 'steps', loss: '-', status: 'training' });
     const result = await trainRun({
-      train,
-      validation,
-      test,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      seed: options.seed,
+      ...data,
       onStep: (step, total, loss) => {
         if (bar.getTotal() !== total) bar.setTotal(total);
         bar.update(step, { loss: loss.toFixed(4) });
@@ -168,14 +172,7 @@ export async function unetUtilityCommand(options: UnetUtilityOptions): Promise<U
       seed: options.seed,
       threshold: FOREGROUND_THRESHOLD,
     },
-    untrained: untrainedScores({
-      train,
-      validation,
-      test,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      seed: options.seed,
-    }),
+    untrained: untrainedScores(data),
     tuning,
     results,
   };

@@ -15,6 +15,7 @@ describe('rows', () => {
       'BandMF (Amplified)',
       'BandMF-AdamBC (Amplified)',
       'DP-Adam',
+      'DP-SGD (no noise)',
     ]);
     for (const row of ROWS) {
       if (row.deviation == null) expect(row.learningRate).toBe(row.optimizer === 'adam' ? 1e-2 : 1);
@@ -39,6 +40,9 @@ describe('rows', () => {
 
   it('selects by id or name in table order and refuses unknown rows', () => {
     expect(selectRows().length).toBe(10);
+    // A control row runs only when named.
+    expect(selectRows().some((r) => r.control === true)).toBe(false);
+    expect(selectRows(['dp-sgd-no-noise'])[0]).toMatchObject({ mode: 'DP-SGD-AMPLIFIED', noiseMultiplier: 0 });
     expect(selectRows(['non-private', 'dp-sgd']).map((r) => r.name)).toEqual(['DP-SGD', 'Non Private']);
     expect(selectRows(['BLT (Streaming)'])[0]!.id).toBe('blt-streaming');
     expect(() => selectRows(['dpsgd'])).toThrow(/unknown row 'dpsgd'.*blt-multi-epoch/);

@@ -11,7 +11,8 @@ export type RowName =
   | 'Non Private (Adam)'
   | 'BandMF (Amplified)'
   | 'BandMF-AdamBC (Amplified)'
-  | 'DP-Adam';
+  | 'DP-Adam'
+  | 'DP-SGD (no noise)';
 
 /**
  * How examples take part in training:
@@ -42,6 +43,14 @@ export interface BenchRow {
   readonly learningRate: number;
   /** Bands of the amplified banded MF rows (the engine's `'auto'` when absent); 1 is independent noise. */
   readonly bands?: number;
+  /**
+   * A fixed noise multiplier instead of the one calibrated to the target ε. 0 trains with clipping and sampling
+   * but no noise (ε = ∞): a control that measures how much accuracy the noise costs, and so bounds what any
+   * noise-reducing mechanism can gain.
+   */
+  readonly noiseMultiplier?: number;
+  /** A control row: run only when named in `--rows`, never part of the default table. */
+  readonly control?: true;
   /** Where this row departs from the original hyperparameters, and why (checked by running it). */
   readonly deviation?: string;
   /** The original library's result (its README: PyTorch + Opacus, 50 epochs); null for rows it does not have. */
@@ -168,6 +177,20 @@ export const ROWS: readonly BenchRow[] = Object.freeze([
     bands: 1,
     original: null,
   },
+  {
+    // DP-SGD's clipping and Poisson sampling without its noise: the accuracy DP-SGD would reach if the noise
+    // cost nothing, so (this row − DP-SGD) bounds what lower noise (correlated or not) can gain.
+    name: 'DP-SGD (no noise)',
+    id: 'dp-sgd-no-noise',
+    private: true,
+    mode: 'DP-SGD-AMPLIFIED',
+    participation: 'poisson',
+    optimizer: 'sgd',
+    learningRate: SGD_LEARNING_RATE,
+    noiseMultiplier: 0,
+    control: true,
+    original: null,
+  },
 ] satisfies BenchRow[]);
 
 /** A benchmark profile: how long each row trains. */
@@ -233,7 +256,7 @@ export function profileByName(name: string): Profile {
  * empty or undefined. A `RangeError` lists the valid ids for an unknown one.
  */
 export function selectRows(selection?: readonly string[]): BenchRow[] {
-  if (selection == null || selection.length === 0) return [...ROWS];
+  if (selection == null || selection.length === 0) return ROWS.filter((r) => r.control !== true);
   const wanted = new Set<BenchRow>();
   for (const raw of selection) {
     const key = raw.trim().toLowerCase();

@@ -140,6 +140,21 @@ describe('report of a tiny synthetic run', () => {
     expect(accuracySvg).toContain('dashed: exponential moving average of the weights');
   }, 120_000);
 
+  it('trains the no-noise control with noise multiplier 0 and shows its ε as ∞', async () => {
+    const [row] = await runTable({
+      rows: selectRows(['dp-sgd-no-noise']),
+      data: syntheticData(64, 20),
+      epochs: 1,
+      batchSize: 16,
+      seed: 2,
+      createModel: (seed) => createMlp({ seed }),
+      privateRunner: privateRowRunner,
+    });
+    expect(row).toMatchObject({ status: 'ok', noiseMultiplier: 0, targetEpsilon: null, epsilon: Infinity });
+    expect(row!.note).toContain('not calibrated to ε');
+    expect(reportMarkdown({ ...baseReport(), rows: [row!] })).toMatch(/\| DP-SGD \(no noise\) \| ∞ \| – \|/);
+  }, 60_000);
+
   it('marks rows that did not train as not yet run', () => {
     const row = notRunResult(ROWS[2]!, 2, 16, 0.01, 'engine missing');
     expect(row).toMatchObject({ status: 'not-run', accuracy: null, epsilon: null, note: 'engine missing' });

@@ -56,12 +56,14 @@ function fixed(value: number | null, digits: number): string {
 
 function epsilonCell(row: RowResult): string {
   if (row.status !== 'ok') return '–';
-  if (row.mode === 'non-private') return '∞';
+  // JSON has no Infinity: a run without noise (ε = ∞) is stored with noise multiplier 0.
+  if (row.mode === 'non-private' || row.noiseMultiplier === 0) return '∞';
   return fixed(row.epsilon, 3);
 }
 
 function deltaCell(row: RowResult): string {
-  return row.mode === 'non-private' ? '0' : row.delta.toExponential(3);
+  if (row.mode === 'non-private') return '0';
+  return row.noiseMultiplier === 0 ? '–' : row.delta.toExponential(3);
 }
 
 /** The row's name, with the band count of the amplified banded MF rows. */

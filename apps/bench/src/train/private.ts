@@ -34,7 +34,7 @@ function participationOf(context: RowContext): { participation?: 'minSep' | 'str
 export const privateRowRunner: PrivateRowRunner = async (context) => {
   const { row, model, train, test } = context;
   const engine = new PrivacyEngine({ secureMode: false });
-  const trainer = engine.makePrivateWithEpsilon({
+  const common = {
     model,
     lossFn: perExampleCrossEntropy,
     data: { x: train.x, y: train.y },
@@ -43,8 +43,6 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     batchSize: context.batchSize,
     maxGradNorm: context.clipNorm,
     learningRate: row.learningRate,
-    targetEpsilon: context.targetEpsilon,
-    targetDelta: context.delta,
     seed: context.seed,
     ...(row.optimizer === 'adam' && context.adamVarianceFloor != null
       ? { varianceFloor: context.adamVarianceFloor }
@@ -52,7 +50,16 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     ...participationOf(context),
     ...(row.bands === undefined ? {} : { bands: row.bands }),
     ...(context.clippedGradients === undefined ? {} : { clippedGradients: context.clippedGradients }),
-  });
+  };
+  // A control row keeps its fixed noise multiplier; every other row is calibrated to the target ε.
+  const trainer =
+    row.noiseMultiplier === undefined
+      ? engine.makePrivateWithEpsilon({
+          ...common,
+          targetEpsilon: context.targetEpsilon,
+          targetDelta: context.delta,
+        })
+      : engine.makePrivate({ ...common, noiseMultiplier: row.noiseMultiplier });
   const report = trainer.report;
   const perEpoch = report.run.stepsPerEpoch;
   const totalSteps = trainer.totalSteps;
@@ -81,7 +88,11 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     row.optimizer === 'adam' && context.adamVarianceFloor != null
       ? `DP-AdamBC second-moment floor ${context.adamVarianceFloor} (engine default 1e-8)`
       : undefined;
-  const note = [row.deviation, floorNote].filter((n) => n != null).join('; ');
+  const controlNote =
+    row.noiseMultiplier === undefined
+      ? undefined
+      : `control: fixed noise multiplier ${row.noiseMultiplier}, not calibrated to ε`;
+  const note = [row.deviation, floorNote, controlNote].filter((n) => n != null).join('; ');
   return {
     status: 'ok',
     ...(note === '' ? {} : { note }),
@@ -90,7 +101,7 @@ export const privateRowRunner: PrivateRowRunner = async (context) => {
     batchSize: report.run.batchSize,
     clipNorm: report.clipNorm,
     epsilon: trainer.getEpsilon(context.delta),
-    targetEpsilon: context.targetEpsilon,
+    targetEpsilon: row.noiseMultiplier === undefined ? context.targetEpsilon : null,
     delta: context.delta,
     ...evaluator.resultFields(),
     noiseMultiplier: report.noiseMultiplier,

@@ -42,7 +42,10 @@ describe('rows', () => {
     expect(selectRows().length).toBe(10);
     // A control row runs only when named.
     expect(selectRows().some((r) => r.control === true)).toBe(false);
-    expect(selectRows(['dp-sgd-no-noise'])[0]).toMatchObject({ mode: 'DP-SGD-AMPLIFIED', noiseMultiplier: 0 });
+    expect(selectRows(['dp-sgd-no-noise'])[0]).toMatchObject({
+      mode: 'DP-SGD-AMPLIFIED',
+      noiseMultiplier: 0,
+    });
     expect(selectRows(['non-private', 'dp-sgd']).map((r) => r.name)).toEqual(['DP-SGD', 'Non Private']);
     expect(selectRows(['BLT (Streaming)'])[0]!.id).toBe('blt-streaming');
     expect(() => selectRows(['dpsgd'])).toThrow(/unknown row 'dpsgd'.*blt-multi-epoch/);

@@ -150,7 +150,12 @@ describe('report of a tiny synthetic run', () => {
       createModel: (seed) => createMlp({ seed }),
       privateRunner: privateRowRunner,
     });
-    expect(row).toMatchObject({ status: 'ok', noiseMultiplier: 0, targetEpsilon: null, epsilon: Infinity });
+    expect(row).toMatchObject({
+      status: 'ok',
+      noiseMultiplier: 0,
+      targetEpsilon: null,
+      epsilon: Number.POSITIVE_INFINITY,
+    });
     expect(row!.note).toContain('not calibrated to ε');
     expect(reportMarkdown({ ...baseReport(), rows: [row!] })).toMatch(/\| DP-SGD \(no noise\) \| ∞ \| – \|/);
   }, 60_000);

@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSumAttrs } from '@tensorflow/tfjs-core';
 import { UnsortedSegmentSum } from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapF32, sizeOfShape, tensorRecord } from './wasm-internals';
+import { asWasmBackend, heapF32, readableRecord, sizeOfShape } from './wasm-internals';
 
 /**
  * Segment sums on the wasm backend, which has no such kernel (the gradient of `tf.gather`, hence of Embedding
@@ -26,7 +26,7 @@ export function unsortedSegmentSumWasm(args: {
   const width = sizeOfShape(rowShape);
   const totals = new Float64Array(numSegments * width);
   const values = heapF32(backend, x);
-  const idRecord = tensorRecord(backend, segmentIds);
+  const idRecord = readableRecord(backend, segmentIds);
   const ids = new Int32Array(backend.wasm.HEAPU8.buffer, idRecord.memoryOffset, rows);
   for (let row = 0; row < rows; row++) {
     const segment = ids[row]!;

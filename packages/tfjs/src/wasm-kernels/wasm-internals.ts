@@ -71,19 +71,40 @@ export function tensorRecord(backend: WasmBackendInternals, info: TensorInfo): W
 }
 
 /**
+ * The heap record of a tensor whose data the heap stores in the tensor's own dtype. Throws otherwise: tfjs 4.22's
+ * cpu backend casts int32 to float32 by sharing the input's data, which keeps its int32 dtype when it moves to
+ * wasm, and reading those bits as the tensor's dtype would be silent garbage.
+ */
+export function readableRecord(backend: WasmBackendInternals, info: TensorInfo): WasmTensorRecord {
+  const record = tensorRecord(backend, info);
+  if (record.dtype !== info.dtype) {
+    throw new TypeError(
+      `wasm training kernels: a ${info.dtype} tensor is stored as ${record.dtype} on the wasm heap (a cast made ` +
+        "on another backend shares its input's data), which would be read wrong: make the tensor after " +
+        '`await selectBackend()`, or copy it with tf.tensor(t.dataSync(), t.shape, t.dtype)',
+    );
+  }
+  return record;
+}
+
+/**
  * A Float32Array view of a float32 tensor's data on the wasm heap. Views are invalidated when the heap grows:
- * take them after every allocation (`makeOutput`, kernel calls), never keep them across one.
+ * take them after every allocation (`makeOutput`, kernel calls), never keep them across one. Throws for data the
+ * heap stores in another dtype (see {@link readableRecord}) and for tensors that are not float32.
  */
 export function heapF32(backend: WasmBackendInternals, info: TensorInfo): Float32Array {
-  const record = tensorRecord(backend, info);
+  const record = readableRecord(backend, info);
+  if (info.dtype !== 'float32') {
+    throw new TypeError(`wasm training kernels: expected a float32 tensor, got ${info.dtype}`);
+  }
   let size = 1;
   for (const dim of info.shape) size *= dim;
   return new Float32Array(backend.wasm.HEAPU8.buffer, record.memoryOffset, size);
 }
 
-/** Byte offset of a tensor's data on the wasm heap. */
+/** Byte offset of a tensor's data on the wasm heap (throws like {@link readableRecord}). */
 export function heapOffset(backend: WasmBackendInternals, info: TensorInfo): number {
-  return tensorRecord(backend, info).memoryOffset;
+  return readableRecord(backend, info).memoryOffset;
 }
 
 /**

@@ -5,14 +5,32 @@
  * is σ(b) · RMSE(b), and b = 1 is DP-SGD. Prints the best b and the ratio to DP-SGD per ε, and writes them as JSON.
  *
  * Run: pnpm --filter cnm-bench exec tsx --conditions=@cnm/source scripts/bandmf-expected-error.ts [--out file.json]
+ * [--dataset-size 60000] [--batch-size 1024] [--epochs 50] (the defaults are the full table's setup).
  */
 import { writeFileSync } from 'node:fs';
 import { calibrateAmplifiedBandMf } from '@cnm/accountant';
 import { fitBandMf } from '@cnm/core';
+import { Command, InvalidArgumentError } from 'commander';
 
-const datasetSize = 60_000;
-const batchSize = 1024;
-const epochs = 50;
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+    }
+    return parsed;
+  };
+}
+
+const options = new Command()
+  .option('--dataset-size <n>', 'training examples N', positiveInteger('dataset-size'), 60_000)
+  .option('--batch-size <n>', 'expected batch size', positiveInteger('batch-size'), 1024)
+  .option('--epochs <n>', 'epochs', positiveInteger('epochs'), 50)
+  .option('--out <file>', 'JSON output file')
+  .parse()
+  .opts<{ datasetSize: number; batchSize: number; epochs: number; out?: string }>();
+const { datasetSize, batchSize, epochs } = options;
+if (batchSize > datasetSize) throw new RangeError(`batch-size must be at most dataset-size (${datasetSize})`);
 const delta = datasetSize ** -1.1;
 // The engine's convention: round(N / B) steps per epoch (59 here), as the cyclic Poisson and Poisson samplers count.
 const steps = Math.round(datasetSize / batchSize) * epochs;
@@ -41,8 +59,6 @@ const rows = epsilons.map((targetEpsilon) => {
   );
   return { targetEpsilon, bestBands: best.bands, ratioToDpSgd: ratio, perBand };
 });
-const outIndex = process.argv.indexOf('--out');
-if (outIndex > 0) {
-  const file = process.argv[outIndex + 1] as string;
-  writeFileSync(file, `${JSON.stringify({ datasetSize, batchSize, epochs, steps, delta, rows }, null, 1)}\n`);
+if (options.out !== undefined) {
+  writeFileSync(options.out, `${JSON.stringify({ datasetSize, batchSize, epochs, steps, delta, rows }, null, 1)}\n`);
 }

@@ -98,7 +98,7 @@ program
 program
   .command('sweep')
   .description(
-    'privacy-utility sweep: DP-SGD, Multi-Epoch-BLT, Amplified-BandMF and their Adam counterparts at several ε and seeds, learning rate chosen on a validation split at ε = 8; writes sweep.{json,md} and a plot',
+    'privacy-utility sweep: DP-SGD, Multi-Epoch-BLT, Amplified-BandMF and their Adam counterparts at several ε and seeds, learning rate chosen on a validation split at ε = 8 (and trained at every ε beside the default); writes sweep.{json,md} and a plot',
   )
   .option(
     '--epsilons <list>',

@@ -60,5 +60,8 @@ const rows = epsilons.map((targetEpsilon) => {
   return { targetEpsilon, bestBands: best.bands, ratioToDpSgd: ratio, perBand };
 });
 if (options.out !== undefined) {
-  writeFileSync(options.out, `${JSON.stringify({ datasetSize, batchSize, epochs, steps, delta, rows }, null, 1)}\n`);
+  writeFileSync(
+    options.out,
+    `${JSON.stringify({ datasetSize, batchSize, epochs, steps, delta, rows }, null, 1)}\n`,
+  );
 }

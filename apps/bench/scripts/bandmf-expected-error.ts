@@ -10,17 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { calibrateAmplifiedBandMf } from '@cnm/accountant';
 import { fitBandMf } from '@cnm/core';
-import { Command, InvalidArgumentError } from 'commander';
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
-    }
-    return parsed;
-  };
-}
+import { Command } from 'commander';
+import { positiveInteger } from '../src/cli-arguments';
 
 const options = new Command()
   .option('--dataset-size <n>', 'training examples N', positiveInteger('dataset-size'), 60_000)

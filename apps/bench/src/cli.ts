@@ -1,58 +1,18 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
+  decayInUnitInterval,
+  nonNegativeInteger,
+  numberList,
+  positiveInteger,
+  positiveNumber,
+} from './cli-arguments';
+import {
   DEFAULT_PHYSICAL_BATCH_SIZES,
   formatPhysicalBatch,
   parsePhysicalBatch,
 } from './clipping/physical-batch';
 import { DEFAULT_RESULTS_DIRECTORY, tableCommand } from './commands/table-command';
 import { sweepCommand } from './sweep/sweep-command';
-
-function numberList(name: string) {
-  return (value: string): number[] =>
-    value.split(',').map((part) => {
-      const parsed = Number(part);
-      if (!Number.isFinite(parsed) || parsed <= 0) {
-        throw new InvalidArgumentError(`${name} must be comma-separated finite numbers > 0, got '${value}'`);
-      }
-      return parsed;
-    });
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
-    }
-    return parsed;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0) {
-      throw new InvalidArgumentError(`${name} must be a finite number > 0, got '${value}'`);
-    }
-    return parsed;
-  };
-}
-
-function decayInUnitInterval(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
-    throw new InvalidArgumentError(`weight-average-decay must be a number in [0, 1), got '${value}'`);
-  }
-  return parsed;
-}
-
-function nonNegativeInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) {
-    throw new InvalidArgumentError(`seed must be a non-negative integer, got '${value}'`);
-  }
-  return parsed;
-}
 
 const backendOption = () =>
   new Option('--backend <name>', 'preferred tfjs backend (falls back in the order tensorflow, wasm, cpu)')
